@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests and the root stack need; does nothing when all is there.
+# On a machine that already runs Docker and has a Pulumi CLI, it touches neither.
+# Usage: bash scripts/setup.sh [--no-python]
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+source "$REPO_ROOT/scripts/lib/docker.sh"
+source "$REPO_ROOT/scripts/lib/python.sh"
+source "$REPO_ROOT/scripts/lib/postgres.sh"
+
+ensure_node_modules() {
+  cd "$REPO_ROOT"
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  # Provider shims require the implementation by package name; in this repository that
+  # name must resolve to the repository itself.
+  ln -sfn .. node_modules/pulumi-tesseract
+}
+
+t0=$SECONDS
+step "node modules" ensure_node_modules
+source "$REPO_ROOT/scripts/lib/pulumi.sh"
+step "docker engine" ensure_docker
+step "base image $BASE_IMAGE" ensure_base_image
+step "pulumi cli v$PULUMI_VERSION" ensure_pulumi_cli
+if [ "${1:-}" != "--no-python" ]; then
+  step "python peers (tesseract-core, fractal-server)" ensure_python_venv
+  step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
+fi
+log "setup complete ($((SECONDS - t0)) s)"

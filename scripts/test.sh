@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# npm test: setup (idempotent), lint, build, then every test tier with node's test runner.
+# Usage: bash scripts/test.sh [unit|integration|e2e|faults|all] [extra node --test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tier="${1:-all}"; shift || true
+bash scripts/setup.sh
+source scripts/env.sh
+npm run --silent lint
+npm run --silent build
+case "$tier" in
+  all) files=$(find test -name '*.test.ts' | sort) ;;
+  *) files=$(find "test/$tier" -name '*.test.ts' | sort) ;;
+esac
+[ -n "$files" ] || { echo "no test files for tier '$tier'"; exit 1; }
+# One file at a time: the files share one dockerd, one fractal-server and two cores.
+# shellcheck disable=SC2086
+exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files
