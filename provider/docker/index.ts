@@ -1,0 +1,4 @@
+export * from "./client";
+export * from "./connection";
+export * from "./errors";
+export type * from "./types";
