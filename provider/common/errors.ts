@@ -3,19 +3,17 @@
  * what is wrong, with which value, and how to fix it.
  */
 export class UserError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = "UserError";
-	}
+  constructor(message: string) {
+    super(message);
+    this.name = "UserError";
+  }
 }
 
 /** Error text without the noise of nested causes; keeps a cause's message when it adds something. */
 export function describeError(err: unknown): string {
-	if (err instanceof Error) {
-		const cause = err.cause instanceof Error ? err.cause.message : undefined;
-		return cause && !err.message.includes(cause)
-			? `${err.message}: ${cause}`
-			: err.message;
-	}
-	return String(err);
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
+    return cause && !err.message.includes(cause) ? `${err.message}: ${cause}` : err.message;
+  }
+  return String(err);
 }

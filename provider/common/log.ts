@@ -6,38 +6,36 @@ import * as pulumi from "@pulumi/pulumi";
  * engine is attached (direct provider tests, scripts). Known secrets are redacted from every line.
  */
 export class Progress {
-	private readonly secrets: string[];
-	constructor(
-		private readonly prefix: string,
-		secrets: readonly (string | undefined)[] = [],
-	) {
-		this.secrets = secrets.filter(
-			(s): s is string => typeof s === "string" && s.length >= 4,
-		);
-	}
+  private readonly secrets: string[];
+  constructor(
+    private readonly prefix: string,
+    secrets: readonly (string | undefined)[] = [],
+  ) {
+    this.secrets = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
+  }
 
-	/** Replaces every known secret in `text` with `[secret]`. */
-	redact(text: string): string {
-		let out = text;
-		for (const s of this.secrets) out = out.split(s).join("[secret]");
-		return out;
-	}
+  /** Replaces every known secret in `text` with `[secret]`. */
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join("[secret]");
+    return out;
+  }
 
-	info(message: string): void {
-		emit("info", this.redact(`${this.prefix}: ${message}`));
-	}
+  info(message: string): void {
+    emit("info", this.redact(`${this.prefix}: ${message}`));
+  }
 
-	warn(message: string): void {
-		emit("warn", this.redact(`${this.prefix}: ${message}`));
-	}
+  warn(message: string): void {
+    emit("warn", this.redact(`${this.prefix}: ${message}`));
+  }
 }
 
 function emit(level: "info" | "warn", line: string): void {
-	if (connectToEngine()) {
-		void pulumi.log[level](line).catch(() => process.stderr.write(`${line}\n`));
-	} else if (process.env.PULUMI_TESSERACT_QUIET !== "1") {
-		process.stderr.write(`${line}\n`);
-	}
+  if (connectToEngine()) {
+    void pulumi.log[level](line).catch(() => process.stderr.write(`${line}\n`));
+  } else if (process.env.PULUMI_TESSERACT_QUIET !== "1") {
+    process.stderr.write(`${line}\n`);
+  }
 }
 
 /**
@@ -46,24 +44,16 @@ function emit(level: "info" | "warn", line: string): void {
  * at that address once so log lines reach the engine as real diagnostics.
  */
 function connectToEngine(): boolean {
-	if (pulumi.runtime.hasEngine()) return true;
-	const [, script, engineAddr] = process.argv;
-	if (
-		!script?.includes("dynamic-provider") ||
-		!engineAddr ||
-		!/^[\w.-]+:\d+$/.test(engineAddr)
-	)
-		return false;
-	try {
-		const state = require("@pulumi/pulumi/runtime/state") as {
-			getStore(): { settings: { options: { engineAddr?: string } } };
-		};
-		state.getStore().settings.options.engineAddr = engineAddr;
-		return (
-			pulumi.runtime.hasEngine() ||
-			Boolean(state.getStore().settings.options.engineAddr)
-		);
-	} catch {
-		return false;
-	}
+  if (pulumi.runtime.hasEngine()) return true;
+  const [, script, engineAddr] = process.argv;
+  if (!script?.includes("dynamic-provider") || !engineAddr || !/^[\w.-]+:\d+$/.test(engineAddr)) return false;
+  try {
+    const state = require("@pulumi/pulumi/runtime/state") as {
+      getStore(): { settings: { options: { engineAddr?: string } } };
+    };
+    state.getStore().settings.options.engineAddr = engineAddr;
+    return pulumi.runtime.hasEngine() || Boolean(state.getStore().settings.options.engineAddr);
+  } catch {
+    return false;
+  }
 }

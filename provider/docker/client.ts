@@ -1,15 +1,7 @@
 import type { Readable } from "node:stream";
 import { Pool } from "undici";
-import {
-	connectionKey,
-	type DockerConnection,
-	resolveHost,
-} from "./connection";
-import {
-	DockerApiError,
-	DockerBuildError,
-	DockerUnreachableError,
-} from "./errors";
+import { connectionKey, type DockerConnection, resolveHost } from "./connection";
+import { DockerApiError, DockerBuildError, DockerUnreachableError } from "./errors";
 import { demuxLogs, splitJsonLines } from "./stream";
 import type * as T from "./types";
 
@@ -19,23 +11,23 @@ const MAX_API_VERSION = "1.47";
 type Query = Record<string, string | number | boolean | undefined | string[]>;
 
 interface RequestOptions {
-	query?: Query;
-	json?: unknown;
-	body?: Readable | Buffer | string;
-	headers?: Record<string, string>;
-	/** Status codes treated as success (default: any 2xx). */
-	ok?: number[];
-	signal?: AbortSignal;
+  query?: Query;
+  json?: unknown;
+  body?: Readable | Buffer | string;
+  headers?: Record<string, string>;
+  /** Status codes treated as success (default: any 2xx). */
+  ok?: number[];
+  signal?: AbortSignal;
 }
 
 interface RawResponse {
-	statusCode: number;
-	headers: Record<string, string | string[] | undefined>;
-	body: AsyncIterable<Buffer> & {
-		text(): Promise<string>;
-		json(): Promise<unknown>;
-		dump(): Promise<void>;
-	};
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Buffer> & {
+    text(): Promise<string>;
+    json(): Promise<unknown>;
+    dump(): Promise<void>;
+  };
 }
 
 const clients = new Map<string, DockerClient>();
@@ -45,401 +37,335 @@ const clients = new Map<string, DockerClient>();
  * pool per engine, API version negotiated once, every call's failure turned into a readable error.
  */
 export class DockerClient {
-	readonly host: string;
-	private readonly pool: Pool;
-	private apiVersion: Promise<string> | undefined;
+  readonly host: string;
+  private readonly pool: Pool;
+  private apiVersion: Promise<string> | undefined;
 
-	/** The shared client for a connection (one pool per engine and process). */
-	static for(conn?: DockerConnection): DockerClient {
-		const key = connectionKey(conn);
-		let client = clients.get(key);
-		if (!client) {
-			client = new DockerClient(conn);
-			clients.set(key, client);
-		}
-		return client;
-	}
+  /** The shared client for a connection (one pool per engine and process). */
+  static for(conn?: DockerConnection): DockerClient {
+    const key = connectionKey(conn);
+    let client = clients.get(key);
+    if (!client) {
+      client = new DockerClient(conn);
+      clients.set(key, client);
+    }
+    return client;
+  }
 
-	constructor(private readonly conn: DockerConnection = {}) {
-		this.host = resolveHost(conn);
-		// Long calls (build, wait, logs) have their own deadlines; undici's 300 s defaults would cut them.
-		const common = {
-			connections: 8,
-			headersTimeout: 0,
-			bodyTimeout: 0,
-			keepAliveTimeout: 4_000,
-		};
-		if (this.host.startsWith("unix://")) {
-			this.pool = new Pool("http://localhost", {
-				...common,
-				socketPath: this.host.slice("unix://".length),
-			});
-		} else {
-			const hostPort = this.host.replace(/^tcp:\/\//, "").replace(/\/$/, "");
-			const tls = Boolean(conn.caPem || conn.certPem);
-			this.pool = new Pool(`${tls ? "https" : "http"}://${hostPort}`, {
-				...common,
-				connect: tls
-					? {
-							ca: conn.caPem,
-							cert: conn.certPem,
-							key: conn.keyPem,
-							servername: undefined,
-						}
-					: undefined,
-			});
-		}
-	}
+  constructor(private readonly conn: DockerConnection = {}) {
+    this.host = resolveHost(conn);
+    // Long calls (build, wait, logs) have their own deadlines; undici's 300 s defaults would cut them.
+    const common = {
+      connections: 8,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 4_000,
+    };
+    if (this.host.startsWith("unix://")) {
+      this.pool = new Pool("http://localhost", {
+        ...common,
+        socketPath: this.host.slice("unix://".length),
+      });
+    } else {
+      const hostPort = this.host.replace(/^tcp:\/\//, "").replace(/\/$/, "");
+      const tls = Boolean(conn.caPem || conn.certPem);
+      this.pool = new Pool(`${tls ? "https" : "http"}://${hostPort}`, {
+        ...common,
+        connect: tls
+          ? {
+              ca: conn.caPem,
+              cert: conn.certPem,
+              key: conn.keyPem,
+              servername: undefined,
+            }
+          : undefined,
+      });
+    }
+  }
 
-	async close(): Promise<void> {
-		for (const [k, v] of clients) if (v === this) clients.delete(k);
-		await this.pool.close();
-	}
+  async close(): Promise<void> {
+    for (const [k, v] of clients) if (v === this) clients.delete(k);
+    await this.pool.close();
+  }
 
-	/** The API version in use: the caller's pin, else min(engine's, ours). */
-	version(): Promise<string> {
-		this.apiVersion ??= (async () => {
-			if (this.conn.apiVersion) return this.conn.apiVersion;
-			const res = await this.raw("GET", "/_ping", {});
-			await res.body.dump();
-			const server = String(res.headers["api-version"] ?? "1.41");
-			return compareVersions(server, MAX_API_VERSION) < 0
-				? server
-				: MAX_API_VERSION;
-		})().catch((err) => {
-			this.apiVersion = undefined;
-			throw err;
-		});
-		return this.apiVersion;
-	}
+  /** The API version in use: the caller's pin, else min(engine's, ours). */
+  version(): Promise<string> {
+    this.apiVersion ??= (async () => {
+      if (this.conn.apiVersion) return this.conn.apiVersion;
+      const res = await this.raw("GET", "/_ping", {});
+      await res.body.dump();
+      const server = String(res.headers["api-version"] ?? "1.41");
+      return compareVersions(server, MAX_API_VERSION) < 0 ? server : MAX_API_VERSION;
+    })().catch((err) => {
+      this.apiVersion = undefined;
+      throw err;
+    });
+    return this.apiVersion;
+  }
 
-	private async raw(
-		method: string,
-		path: string,
-		opts: RequestOptions,
-	): Promise<RawResponse> {
-		const headers: Record<string, string> = { ...opts.headers };
-		let body: RequestOptions["body"];
-		if (opts.json !== undefined) {
-			body = JSON.stringify(opts.json);
-			headers["content-type"] = "application/json";
-		} else body = opts.body;
-		try {
-			return (await this.pool.request({
-				method: method as "GET",
-				path: path + encodeQuery(opts.query),
-				headers,
-				body,
-				signal: opts.signal,
-			})) as unknown as RawResponse;
-		} catch (err) {
-			const code = (err as { code?: string }).code ?? "";
-			if (
-				/ECONNREFUSED|ENOENT|EACCES|ECONNRESET|UND_ERR_SOCKET|ENOTFOUND|UND_ERR_CONNECT/.test(
-					code,
-				)
-			) {
-				throw new DockerUnreachableError(this.host, err);
-			}
-			throw err;
-		}
-	}
+  private async raw(method: string, path: string, opts: RequestOptions): Promise<RawResponse> {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: RequestOptions["body"];
+    if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers["content-type"] = "application/json";
+    } else body = opts.body;
+    try {
+      return (await this.pool.request({
+        method: method as "GET",
+        path: path + encodeQuery(opts.query),
+        headers,
+        body,
+        signal: opts.signal,
+      })) as unknown as RawResponse;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "";
+      if (/ECONNREFUSED|ENOENT|EACCES|ECONNRESET|UND_ERR_SOCKET|ENOTFOUND|UND_ERR_CONNECT/.test(code)) {
+        throw new DockerUnreachableError(this.host, err);
+      }
+      throw err;
+    }
+  }
 
-	/** One API call with a versioned path; non-success statuses become DockerApiError. */
-	async call(
-		method: string,
-		path: string,
-		opts: RequestOptions = {},
-	): Promise<RawResponse> {
-		const versioned = `/v${await this.version()}${path}`;
-		const res = await this.raw(method, versioned, opts);
-		const ok = opts.ok
-			? opts.ok.includes(res.statusCode)
-			: res.statusCode >= 200 && res.statusCode < 300;
-		if (!ok) {
-			const text = await res.body.text().catch(() => "");
-			let message = text.trim();
-			try {
-				message = (JSON.parse(text) as { message?: string }).message ?? message;
-			} catch {
-				// plain text body
-			}
-			throw new DockerApiError(res.statusCode, method, path, message);
-		}
-		return res;
-	}
+  /** One API call with a versioned path; non-success statuses become DockerApiError. */
+  async call(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+    const versioned = `/v${await this.version()}${path}`;
+    const res = await this.raw(method, versioned, opts);
+    const ok = opts.ok ? opts.ok.includes(res.statusCode) : res.statusCode >= 200 && res.statusCode < 300;
+    if (!ok) {
+      const text = await res.body.text().catch(() => "");
+      let message = text.trim();
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? message;
+      } catch {
+        // plain text body
+      }
+      throw new DockerApiError(res.statusCode, method, path, message);
+    }
+    return res;
+  }
 
-	async json<R>(
-		method: string,
-		path: string,
-		opts: RequestOptions = {},
-	): Promise<R> {
-		const res = await this.call(method, path, opts);
-		if (res.statusCode === 204 || res.statusCode === 304) {
-			await res.body.dump();
-			return undefined as R;
-		}
-		const text = await res.body.text();
-		return (text ? JSON.parse(text) : undefined) as R;
-	}
+  async json<R>(method: string, path: string, opts: RequestOptions = {}): Promise<R> {
+    const res = await this.call(method, path, opts);
+    if (res.statusCode === 204 || res.statusCode === 304) {
+      await res.body.dump();
+      return undefined as R;
+    }
+    const text = await res.body.text();
+    return (text ? JSON.parse(text) : undefined) as R;
+  }
 
-	/** Like json(), but a 404 answers `undefined`. */
-	private async jsonOrMissing<R>(
-		method: string,
-		path: string,
-		opts: RequestOptions = {},
-	): Promise<R | undefined> {
-		try {
-			return await this.json<R>(method, path, opts);
-		} catch (err) {
-			if (err instanceof DockerApiError && err.statusCode === 404)
-				return undefined;
-			throw err;
-		}
-	}
+  /** Like json(), but a 404 answers `undefined`. */
+  private async jsonOrMissing<R>(method: string, path: string, opts: RequestOptions = {}): Promise<R | undefined> {
+    try {
+      return await this.json<R>(method, path, opts);
+    } catch (err) {
+      if (err instanceof DockerApiError && err.statusCode === 404) return undefined;
+      throw err;
+    }
+  }
 
-	ping(): Promise<string> {
-		return this.version();
-	}
+  ping(): Promise<string> {
+    return this.version();
+  }
 
-	info(): Promise<T.EngineInfo> {
-		return this.json("GET", "/info");
-	}
+  info(): Promise<T.EngineInfo> {
+    return this.json("GET", "/info");
+  }
 
-	// ---- images ----------------------------------------------------------------------------
+  // ---- images ----------------------------------------------------------------------------
 
-	inspectImage(name: string): Promise<T.ImageInspect | undefined> {
-		return this.jsonOrMissing(
-			"GET",
-			`/images/${encodeURIComponent(name)}/json`,
-		);
-	}
+  inspectImage(name: string): Promise<T.ImageInspect | undefined> {
+    return this.jsonOrMissing("GET", `/images/${encodeURIComponent(name)}/json`);
+  }
 
-	listImages(filters?: Record<string, string[]>): Promise<T.ImageSummary[]> {
-		return this.json("GET", "/images/json", {
-			query: { filters: filters && JSON.stringify(filters) },
-		});
-	}
+  listImages(filters?: Record<string, string[]>): Promise<T.ImageSummary[]> {
+    return this.json("GET", "/images/json", {
+      query: { filters: filters && JSON.stringify(filters) },
+    });
+  }
 
-	/** Removes an image or tag; a missing one is not an error. */
-	async removeImage(
-		name: string,
-		opts: { force?: boolean; noprune?: boolean } = {},
-	): Promise<boolean> {
-		const res = await this.jsonOrMissing<unknown[]>(
-			"DELETE",
-			`/images/${encodeURIComponent(name)}`,
-			{
-				query: { force: opts.force, noprune: opts.noprune },
-			},
-		);
-		return res !== undefined;
-	}
+  /** Removes an image or tag; a missing one is not an error. */
+  async removeImage(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<boolean> {
+    const res = await this.jsonOrMissing<unknown[]>("DELETE", `/images/${encodeURIComponent(name)}`, {
+      query: { force: opts.force, noprune: opts.noprune },
+    });
+    return res !== undefined;
+  }
 
-	tagImage(source: string, repo: string, tag: string): Promise<void> {
-		return this.json("POST", `/images/${encodeURIComponent(source)}/tag`, {
-			query: { repo, tag },
-		});
-	}
+  tagImage(source: string, repo: string, tag: string): Promise<void> {
+    return this.json("POST", `/images/${encodeURIComponent(source)}/tag`, {
+      query: { repo, tag },
+    });
+  }
 
-	/**
-	 * `POST /build` with a tar context. Streams each log line to `onLine`, resolves with the image
-	 * ID, and rejects with DockerBuildError (failing step + log tail) when the build fails, which
-	 * the engine reports inside a 200 stream.
-	 */
-	async build(
-		context: Readable,
-		params: T.BuildParams,
-		onLine: (line: string) => void,
-	): Promise<string> {
-		const res = await this.call("POST", "/build", {
-			query: {
-				t: params.tags,
-				dockerfile: params.dockerfile,
-				buildargs: params.buildArgs && JSON.stringify(params.buildArgs),
-				labels: params.labels && JSON.stringify(params.labels),
-				networkmode: params.networkMode,
-				nocache: params.noCache || undefined,
-				platform: params.platform,
-				target: params.target,
-				rm: true,
-				forcerm: true,
-				q: false,
-			},
-			body: context,
-			headers: { "content-type": "application/x-tar" },
-			signal: params.signal,
-		});
-		const tail: string[] = [];
-		let step: string | undefined;
-		let imageId: string | undefined;
-		let pending = "";
-		for await (const msg of splitJsonLines(res.body)) {
-			const m = msg as T.BuildMessage;
-			if (m.error || m.errorDetail) {
-				throw new DockerBuildError(
-					m.errorDetail?.message ?? m.error ?? "unknown error",
-					step,
-					tail.slice(-30),
-				);
-			}
-			if (m.aux?.ID) imageId = m.aux.ID;
-			if (typeof m.stream === "string") {
-				pending += m.stream.replace(/\u001b\[[0-9;]*m/g, "");
-				const lines = pending.split("\n");
-				pending = lines.pop() ?? "";
-				for (const line of lines) {
-					if (!line.trim()) continue;
-					if (/^Step \d+\/\d+ : /.test(line)) step = line;
-					tail.push(line);
-					if (tail.length > 200) tail.shift();
-					onLine(line);
-				}
-				const built = /Successfully built ([0-9a-f]{12,})/.exec(m.stream);
-				if (built && !imageId) imageId = built[1];
-			}
-		}
-		if (pending.trim()) onLine(pending);
-		if (!imageId)
-			throw new DockerBuildError(
-				"the engine reported no image ID",
-				step,
-				tail.slice(-30),
-			);
-		return imageId.startsWith("sha256:") || imageId.length > 12
-			? imageId
-			: `sha256:${imageId}`;
-	}
+  /**
+   * `POST /build` with a tar context. Streams each log line to `onLine`, resolves with the image
+   * ID, and rejects with DockerBuildError (failing step + log tail) when the build fails, which
+   * the engine reports inside a 200 stream.
+   */
+  async build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string> {
+    const res = await this.call("POST", "/build", {
+      query: {
+        t: params.tags,
+        dockerfile: params.dockerfile,
+        buildargs: params.buildArgs && JSON.stringify(params.buildArgs),
+        labels: params.labels && JSON.stringify(params.labels),
+        networkmode: params.networkMode,
+        nocache: params.noCache || undefined,
+        platform: params.platform,
+        target: params.target,
+        rm: true,
+        forcerm: true,
+        q: false,
+      },
+      body: context,
+      headers: { "content-type": "application/x-tar" },
+      signal: params.signal,
+    });
+    const tail: string[] = [];
+    let step: string | undefined;
+    let imageId: string | undefined;
+    let pending = "";
+    for await (const msg of splitJsonLines(res.body)) {
+      const m = msg as T.BuildMessage;
+      if (m.error || m.errorDetail) {
+        throw new DockerBuildError(m.errorDetail?.message ?? m.error ?? "unknown error", step, tail.slice(-30));
+      }
+      if (m.aux?.ID) imageId = m.aux.ID;
+      if (typeof m.stream === "string") {
+        pending += stripAnsi(m.stream);
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          if (/^Step \d+\/\d+ : /.test(line)) step = line;
+          tail.push(line);
+          if (tail.length > 200) tail.shift();
+          onLine(line);
+        }
+        const built = /Successfully built ([0-9a-f]{12,})/.exec(m.stream);
+        if (built && !imageId) imageId = built[1];
+      }
+    }
+    if (pending.trim()) onLine(pending);
+    if (!imageId) throw new DockerBuildError("the engine reported no image ID", step, tail.slice(-30));
+    return imageId.startsWith("sha256:") || imageId.length > 12 ? imageId : `sha256:${imageId}`;
+  }
 
-	// ---- containers ------------------------------------------------------------------------
+  // ---- containers ------------------------------------------------------------------------
 
-	async createContainer(name: string, spec: T.ContainerSpec): Promise<string> {
-		const res = await this.json<{ Id: string }>("POST", "/containers/create", {
-			query: { name },
-			json: spec,
-		});
-		return res.Id;
-	}
+  async createContainer(name: string, spec: T.ContainerSpec): Promise<string> {
+    const res = await this.json<{ Id: string }>("POST", "/containers/create", {
+      query: { name },
+      json: spec,
+    });
+    return res.Id;
+  }
 
-	startContainer(id: string): Promise<void> {
-		return this.json("POST", `/containers/${encodeURIComponent(id)}/start`, {
-			ok: [204, 304],
-		});
-	}
+  startContainer(id: string): Promise<void> {
+    return this.json("POST", `/containers/${encodeURIComponent(id)}/start`, {
+      ok: [204, 304],
+    });
+  }
 
-	stopContainer(id: string, timeoutSeconds = 10): Promise<void> {
-		return this.json("POST", `/containers/${encodeURIComponent(id)}/stop`, {
-			query: { t: timeoutSeconds },
-			ok: [204, 304],
-		});
-	}
+  stopContainer(id: string, timeoutSeconds = 10): Promise<void> {
+    return this.json("POST", `/containers/${encodeURIComponent(id)}/stop`, {
+      query: { t: timeoutSeconds },
+      ok: [204, 304],
+    });
+  }
 
-	inspectContainer(id: string): Promise<T.ContainerInspect | undefined> {
-		return this.jsonOrMissing(
-			"GET",
-			`/containers/${encodeURIComponent(id)}/json`,
-		);
-	}
+  inspectContainer(id: string): Promise<T.ContainerInspect | undefined> {
+    return this.jsonOrMissing("GET", `/containers/${encodeURIComponent(id)}/json`);
+  }
 
-	listContainers(
-		filters: Record<string, string[]>,
-		all = true,
-	): Promise<T.ContainerSummary[]> {
-		return this.json("GET", "/containers/json", {
-			query: { all, filters: JSON.stringify(filters) },
-		});
-	}
+  listContainers(filters: Record<string, string[]>, all = true): Promise<T.ContainerSummary[]> {
+    return this.json("GET", "/containers/json", {
+      query: { all, filters: JSON.stringify(filters) },
+    });
+  }
 
-	/** Force-removes a container with its anonymous volumes; a missing one is not an error. */
-	async removeContainer(id: string): Promise<boolean> {
-		try {
-			await this.json("DELETE", `/containers/${encodeURIComponent(id)}`, {
-				query: { force: true, v: true },
-			});
-			return true;
-		} catch (err) {
-			if (err instanceof DockerApiError && err.statusCode === 404) return false;
-			throw err;
-		}
-	}
+  /** Force-removes a container with its anonymous volumes; a missing one is not an error. */
+  async removeContainer(id: string): Promise<boolean> {
+    try {
+      await this.json("DELETE", `/containers/${encodeURIComponent(id)}`, {
+        query: { force: true, v: true },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof DockerApiError && err.statusCode === 404) return false;
+      throw err;
+    }
+  }
 
-	/** The last `tail` lines of a container's stdout and stderr, demultiplexed. */
-	async containerLogs(id: string, tail = 50): Promise<string> {
-		const info = await this.inspectContainer(id);
-		if (!info) return "";
-		const res = await this.call(
-			"GET",
-			`/containers/${encodeURIComponent(id)}/logs`,
-			{
-				query: { stdout: true, stderr: true, tail },
-			},
-		);
-		const chunks: Buffer[] = [];
-		for await (const c of res.body) chunks.push(c);
-		const raw = Buffer.concat(chunks);
-		return info.Config?.Tty ? raw.toString("utf8") : demuxLogs(raw);
-	}
+  /** The last `tail` lines of a container's stdout and stderr, demultiplexed. */
+  async containerLogs(id: string, tail = 50): Promise<string> {
+    const info = await this.inspectContainer(id);
+    if (!info) return "";
+    const res = await this.call("GET", `/containers/${encodeURIComponent(id)}/logs`, {
+      query: { stdout: true, stderr: true, tail },
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of res.body) chunks.push(c);
+    const raw = Buffer.concat(chunks);
+    return info.Config?.Tty ? raw.toString("utf8") : demuxLogs(raw);
+  }
 
-	// ---- networks and volumes ---------------------------------------------------------------
+  // ---- networks and volumes ---------------------------------------------------------------
 
-	inspectNetwork(name: string): Promise<T.NetworkInspect | undefined> {
-		return this.jsonOrMissing("GET", `/networks/${encodeURIComponent(name)}`);
-	}
+  inspectNetwork(name: string): Promise<T.NetworkInspect | undefined> {
+    return this.jsonOrMissing("GET", `/networks/${encodeURIComponent(name)}`);
+  }
 
-	async createNetwork(
-		name: string,
-		labels: Record<string, string>,
-	): Promise<string> {
-		const res = await this.json<{ Id: string }>("POST", "/networks/create", {
-			json: { Name: name, CheckDuplicate: true, Labels: labels },
-		});
-		return res.Id;
-	}
+  async createNetwork(name: string, labels: Record<string, string>): Promise<string> {
+    const res = await this.json<{ Id: string }>("POST", "/networks/create", {
+      json: { Name: name, CheckDuplicate: true, Labels: labels },
+    });
+    return res.Id;
+  }
 
-	async removeNetwork(name: string): Promise<void> {
-		await this.jsonOrMissing("DELETE", `/networks/${encodeURIComponent(name)}`);
-	}
+  async removeNetwork(name: string): Promise<void> {
+    await this.jsonOrMissing("DELETE", `/networks/${encodeURIComponent(name)}`);
+  }
 
-	listNetworks(filters: Record<string, string[]>): Promise<T.NetworkInspect[]> {
-		return this.json("GET", "/networks", {
-			query: { filters: JSON.stringify(filters) },
-		});
-	}
+  listNetworks(filters: Record<string, string[]>): Promise<T.NetworkInspect[]> {
+    return this.json("GET", "/networks", {
+      query: { filters: JSON.stringify(filters) },
+    });
+  }
 
-	async listVolumes(
-		filters: Record<string, string[]>,
-	): Promise<T.VolumeSummary[]> {
-		const res = await this.json<{ Volumes: T.VolumeSummary[] | null }>(
-			"GET",
-			"/volumes",
-			{
-				query: { filters: JSON.stringify(filters) },
-			},
-		);
-		return res.Volumes ?? [];
-	}
+  async listVolumes(filters: Record<string, string[]>): Promise<T.VolumeSummary[]> {
+    const res = await this.json<{ Volumes: T.VolumeSummary[] | null }>("GET", "/volumes", {
+      query: { filters: JSON.stringify(filters) },
+    });
+    return res.Volumes ?? [];
+  }
 
-	async removeVolume(name: string): Promise<void> {
-		await this.jsonOrMissing("DELETE", `/volumes/${encodeURIComponent(name)}`, {
-			query: { force: true },
-		});
-	}
+  async removeVolume(name: string): Promise<void> {
+    await this.jsonOrMissing("DELETE", `/volumes/${encodeURIComponent(name)}`, {
+      query: { force: true },
+    });
+  }
 }
 
+/** Legacy-builder RUN stderr arrives wrapped in ANSI colour codes. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+const stripAnsi = (s: string) => s.replace(ANSI, "");
+
 function encodeQuery(query: Query | undefined): string {
-	if (!query) return "";
-	const parts: string[] = [];
-	for (const [k, v] of Object.entries(query)) {
-		if (v === undefined || v === false) continue;
-		const values = Array.isArray(v) ? v : [v === true ? "1" : String(v)];
-		for (const one of values)
-			parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(one)}`);
-	}
-	return parts.length ? `?${parts.join("&")}` : "";
+  if (!query) return "";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === false) continue;
+    const values = Array.isArray(v) ? v : [v === true ? "1" : String(v)];
+    for (const one of values) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(one)}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
 }
 
 function compareVersions(a: string, b: string): number {
-	const [a1, a2] = a.split(".").map(Number);
-	const [b1, b2] = b.split(".").map(Number);
-	return a1 - b1 || a2 - b2;
+  const [a1, a2] = a.split(".").map(Number);
+  const [b1, b2] = b.split(".").map(Number);
+  return a1 - b1 || a2 - b2;
 }

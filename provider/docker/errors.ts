@@ -1,43 +1,39 @@
 /** A non-success answer of the Docker Engine API. */
 export class DockerApiError extends Error {
-	constructor(
-		readonly statusCode: number,
-		readonly method: string,
-		readonly path: string,
-		readonly engineMessage: string,
-	) {
-		super(
-			`Docker engine: ${method} ${path} failed with ${statusCode}: ${engineMessage}`,
-		);
-		this.name = "DockerApiError";
-	}
+  constructor(
+    readonly statusCode: number,
+    readonly method: string,
+    readonly path: string,
+    readonly engineMessage: string,
+  ) {
+    super(`Docker engine: ${method} ${path} failed with ${statusCode}: ${engineMessage}`);
+    this.name = "DockerApiError";
+  }
 }
 
 /** The engine could not be reached at all. */
 export class DockerUnreachableError extends Error {
-	constructor(host: string, cause: unknown) {
-		const why = cause instanceof Error ? cause.message : String(cause);
-		super(
-			`Cannot reach the Docker engine at ${host} (${why}). Is dockerd running? ` +
-				"Set the resource's `docker.host` input or DOCKER_HOST to the engine's address.",
-		);
-		this.name = "DockerUnreachableError";
-	}
+  constructor(host: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `Cannot reach the Docker engine at ${host} (${why}). Is dockerd running? ` +
+        "Set the resource's `docker.host` input or DOCKER_HOST to the engine's address.",
+    );
+    this.name = "DockerUnreachableError";
+  }
 }
 
 /** A failed image build, with the step that failed and the end of the build log. */
 export class DockerBuildError extends Error {
-	constructor(
-		readonly engineMessage: string,
-		readonly failedStep: string | undefined,
-		readonly logTail: string[],
-	) {
-		super(
-			`image build failed${failedStep ? ` at ${failedStep}` : ""}: ${engineMessage}` +
-				(logTail.length
-					? `\n--- last build log lines ---\n${logTail.join("\n")}`
-					: ""),
-		);
-		this.name = "DockerBuildError";
-	}
+  constructor(
+    readonly engineMessage: string,
+    readonly failedStep: string | undefined,
+    readonly logTail: string[],
+  ) {
+    super(
+      `image build failed${failedStep ? ` at ${failedStep}` : ""}: ${engineMessage}` +
+        (logTail.length ? `\n--- last build log lines ---\n${logTail.join("\n")}` : ""),
+    );
+    this.name = "DockerBuildError";
+  }
 }

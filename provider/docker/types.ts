@@ -1,151 +1,151 @@
 // The subset of Docker Engine API shapes this package reads and writes (API 1.41+).
 
 export interface EngineInfo {
-	ID: string;
-	ServerVersion: string;
-	OperatingSystem: string;
-	NCPU: number;
-	MemTotal: number;
+  ID: string;
+  ServerVersion: string;
+  OperatingSystem: string;
+  NCPU: number;
+  MemTotal: number;
 }
 
 export interface BuildParams {
-	tags: string[];
-	dockerfile?: string;
-	buildArgs?: Record<string, string>;
-	labels?: Record<string, string>;
-	/** e.g. `host`, so RUN steps reach package indexes on the host's network. */
-	networkMode?: string;
-	noCache?: boolean;
-	platform?: string;
-	target?: string;
-	signal?: AbortSignal;
+  tags: string[];
+  dockerfile?: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** e.g. `host`, so RUN steps reach package indexes on the host's network. */
+  networkMode?: string;
+  noCache?: boolean;
+  platform?: string;
+  target?: string;
+  signal?: AbortSignal;
 }
 
 export interface BuildMessage {
-	stream?: string;
-	aux?: { ID?: string };
-	error?: string;
-	errorDetail?: { code?: number; message?: string };
+  stream?: string;
+  aux?: { ID?: string };
+  error?: string;
+  errorDetail?: { code?: number; message?: string };
 }
 
 export interface ImageInspect {
-	Id: string;
-	RepoTags: string[] | null;
-	Created: string;
-	Size: number;
-	Architecture: string;
-	Os: string;
-	Config: {
-		Env?: string[] | null;
-		Labels?: Record<string, string> | null;
-		Entrypoint?: string[] | null;
-		Cmd?: string[] | null;
-		User?: string;
-		Volumes?: Record<string, object> | null;
-		WorkingDir?: string;
-	};
+  Id: string;
+  RepoTags: string[] | null;
+  Created: string;
+  Size: number;
+  Architecture: string;
+  Os: string;
+  Config: {
+    Env?: string[] | null;
+    Labels?: Record<string, string> | null;
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    User?: string;
+    Volumes?: Record<string, object> | null;
+    WorkingDir?: string;
+  };
 }
 
 export interface ImageSummary {
-	Id: string;
-	RepoTags: string[] | null;
-	Labels: Record<string, string> | null;
-	Created: number;
+  Id: string;
+  RepoTags: string[] | null;
+  Labels: Record<string, string> | null;
+  Created: number;
 }
 
 export interface PortBinding {
-	HostIp: string;
-	HostPort: string;
+  HostIp: string;
+  HostPort: string;
 }
 
 export interface DeviceRequest {
-	Driver?: string;
-	Count?: number;
-	DeviceIDs?: string[];
-	Capabilities: string[][];
+  Driver?: string;
+  Count?: number;
+  DeviceIDs?: string[];
+  Capabilities: string[][];
 }
 
 export interface ContainerSpec {
-	Image: string;
-	Cmd?: string[];
-	Entrypoint?: string[];
-	Env?: string[];
-	Labels?: Record<string, string>;
-	User?: string;
-	ExposedPorts?: Record<string, object>;
-	Tty?: boolean;
-	HostConfig?: {
-		Init?: boolean;
-		PortBindings?: Record<string, PortBinding[]>;
-		Binds?: string[];
-		RestartPolicy?: { Name: string; MaximumRetryCount?: number };
-		Memory?: number;
-		DeviceRequests?: DeviceRequest[];
-		NetworkMode?: string;
-		AutoRemove?: boolean;
-	};
-	NetworkingConfig?: {
-		EndpointsConfig: Record<string, { Aliases?: string[] }>;
-	};
+  Image: string;
+  Cmd?: string[];
+  Entrypoint?: string[];
+  Env?: string[];
+  Labels?: Record<string, string>;
+  User?: string;
+  ExposedPorts?: Record<string, object>;
+  Tty?: boolean;
+  HostConfig?: {
+    Init?: boolean;
+    PortBindings?: Record<string, PortBinding[]>;
+    Binds?: string[];
+    RestartPolicy?: { Name: string; MaximumRetryCount?: number };
+    Memory?: number;
+    DeviceRequests?: DeviceRequest[];
+    NetworkMode?: string;
+    AutoRemove?: boolean;
+  };
+  NetworkingConfig?: {
+    EndpointsConfig: Record<string, { Aliases?: string[] }>;
+  };
 }
 
 export interface ContainerInspect {
-	Id: string;
-	Name: string;
-	Created: string;
-	Image: string;
-	RestartCount: number;
-	State: {
-		Status: string;
-		Running: boolean;
-		ExitCode: number;
-		Error: string;
-		StartedAt: string;
-		FinishedAt: string;
-		OOMKilled: boolean;
-	};
-	Config: {
-		Image: string;
-		Env: string[] | null;
-		Labels: Record<string, string> | null;
-		Cmd: string[] | null;
-		Tty: boolean;
-		User: string;
-	};
-	HostConfig: {
-		PortBindings?: Record<string, PortBinding[] | null> | null;
-		Binds?: string[] | null;
-	};
-	NetworkSettings: {
-		Ports: Record<string, PortBinding[] | null> | null;
-		Networks: Record<string, object> | null;
-	};
-	Mounts: {
-		Type: string;
-		Name?: string;
-		Source: string;
-		Destination: string;
-	}[];
+  Id: string;
+  Name: string;
+  Created: string;
+  Image: string;
+  RestartCount: number;
+  State: {
+    Status: string;
+    Running: boolean;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+    OOMKilled: boolean;
+  };
+  Config: {
+    Image: string;
+    Env: string[] | null;
+    Labels: Record<string, string> | null;
+    Cmd: string[] | null;
+    Tty: boolean;
+    User: string;
+  };
+  HostConfig: {
+    PortBindings?: Record<string, PortBinding[] | null> | null;
+    Binds?: string[] | null;
+  };
+  NetworkSettings: {
+    Ports: Record<string, PortBinding[] | null> | null;
+    Networks: Record<string, object> | null;
+  };
+  Mounts: {
+    Type: string;
+    Name?: string;
+    Source: string;
+    Destination: string;
+  }[];
 }
 
 export interface ContainerSummary {
-	Id: string;
-	Names: string[];
-	Image: string;
-	State: string;
-	Status: string;
-	Labels: Record<string, string>;
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Labels: Record<string, string>;
 }
 
 export interface NetworkInspect {
-	Id: string;
-	Name: string;
-	Driver: string;
-	Labels: Record<string, string> | null;
+  Id: string;
+  Name: string;
+  Driver: string;
+  Labels: Record<string, string> | null;
 }
 
 export interface VolumeSummary {
-	Name: string;
-	Labels: Record<string, string> | null;
-	Mountpoint: string;
+  Name: string;
+  Labels: Record<string, string> | null;
+  Mountpoint: string;
 }
