@@ -8,6 +8,8 @@ bash scripts/setup.sh
 source scripts/env.sh
 npm run --silent lint
 npm run --silent build
+# Tests, benchmarks and the root stack import the built package by name, so check them after the build.
+npx tsc -p tsconfig.check.json
 case "$tier" in
   all) files=$(find test -name '*.test.ts' | sort) ;;
   *) files=$(find "test/$tier" -name '*.test.ts' | sort) ;;
