@@ -1,0 +1,339 @@
+/**
+ * Fractal schemas with fractal-server's rules (target: fractal-server 2.18.5):
+ * `ManifestV2` / `TaskManifestV2`, the stricter `TaskCreate` checks, `TaskCollectPip` and
+ * `TaskCollectCustom` (as `pip` / `custom` resource inputs), plus the resource's own options.
+ */
+import { z } from "zod";
+import {
+  absolutePathStr,
+  cmdSafeStr,
+  dictKeys,
+  dictStrStr,
+  httpUrlStr,
+  nonEmptyStr,
+  PYTHON_VERSIONS,
+  validateCmd,
+} from "./validators";
+
+export const TASK_TYPES = [
+  "compound",
+  "converter_compound",
+  "non_parallel",
+  "converter_non_parallel",
+  "parallel",
+] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+const dictStrAny = dictKeys(z.unknown());
+const typeFilters = dictKeys(z.boolean());
+
+/** `TaskManifestV2` (extra keys are ignored, as pydantic does). */
+export const TaskManifestV2 = z
+  .object({
+    name: z.string(),
+    executable_non_parallel: z.string().nullish(),
+    executable_parallel: z.string().nullish(),
+    input_types: typeFilters.default({}),
+    output_types: typeFilters.default({}),
+    meta_non_parallel: dictStrAny.default({}),
+    meta_parallel: dictStrAny.default({}),
+    args_schema_non_parallel: dictStrAny.nullish(),
+    args_schema_parallel: dictStrAny.nullish(),
+    docs_info: z.string().nullish(),
+    docs_link: httpUrlStr.nullish(),
+    category: z.string().nullish(),
+    modality: z.string().nullish(),
+    tags: z.array(z.string()).default([]),
+    type: z.enum(TASK_TYPES).nullish(),
+  })
+  .check((ctx) => {
+    const t = ctx.value;
+    const np = t.executable_non_parallel ?? null;
+    const p = t.executable_parallel ?? null;
+    const fail = (message: string) =>
+      ctx.issues.push({ code: "custom", message: `task '${t.name}': ${message}`, input: t });
+    if (np === null && p === null) fail("executable_non_parallel and executable_parallel cannot be both missing");
+    else if (np === null) {
+      if (Object.keys(t.meta_non_parallel).length > 0)
+        fail("meta_non_parallel must be {} when executable_non_parallel is missing");
+      if (t.args_schema_non_parallel != null)
+        fail("args_schema_non_parallel must be missing when executable_non_parallel is missing");
+    } else if (p === null) {
+      if (Object.keys(t.meta_parallel).length > 0) fail("meta_parallel must be {} when executable_parallel is missing");
+      if (t.args_schema_parallel != null)
+        fail("args_schema_parallel must be missing when executable_parallel is missing");
+    }
+  });
+export type TaskManifestV2 = z.output<typeof TaskManifestV2>;
+
+/** `ManifestV2`: version "2", unique task names, args schemas present when announced. */
+export const ManifestV2 = z
+  .object({
+    manifest_version: z.literal("2", { error: 'manifest_version must be "2"' }),
+    task_list: z.array(TaskManifestV2),
+    has_args_schemas: z.boolean().default(false),
+    args_schema_version: z.string().nullish(),
+    authors: nonEmptyStr.nullish(),
+  })
+  .check((ctx) => {
+    const m = ctx.value;
+    if (m.has_args_schemas) {
+      for (const t of m.task_list) {
+        if (t.executable_parallel != null && t.args_schema_parallel == null) {
+          ctx.issues.push({
+            code: "custom",
+            message: `has_args_schemas is true, but task '${t.name}' has no args_schema_parallel`,
+            input: m,
+          });
+        }
+        if (t.executable_non_parallel != null && t.args_schema_non_parallel == null) {
+          ctx.issues.push({
+            code: "custom",
+            message: `has_args_schemas is true, but task '${t.name}' has no args_schema_non_parallel`,
+            input: m,
+          });
+        }
+      }
+    }
+    const names = m.task_list.map((t) => t.name);
+    const dup = names.filter((n, i) => names.indexOf(n) !== i);
+    if (dup.length)
+      ctx.issues.push({
+        code: "custom",
+        message: `task names in manifest must be unique (repeated: ${[...new Set(dup)].join(", ")})`,
+        input: m,
+      });
+  });
+export type ManifestV2 = z.output<typeof ManifestV2>;
+
+/** A collected task, as both backends report it (camelCase; missing values omitted). */
+export interface TaskInfo {
+  name: string;
+  type: TaskType;
+  commandNonParallel?: string;
+  commandParallel?: string;
+  metaNonParallel?: Record<string, unknown>;
+  metaParallel?: Record<string, unknown>;
+  argsSchemaNonParallel?: Record<string, unknown>;
+  argsSchemaParallel?: Record<string, unknown>;
+  argsSchemaVersion?: string;
+  inputTypes: Record<string, boolean>;
+  outputTypes: Record<string, boolean>;
+  category?: string;
+  modality?: string;
+  tags: string[];
+  authors?: string;
+  docsInfo?: string;
+  docsLink?: string;
+  version?: string;
+}
+
+/**
+ * `prepare_tasks_metadata` + `TaskCreate`: commands `"<python> <packageRoot>/<executable>"`,
+ * the stricter checks (non-empty name/category/modality/authors, unique non-empty tags,
+ * `validate_cmd` on each full command) and the derived `type`. Throws with every problem listed.
+ */
+export function prepareTasks(
+  manifest: ManifestV2,
+  pythonBin: string,
+  packageRoot: string,
+  version?: string,
+): TaskInfo[] {
+  const problems: string[] = [];
+  const tasks: TaskInfo[] = [];
+  for (const t of manifest.task_list) {
+    const name = t.name.trim();
+    const where = `task '${t.name}'`;
+    if (!name) problems.push(`${where}: name must not be empty`);
+    const cmd = (exe: string | null | undefined) =>
+      exe == null ? undefined : `${pythonBin} ${joinPosix(packageRoot, exe)}`;
+    const np = cmd(t.executable_non_parallel);
+    const p = cmd(t.executable_parallel);
+    for (const [label, c] of [
+      ["command_non_parallel", np],
+      ["command_parallel", p],
+    ] as const) {
+      if (c === undefined) continue;
+      if (!c.trim()) problems.push(`${where}: ${label} must not be empty`);
+      const err = validateCmd(c);
+      if (err) problems.push(`${where}: ${label} '${c}' ${err}`);
+    }
+    const optNonEmpty = (label: string, v: string | null | undefined) => {
+      if (v == null) return undefined;
+      if (!v.trim()) problems.push(`${where}: ${label} must not be empty when set`);
+      return v.trim();
+    };
+    const category = optNonEmpty("category", t.category);
+    const modality = optNonEmpty("modality", t.modality);
+    const tags = t.tags.map((s) => s.trim());
+    if (tags.some((s) => !s)) problems.push(`${where}: tags must be non-empty strings`);
+    if (new Set(tags).size !== tags.length) problems.push(`${where}: tags have repetitions`);
+    const type: TaskType = t.type ?? (np === undefined ? "parallel" : p === undefined ? "non_parallel" : "compound");
+    const task: TaskInfo = {
+      name,
+      type,
+      commandNonParallel: np,
+      commandParallel: p,
+      metaNonParallel: np === undefined ? undefined : t.meta_non_parallel,
+      metaParallel: p === undefined ? undefined : t.meta_parallel,
+      argsSchemaNonParallel: t.args_schema_non_parallel ?? undefined,
+      argsSchemaParallel: t.args_schema_parallel ?? undefined,
+      argsSchemaVersion: manifest.has_args_schemas ? (manifest.args_schema_version ?? undefined) : undefined,
+      inputTypes: t.input_types,
+      outputTypes: t.output_types,
+      category,
+      modality,
+      tags,
+      authors: manifest.authors ?? undefined,
+      docsInfo: t.docs_info ?? undefined,
+      docsLink: t.docs_link ?? undefined,
+      version,
+    };
+    tasks.push(task);
+  }
+  if (problems.length) throw new Error(`invalid tasks: ${problems.join("; ")}`);
+  return tasks;
+}
+
+function joinPosix(root: string, rel: string): string {
+  return `${root.replace(/\/+$/, "")}/${rel}`.replace(/\/\.\//g, "/");
+}
+
+/** Parses a manifest object; returns readable problems instead of throwing. */
+export function parseManifest(value: unknown): { manifest?: ManifestV2; problems: string[] } {
+  const r = ManifestV2.safeParse(value);
+  if (r.success) return { manifest: r.data, problems: [] };
+  return {
+    problems: r.error.issues.map((i) => {
+      const p = i.path.map((x) => (typeof x === "number" ? `[${x}]` : `.${String(x)}`)).join("");
+      return p ? `manifest${p}: ${i.message}` : `manifest: ${i.message}`;
+    }),
+  };
+}
+
+// ---- resource inputs ----------------------------------------------------------------------
+
+/** `pip` input: `TaskCollectPip` in camelCase, with a local `wheelFile` instead of the upload. */
+export const PipSpec = z
+  .strictObject({
+    package: cmdSafeStr().optional(),
+    wheelFile: absolutePathStr.optional(),
+    packageVersion: cmdSafeStr().optional(),
+    packageExtras: cmdSafeStr().optional(),
+    pythonVersion: z.enum(PYTHON_VERSIONS, { error: `must be one of ${PYTHON_VERSIONS.join(", ")}` }).optional(),
+    pinnedPackageVersionsPre: dictStrStr({ cmd: true, keyAllow: "[]" }).optional(),
+    pinnedPackageVersionsPost: dictStrStr({ cmd: true, keyAllow: "[]" }).optional(),
+  })
+  .check((ctx) => {
+    const v = ctx.value;
+    if (v.wheelFile === undefined && v.package === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "set exactly one of `package` and `wheelFile` (neither is set)",
+        input: v,
+      });
+    }
+    if (v.wheelFile !== undefined && v.package !== undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "set exactly one of `package` and `wheelFile` (both are set)",
+        input: v,
+      });
+    }
+    if (v.wheelFile !== undefined && v.packageVersion !== undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "`packageVersion` cannot be set with `wheelFile` (the version comes from the wheel file name)",
+        input: v,
+        path: ["packageVersion"],
+      });
+    }
+  });
+export type PipSpec = z.output<typeof PipSpec>;
+
+/** `custom` input: `TaskCollectCustom` in camelCase; `manifest` may be a path to the JSON file. */
+export const CustomSpec = z
+  .strictObject({
+    manifest: z.union([absolutePathStr, z.record(z.string(), z.unknown())], {
+      error: "must be a manifest object or an absolute path to __FRACTAL_MANIFEST__.json",
+    }),
+    pythonInterpreter: absolutePathStr,
+    label: nonEmptyStr,
+    packageRoot: absolutePathStr.optional(),
+    packageName: cmdSafeStr().optional(),
+    version: nonEmptyStr.optional(),
+  })
+  .check((ctx) => {
+    const v = ctx.value;
+    if ((v.packageRoot === undefined) === (v.packageName === undefined)) {
+      ctx.issues.push({
+        code: "custom",
+        message: `set exactly one of \`packageRoot\` and \`packageName\` (${v.packageRoot === undefined ? "neither is" : "both are"} set)`,
+        input: v,
+      });
+    }
+    if (v.packageName !== undefined) {
+      const err = validateCmd(v.packageName.replace(/-/g, "_"));
+      if (err) ctx.issues.push({ code: "custom", message: err, input: v, path: ["packageName"] });
+    }
+  });
+export type CustomSpec = z.output<typeof CustomSpec>;
+
+/** Per-resource server connection (overrides provider config `fractal:url|email|password`). */
+export const ServerSpec = z.strictObject({
+  url: httpUrlStr,
+  email: nonEmptyStr,
+  password: z.string().min(1, "must not be empty"),
+});
+export type ServerSpec = z.output<typeof ServerSpec>;
+
+/** Everything the TaskGroup resource accepts (after defaults). */
+export const TaskGroupInputsSchema = z
+  .strictObject({
+    pip: PipSpec.optional(),
+    custom: CustomSpec.optional(),
+    active: z.boolean().default(true),
+    backend: z.enum(["auto", "server", "local"]).default("auto"),
+    server: ServerSpec.optional(),
+    privateGroup: z.boolean().optional(),
+    userGroupId: z.number().int().nonnegative().optional(),
+    tasksDir: absolutePathStr.optional(),
+    pythonInterpreters: z.partialRecord(z.enum(PYTHON_VERSIONS), absolutePathStr).optional(),
+    pipIndexUrl: httpUrlStr.optional(),
+    pipExtraIndexUrls: z.array(httpUrlStr).optional(),
+    pipFindLinks: z.array(nonEmptyStr).optional(),
+    pipNoIndex: z.boolean().optional(),
+    stepTimeoutSeconds: z.number().positive().max(86400).optional(),
+    timeoutSeconds: z.number().positive().max(86400).optional(),
+  })
+  .check((ctx) => {
+    const v = ctx.value;
+    if ((v.pip === undefined) === (v.custom === undefined)) {
+      ctx.issues.push({
+        code: "custom",
+        message: `set exactly one of \`pip\` and \`custom\` (${v.pip === undefined ? "neither is" : "both are"} set)`,
+        input: v,
+      });
+    }
+    if (v.privateGroup === true && v.userGroupId !== undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "`privateGroup: true` and `userGroupId` cannot both be set",
+        input: v,
+        path: ["userGroupId"],
+      });
+    }
+    if (v.pipNoIndex && v.pipIndexUrl !== undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "`pipNoIndex` and `pipIndexUrl` cannot both be set",
+        input: v,
+        path: ["pipIndexUrl"],
+      });
+    }
+    for (const [i, s] of (v.pipFindLinks ?? []).entries()) {
+      const err = validateCmd(s);
+      if (err) ctx.issues.push({ code: "custom", message: err, input: v, path: ["pipFindLinks", i] });
+    }
+  });
+export type TaskGroupInputs = z.output<typeof TaskGroupInputsSchema>;

@@ -1,0 +1,215 @@
+import * as pulumi from "@pulumi/pulumi";
+
+type Impl = typeof import("./task-group-impl");
+
+/**
+ * The dynamic provider: a module-level singleton whose methods only load the implementation by
+ * package name, so nothing but these few lines is serialized into state.
+ */
+const provider: pulumi.dynamic.ResourceProvider = {
+  async configure(req) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
+    return impl.configure(req);
+  },
+  async check(olds, news) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
+    return impl.check(olds, news);
+  },
+  async diff(id, olds, news) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
+    return impl.diff(id, olds, news);
+  },
+  async create(inputs) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
+    return impl.create(inputs);
+  },
+  async read(id, props) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
+    return impl.read(id, props);
+  },
+  async update(id, olds, news) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
+    return impl.update(id, olds, news);
+  },
+  async delete(id, props) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
+    return impl.remove(id, props);
+  },
+};
+
+/** `pip` collection: a package from a Python package index, or a local wheel file (uploaded to a server). */
+export interface TaskGroupPipArgs {
+  /** Package-index name (exactly one of `package` / `wheelFile`). Forbidden: any of `` `#$&*()\|[]{};<>?! ``. */
+  package?: pulumi.Input<string>;
+  /** Absolute path of a local wheel (`<dist>-<version>-...whl`); uploaded to the server, or installed locally. */
+  wheelFile?: pulumi.Input<string>;
+  /** Version (index packages only). Exact, or a prefix as fractal-server resolves it; default: newest. */
+  packageVersion?: pulumi.Input<string>;
+  /** Extras, e.g. `"extra1,extra2"` (no brackets). */
+  packageExtras?: pulumi.Input<string>;
+  /** Python version for the task venv: `3.9` … `3.14`; default: the server's default (local: `python3` on PATH). */
+  pythonVersion?: pulumi.Input<"3.9" | "3.10" | "3.11" | "3.12" | "3.13" | "3.14">;
+  /** `{package: version}` installed before the package (keys may use `[extra]`). */
+  pinnedPackageVersionsPre?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** `{package: version}` installed after the package (overrides its dependencies). */
+  pinnedPackageVersionsPost?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** `custom` collection: register the tasks of an existing Python environment (nothing is installed). */
+export interface TaskGroupCustomArgs {
+  /** The manifest object, or an absolute path to `__FRACTAL_MANIFEST__.json`. */
+  manifest: pulumi.Input<string | Record<string, unknown>>;
+  /** Absolute path of the interpreter that runs the tasks. */
+  pythonInterpreter: pulumi.Input<string>;
+  /** Name of the task group (its `pkgName`; not normalised). */
+  label: pulumi.Input<string>;
+  /** Absolute folder of the installed package (exactly one of `packageRoot` / `packageName`). */
+  packageRoot?: pulumi.Input<string>;
+  /** Importable package name; its folder is found with the interpreter (exactly one of `packageRoot` / `packageName`). */
+  packageName?: pulumi.Input<string>;
+  /** Version recorded for the group and its tasks. */
+  version?: pulumi.Input<string>;
+}
+
+/** Per-resource fractal-server connection; overrides the provider config `fractal:url|email|password`. */
+export interface TaskGroupServerArgs {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: pulumi.Input<string>;
+  /** Account e-mail. */
+  email: pulumi.Input<string>;
+  /** Account password (stored as a Pulumi secret). */
+  password: pulumi.Input<string>;
+}
+
+/** Arguments of a {@link TaskGroup}. */
+export interface TaskGroupArgs {
+  /** Collect a pip package or wheel (exactly one of `pip` / `custom`). */
+  pip?: pulumi.Input<TaskGroupPipArgs>;
+  /** Register an existing environment (exactly one of `pip` / `custom`). */
+  custom?: pulumi.Input<TaskGroupCustomArgs>;
+  /** Whether the group's environment is installed (default true). `false` deactivates (removes the venv, keeps the freeze). */
+  active?: pulumi.Input<boolean>;
+  /** `auto` (default: `server` when a server is configured, else `local`), `server`, or `local`. */
+  backend?: pulumi.Input<"auto" | "server" | "local">;
+  /** Server connection overriding the provider config (the whole value is stored as a secret). */
+  server?: pulumi.Input<TaskGroupServerArgs>;
+  /** Server backend: keep the group private (no user group). */
+  privateGroup?: pulumi.Input<boolean>;
+  /** Server backend: share the group with this user group (changed in place). */
+  userGroupId?: pulumi.Input<number>;
+  /** Local backend: base folder (default `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`). */
+  tasksDir?: pulumi.Input<string>;
+  /** Local backend: base interpreters per Python version, e.g. `{"3.12": "/usr/bin/python3.12"}`. */
+  pythonInterpreters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Local backend: pip `--index-url`. */
+  pipIndexUrl?: pulumi.Input<string>;
+  /** Local backend: pip `--extra-index-url` values. */
+  pipExtraIndexUrls?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Local backend: pip `--find-links` values (folders or URLs). */
+  pipFindLinks?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Local backend: pip `--no-index` (then `pip.packageVersion` is required). */
+  pipNoIndex?: pulumi.Input<boolean>;
+  /** Local backend: timeout of each step (venv, each pip call), seconds (default 600). */
+  stepTimeoutSeconds?: pulumi.Input<number>;
+  /** Server backend: timeout of each server activity (collect, deactivate, reactivate, delete), seconds (default 1800). */
+  timeoutSeconds?: pulumi.Input<number>;
+}
+
+/** A collected task. */
+export interface TaskGroupTask {
+  /** Task name (unique in the group). */
+  name: string;
+  /** `non_parallel`, `parallel`, `compound`, `converter_non_parallel` or `converter_compound`. */
+  type: string;
+  /** `<python> <package root>/<executable>` for the non-parallel part. */
+  commandNonParallel?: string;
+  /** `<python> <package root>/<executable>` for the parallel part. */
+  commandParallel?: string;
+  /** Runner metadata of the non-parallel part. */
+  metaNonParallel?: Record<string, unknown>;
+  /** Runner metadata of the parallel part. */
+  metaParallel?: Record<string, unknown>;
+  /** JSON Schema of the non-parallel arguments. */
+  argsSchemaNonParallel?: Record<string, unknown>;
+  /** JSON Schema of the parallel arguments. */
+  argsSchemaParallel?: Record<string, unknown>;
+  /** How the args schemas were generated (e.g. `pydantic_v2`). */
+  argsSchemaVersion?: string;
+  /** Input image-type filters. */
+  inputTypes: Record<string, boolean>;
+  /** Output image types. */
+  outputTypes: Record<string, boolean>;
+  /** Category (e.g. `Segmentation`). */
+  category?: string;
+  /** Modality (e.g. `HCS`). */
+  modality?: string;
+  /** Tags. */
+  tags: string[];
+  /** Manifest authors. */
+  authors?: string;
+  /** Documentation text. */
+  docsInfo?: string;
+  /** Documentation link. */
+  docsLink?: string;
+}
+
+/**
+ * A Fractal task group: the tasks of a Python package collected the way fractal-server does it,
+ * either on a real fractal-server (REST; provider config `fractal:url`, `fractal:email`,
+ * `fractal:password`) or locally (a venv per package/version under a tasks directory).
+ */
+export class TaskGroup extends pulumi.dynamic.Resource {
+  /** Server task-group id (server backend only). */
+  declare readonly taskGroupId: pulumi.Output<number | undefined>;
+  /** Normalised package name (custom: the label). */
+  declare readonly pkgName: pulumi.Output<string>;
+  /** Collected version. */
+  declare readonly version: pulumi.Output<string | undefined>;
+  /** Python version of the task venv. */
+  declare readonly pythonVersion: pulumi.Output<string | undefined>;
+  /** Folder of the group (`<tasksDir>/[<user id>/]<pkg>/<version>`). */
+  declare readonly path: pulumi.Output<string | undefined>;
+  /** The group's venv. */
+  declare readonly venvPath: pulumi.Output<string | undefined>;
+  /** `pypi`, `wheel-file` or `other` (custom). */
+  declare readonly origin: pulumi.Output<string>;
+  /** Whether the environment is installed. */
+  declare readonly active: pulumi.Output<boolean>;
+  /** The collected tasks. */
+  declare readonly tasks: pulumi.Output<TaskGroupTask[]>;
+  /** Tail of the last activity log. */
+  declare readonly activityLog: pulumi.Output<string>;
+  /** `server` or `local`: where the group lives. */
+  declare readonly resolvedBackend: pulumi.Output<"server" | "local">;
+
+  /**
+   * @param name resource name
+   * @param args what to collect and where
+   * @param opts resource options
+   */
+  constructor(name: string, args: TaskGroupArgs, opts?: pulumi.CustomResourceOptions) {
+    const props: Record<string, unknown> = {
+      ...args,
+      server: args.server === undefined ? undefined : pulumi.secret(args.server),
+      taskGroupId: undefined,
+      pkgName: undefined,
+      version: undefined,
+      pythonVersion: undefined,
+      path: undefined,
+      venvPath: undefined,
+      origin: undefined,
+      tasks: undefined,
+      activityLog: undefined,
+      resolvedBackend: undefined,
+    };
+    if (args.active === undefined) props.active = undefined;
+    super(
+      provider,
+      name,
+      props,
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["server"] }),
+      "fractal",
+      "TaskGroup",
+    );
+  }
+}

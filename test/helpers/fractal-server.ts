@@ -1,0 +1,140 @@
+/**
+ * Test helpers for Fractal: a real fractal-server started by scripts/fractal-server.sh (idempotent;
+ * shared by test files, never stopped by them), the fixture task package built into a wheel, and
+ * small REST probes used by assertions.
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import path from "node:path";
+import { FractalClient, type TaskGroupRead } from "../../provider/fractal/client";
+
+export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+export interface FractalServerInfo {
+  url: string;
+  email: string;
+  password: string;
+  /** The server resource's `tasks_local_dir`. */
+  tasksDir: string;
+}
+
+/** Starts (or reuses) the test fractal-server and returns its admin credentials. */
+export function startFractalServer(): FractalServerInfo {
+  const out = execFileSync("bash", [path.join(REPO_ROOT, "scripts/fractal-server.sh"), "start"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 180_000,
+  });
+  const file = out.trim().split("\n").pop() as string;
+  return JSON.parse(readFileSync(file, "utf8")) as FractalServerInfo;
+}
+
+export function venvPython(): string {
+  const venv = process.env.PULUMI_TESSERACT_VENV;
+  if (!venv) throw new Error("PULUMI_TESSERACT_VENV is not set: source scripts/env.sh");
+  return path.join(venv, "bin", "python");
+}
+
+const FIXTURE = path.join(REPO_ROOT, "test/fixtures/fractal-tasks");
+
+/**
+ * Builds test/fixtures/fractal-tasks into a wheel (once per process; in a copy, so the fixture
+ * folder stays clean) and returns its absolute path.
+ */
+let builtWheel: string | undefined;
+export function buildFixtureWheel(): string {
+  if (builtWheel && existsSync(builtWheel)) return builtWheel;
+  const work = mkdtempSync(path.join(tmpdir(), "pt-fractal-wheel-"));
+  const src = path.join(work, "src");
+  cpSync(FIXTURE, src, { recursive: true });
+  const dist = path.join(work, "dist");
+  mkdirSync(dist);
+  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
+  if (!whl) throw new Error(`no wheel built in ${dist}`);
+  builtWheel = path.join(dist, whl);
+  return builtWheel;
+}
+
+/**
+ * Builds a variant of the fixture package: `version` replaces 0.1.0 and `editManifest` rewrites the
+ * manifest (e.g. an invalid one), or `dropManifest` leaves it out of the wheel.
+ */
+export function buildVariantWheel(opts: {
+  version: string;
+  editManifest?: (m: Record<string, unknown>) => unknown;
+  dropManifest?: boolean;
+}): string {
+  const work = mkdtempSync(path.join(tmpdir(), "pt-fractal-variant-"));
+  const src = path.join(work, "src");
+  cpSync(FIXTURE, src, { recursive: true });
+  const pyproject = path.join(src, "pyproject.toml");
+  writeFileSync(pyproject, readFileSync(pyproject, "utf8").replace('version = "0.1.0"', `version = "${opts.version}"`));
+  const manifest = path.join(src, "src/pt_fractal_tasks/__FRACTAL_MANIFEST__.json");
+  if (opts.dropManifest) rmSync(manifest);
+  else if (opts.editManifest)
+    writeFileSync(manifest, JSON.stringify(opts.editManifest(JSON.parse(readFileSync(manifest, "utf8")))));
+  const dist = path.join(work, "dist");
+  mkdirSync(dist);
+  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
+  if (!whl) throw new Error(`no wheel built in ${dist}`);
+  return path.join(dist, whl);
+}
+
+/** A copy of the fixture wheel under another file name/dir (e.g. to vary the path). */
+export function copyWheel(wheel: string, dir: string, name = path.basename(wheel)): string {
+  mkdirSync(dir, { recursive: true });
+  const dst = path.join(dir, name);
+  cpSync(wheel, dst);
+  return dst;
+}
+
+/** Every task group the admin owns on the test server. */
+export async function serverTaskGroups(info: FractalServerInfo): Promise<TaskGroupRead[]> {
+  return new FractalClient(info).taskGroups();
+}
+
+/** Deletes leftover groups of `pkgNames` on the server (test hygiene), waiting for each deletion. */
+export async function purgeServerGroups(info: FractalServerInfo, pkgNames: string[]): Promise<void> {
+  const client = new FractalClient(info);
+  for (const g of await client.taskGroups()) {
+    if (!pkgNames.includes(g.pkg_name)) continue;
+    const a = await client.lifecycle(g.id, "delete");
+    for (let i = 0; i < 60; i++) {
+      const cur = await client.activity(a.id);
+      if (cur.status === "OK" || cur.status === "failed") break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** A fresh temporary tasks directory for the local backend. */
+export function tempTasksDir(prefix = "pt-fractal-tasks-"): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Files and folders left under a directory (recursively, relative paths), for "no trace" checks. */
+export function listTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      out.push(r);
+      if (e.isDirectory() && out.length < 200) walk(path.join(d, e.name), r);
+    }
+  };
+  walk(dir, "");
+  return out;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Default local tasks dir (mirrors provider/fractal/local.ts). */
+export function defaultTasksDir(): string {
+  return process.env.PULUMI_TESSERACT_TASKS_DIR || path.join(homedir(), ".cache", "pulumi-tesseract", "fractal-tasks");
+}
