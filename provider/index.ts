@@ -2,4 +2,19 @@
  * pulumi-tesseract: Pulumi resources for Tesseracts (build and serve) and Fractal task groups,
  * and functions that call served Tesseracts.
  */
+
+export * from "./client";
 export * from "./common/errors";
+export * from "./functions";
+export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
+export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
+export {
+  type BuildTesseractImageOptions,
+  type BuiltTesseractImage,
+  buildTesseractImage,
+} from "./resources/tesseract-image-impl";
+export {
+  TesseractService,
+  type TesseractServiceArgs,
+  type TesseractServiceContainer,
+} from "./resources/tesseract-service";
