@@ -4,28 +4,30 @@
  * the Go module proxy does not serve; the Automation API hosts the program in this process
  * instead, with the same engine, state and plugins.
  *
- * Usage: tsx scripts/up.ts [up|preview|refresh|destroy] [--stack NAME]
+ * The project folder defaults to the repository root; `--dir examples/serve` runs an example.
+ * Its `index.ts` is written as for `pulumi up` (top-level code and `export const` outputs).
+ *
+ * Usage: tsx scripts/up.ts [up|preview|refresh|destroy] [--stack NAME] [--dir FOLDER] [--refresh]
  */
 import path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 
-const root = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
-const command = args.find((a) => !a.startsWith("--")) ?? "up";
-const stackFlag = args.indexOf("--stack");
-const stackName = stackFlag >= 0 ? args[stackFlag + 1] : (process.env.PULUMI_STACK ?? "dev");
+const flag = (name: string) => (args.indexOf(name) >= 0 ? args[args.indexOf(name) + 1] : undefined);
+const command = args.find((a, i) => !a.startsWith("--") && !args[i - 1]?.match(/^--(stack|dir)$/)) ?? "up";
+const stackName = flag("--stack") ?? process.env.PULUMI_STACK ?? "dev";
+const projectDir = path.resolve(__dirname, "..", flag("--dir") ?? ".");
 
 async function main(): Promise<void> {
   const stack = await LocalWorkspace.createOrSelectStack(
     {
       stackName,
-      projectName: "pulumi-tesseract",
-      program: async () => {
-        const program = require(path.join(root, "index.ts")) as () => Promise<Record<string, unknown>>;
-        return program();
-      },
+      projectName: path.basename(projectDir),
+      // Loading the module inside the program runs its top-level resource declarations under the
+      // engine; its exports are the stack outputs.
+      program: async () => ({ ...(require(path.join(projectDir, "index.ts")) as Record<string, unknown>) }),
     },
-    { workDir: root },
+    { workDir: projectDir },
   );
   const onOutput = (s: string) => process.stdout.write(s);
   switch (command) {

@@ -276,6 +276,11 @@ export class DockerClient {
     });
   }
 
+  /** `POST /containers/{id}/update`: changes resources or the restart policy of a container in place. */
+  updateContainer(id: string, body: { RestartPolicy?: { Name: string; MaximumRetryCount?: number } }): Promise<void> {
+    return this.json("POST", `/containers/${encodeURIComponent(id)}/update`, { json: body });
+  }
+
   inspectContainer(id: string): Promise<T.ContainerInspect | undefined> {
     return this.jsonOrMissing("GET", `/containers/${encodeURIComponent(id)}/json`);
   }

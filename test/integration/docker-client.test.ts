@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Readable } from "node:stream";
 import { after, test } from "node:test";
 import { pack } from "tar-stream";
 import { DockerApiError, DockerBuildError, DockerClient, DockerUnreachableError } from "../../provider/docker";
@@ -7,11 +8,11 @@ const run = `dc-${process.pid}`;
 const docker = new DockerClient();
 const tag = `pulumi-tesseract-test/${run}:1`;
 
-function context(dockerfile: string) {
+function context(dockerfile: string): Readable {
   const p = pack();
   p.entry({ name: "Dockerfile", mtime: new Date(0) }, dockerfile);
   p.finalize();
-  return p;
+  return p as unknown as Readable; // a streamx Readable, which undici streams like Node's
 }
 
 after(async () => {

@@ -1,0 +1,87 @@
+// The main job: build the example Tesseracts, serve them, call them from the stack, and collect a
+// Fractal task group locally. Run with `npm run up` (README); `npm run up -- destroy` removes it all.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  applyOutput,
+  jacobianOutput,
+  TaskGroup,
+  TesseractImage,
+  TesseractService,
+  vectorJacobianProductOutput,
+} from "pulumi-tesseract";
+
+const config = new pulumi.Config();
+const tesseracts = join(__dirname, "examples", "tesseracts");
+
+/** Builds behind a TLS-intercepting proxy must trust its CA: the host's extra CAs, when there are any. */
+function hostCaCertificates(dir = "/usr/local/share/ca-certificates"): string | undefined {
+  try {
+    const pems = readdirSync(dir)
+      .filter((f) => f.endsWith(".crt"))
+      .map((f) => readFileSync(join(dir, f), "utf8"));
+    return pems.length ? pems.join("\n") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const buildOptions = {
+  caCertificates: hostCaCertificates(),
+  // RUN steps reach package indexes (and a proxy on the host) through the host's network.
+  buildNetwork: config.get("buildNetwork") ?? "host",
+};
+
+// ---- images ------------------------------------------------------------------------------------
+const images = Object.fromEntries(
+  ["hello", "vectoradd", "packaged", "calculus"].map((name) => [
+    name,
+    new TesseractImage(name, { srcDir: join(tesseracts, name), ...buildOptions }),
+  ]),
+) as Record<"hello" | "vectoradd" | "packaged" | "calculus", TesseractImage>;
+
+// ---- services ----------------------------------------------------------------------------------
+const hello = new TesseractService("hello", { image: images.hello.imageName });
+const packaged = new TesseractService("packaged", { image: images.packaged.imageName });
+const vectoradd = new TesseractService("vectoradd", { image: images.vectoradd.imageName });
+const calculus = new TesseractService("calculus", {
+  image: images.calculus.imageName,
+  replicas: config.getNumber("calculusReplicas") ?? 2,
+});
+
+// ---- calls from the stack ----------------------------------------------------------------------
+const a = [1, 2, 3];
+const b = [10, 20, 30];
+const vectoraddResult = applyOutput({ url: vectoradd.url, inputs: { a, b, s: 2 } });
+const calculusJacobian = jacobianOutput({
+  url: calculus.url,
+  inputs: { a, b, s: 0.5 },
+  jacInputs: ["a", "s"],
+  jacOutputs: ["result", "norm"],
+});
+const calculusVjp = vectorJacobianProductOutput({
+  url: calculus.url,
+  inputs: { a, b, s: 0.5 },
+  vjpInputs: ["a", "b"],
+  vjpOutputs: ["result"],
+  cotangentVector: { result: [1, 1, 1] },
+});
+const helloGreeting = applyOutput({ url: hello.url, inputs: { name: "pulumi" } });
+
+// ---- Fractal -------------------------------------------------------------------------------------
+const fractalTasks = new TaskGroup("fractal-mock-tasks", {
+  pip: { package: "testing-tasks-mock", packageVersion: "0.1.5" },
+  backend: "local",
+});
+
+export const imageNames = pulumi
+  .all(Object.values(images).map((i) => i.imageName))
+  .apply((names) => names);
+export const urls = { hello: hello.url, packaged: packaged.url, vectoradd: vectoradd.url, calculus: calculus.urls };
+export const greeting = helloGreeting.outputs;
+export const vectoraddOutputs = vectoraddResult.outputs;
+export const jacobian = calculusJacobian.jacobian;
+export const vjp = calculusVjp;
+export const fractalTaskNames = fractalTasks.tasks.apply((ts) => ts.map((t) => `${t.name} (${t.type})`));
+export const fractalVenv = fractalTasks.venvPath;
