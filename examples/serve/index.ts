@@ -1,0 +1,58 @@
+// Example stack: build two example Tesseracts and serve them.
+//   cd examples/serve && pulumi stack init dev && pulumi up
+// then: python -c "from tesseract_core import Tesseract; print(Tesseract.from_url('<helloUrl>').apply({'name': 'you'}))"
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { TesseractImage, TesseractService } from "pulumi-tesseract";
+
+const config = new pulumi.Config();
+const tesseracts = join(__dirname, "..", "tesseracts");
+
+// Behind a TLS-intercepting proxy, builds must trust its CA (optional).
+const caDir = "/usr/local/share/ca-certificates";
+let caCertificates: string | undefined;
+try {
+  caCertificates = readdirSync(caDir)
+    .filter((f) => f.endsWith(".crt"))
+    .map((f) => readFileSync(join(caDir, f), "utf8"))
+    .join("\n");
+} catch {
+  caCertificates = undefined;
+}
+
+const hello = new TesseractImage("hello", {
+  srcDir: join(tesseracts, "hello"),
+  caCertificates,
+  buildNetwork: "host",
+});
+const vectoradd = new TesseractImage("vectoradd", {
+  srcDir: join(tesseracts, "vectoradd"),
+  caCertificates,
+  buildNetwork: "host",
+});
+
+// Two replicas of hello on a private network (created and removed with the service), with an
+// alias other Tesseracts on that network can call.
+const helloService = new TesseractService("hello", {
+  image: hello.imageName,
+  replicas: config.getNumber("helloReplicas") ?? 2,
+  network: "tesseracts",
+  networkAlias: "hello",
+  outputPath: join(__dirname, "outputs", "hello"),
+});
+
+// vectoradd on a fixed port, answering base64 arrays by default.
+const vectoraddService = new TesseractService("vectoradd", {
+  image: vectoradd.imageName,
+  port: config.get("vectoraddPort") ?? "8123",
+  outputFormat: "json+base64",
+  restartPolicy: "unless-stopped",
+});
+
+export const helloUrl = helloService.url;
+export const helloUrls = helloService.urls;
+export const vectoraddUrl = vectoraddService.url;
+export const containers = pulumi
+  .all([helloService.containerNames, vectoraddService.containerNames])
+  .apply(([a, b]) => [...a, ...b]);

@@ -1,0 +1,177 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { DockerConnection } from "../docker/connection";
+
+type Impl = typeof import("./tesseract-service-impl");
+
+/**
+ * The provider object Pulumi serializes into state: a module-level singleton whose methods only
+ * load the implementation by package name, so no schema, pool or closure state is captured and
+ * fixes reach existing resources (including their delete).
+ */
+const provider: pulumi.dynamic.ResourceProvider = {
+  check(olds, news) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
+    return impl.check(olds, news);
+  },
+  diff(id, olds, news) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
+    return impl.diff(id, olds, news);
+  },
+  create(inputs) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
+    return impl.create(inputs);
+  },
+  read(id, props) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
+    return impl.read(id, props);
+  },
+  update(id, olds, news) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
+    return impl.update(id, olds, news);
+  },
+  delete(id, props) {
+    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
+    return impl.remove(id, props);
+  },
+};
+
+/** How to reach a Docker engine (shared with TesseractImage); every field may be an Output. */
+export type DockerConnectionInput = { [K in keyof DockerConnection]?: pulumi.Input<DockerConnection[K]> };
+
+/** Inputs of a {@link TesseractService}. Give exactly one of `image` or `images`. */
+export interface TesseractServiceArgs {
+  /** The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, or a TesseractImage output. Never pulled. */
+  image?: pulumi.Input<string>;
+  /** Several Tesseract images served by one resource: `replicas` containers for each, in this order. */
+  images?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Containers per image (default 1). Changing only this scales in place. */
+  replicas?: pulumi.Input<number>;
+  /**
+   * Host port: `"8080"` (fixed; one container only), a range `"8000-8010"` (both ends included, one
+   * free port per container), or omitted for free ports in 49152–65535 (retried on conflicts).
+   */
+  port?: pulumi.Input<string | number>;
+  /** Host address the ports are published on (default `127.0.0.1`; `0.0.0.0` for all interfaces). */
+  hostIp?: pulumi.Input<string>;
+  /** Extra mounts `source:target[:ro|rw]` (default `ro`). Host sources must exist and are made absolute; other sources are Docker volume names. */
+  volumes?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Host directory mounted read-only at `/tesseract/input_data` (sets `TESSERACT_INPUT_PATH`); an fsspec URL only sets the variable. */
+  inputPath?: pulumi.Input<string>;
+  /** Host directory mounted read-write at `/tesseract/output_data` (sets `TESSERACT_OUTPUT_PATH`), created if missing. */
+  outputPath?: pulumi.Input<string>;
+  /** Extra environment variables of the containers. */
+  environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Runtime settings, each passed as `TESSERACT_<KEY>` (booleans as `1`/`0`), e.g. `{profiling: true}`. */
+  runtimeConfig?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>;
+  /** Default response format when clients send no Accept header: `json`, `json+base64` or `json+binref`. */
+  outputFormat?: pulumi.Input<"json" | "json+base64" | "json+binref">;
+  /** Container user `uid[:gid]` (default: the host's uid:gid, as `tesseract serve` does). */
+  user?: pulumi.Input<string>;
+  /** Memory limit in Docker syntax, e.g. `512m` or `2g`. */
+  memory?: pulumi.Input<string>;
+  /** GPUs: `"all"` or a list of device ids (`["0", "1"]`), passed as Docker DeviceRequests. */
+  gpus?: pulumi.Input<"all" | pulumi.Input<string>[]>;
+  /** Uvicorn worker processes per container (`serve --num-workers`). */
+  numWorkers?: pulumi.Input<number>;
+  /**
+   * Docker network to attach to. A missing network is created (and removed with the service); an
+   * existing one (e.g. a `docker.Network`'s name) is only used. `host` publishes nothing: the
+   * runtime binds the host port itself.
+   */
+  network?: pulumi.Input<string>;
+  /** DNS alias of the containers on `network`, for Tesseracts that call each other. */
+  networkAlias?: pulumi.Input<string>;
+  /** Debug mode (default false): `TESSERACT_DEBUG=1` (tracebacks, `/test`) and debugpy's port 5678 published on `hostIp`. */
+  debug?: pulumi.Input<boolean>;
+  /** Seconds to wait for `GET /health` per container (default 30). */
+  startupTimeout?: pulumi.Input<number>;
+  /** Docker restart policy: `unless-stopped` (default), `always`, `on-failure[:N]` or `no`. Changes apply in place. */
+  restartPolicy?: pulumi.Input<string>;
+  /** Extra labels on the containers (and on a network the service creates). */
+  labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret. */
+  docker?: pulumi.Input<DockerConnectionInput>;
+}
+
+/** One served container as recorded in state. */
+export interface TesseractServiceContainer {
+  key: string;
+  id: string;
+  name: string;
+  image: string;
+  hostPort: number;
+  debugPort?: number;
+  status: string;
+}
+
+/**
+ * Serves one or several Tesseract images as containers on a Docker engine, like `tesseract serve`
+ * but declaratively: health-checked on create, scaled and healed in place, replaced without
+ * downtime, torn down with their anonymous volumes.
+ *
+ * Replaced (new containers) when any of these change: `image(s)` (or the image behind the same
+ * tag), `port`, `hostIp`, `volumes`, `inputPath`, `outputPath`, `environment`, `runtimeConfig`,
+ * `outputFormat`, `user`, `memory`, `gpus`, `numWorkers`, `network`, `networkAlias`, `debug`,
+ * `labels`, `docker.host`. Updated in place: `replicas`, `restartPolicy`, `startupTimeout`, TLS
+ * material. Replacement creates the new containers first unless the host ports cannot hold both
+ * generations (a fixed port), in which case the old ones are deleted first.
+ */
+export class TesseractService extends pulumi.dynamic.Resource {
+  /** URL of the first container, e.g. `http://127.0.0.1:49733`. */
+  declare readonly url: pulumi.Output<string>;
+  /** URLs of all containers (image-major, then replica). */
+  declare readonly urls: pulumi.Output<string[]>;
+  /** Docker container IDs. */
+  declare readonly containerIds: pulumi.Output<string[]>;
+  /** Docker container names (`<resource name>-<hash>-<replica>`). */
+  declare readonly containerNames: pulumi.Output<string[]>;
+  /** Host ports of the API, per container. */
+  declare readonly hostPorts: pulumi.Output<number[]>;
+  /** Host ports of debugpy, per container (empty unless `debug`). */
+  declare readonly debugPorts: pulumi.Output<number[]>;
+  /** Per-container records including the status `read` last saw. */
+  declare readonly containers: pulumi.Output<TesseractServiceContainer[]>;
+  /** Image IDs the containers run, per image. */
+  declare readonly imageIds: pulumi.Output<string[]>;
+  /** Identifier of the service: the container-name prefix and the `pulumi-tesseract.service-id` label. */
+  declare readonly serviceId: pulumi.Output<string>;
+  /** Engine address the containers run on. */
+  declare readonly engine: pulumi.Output<string>;
+  /** True when this service created its `network` and will remove it. */
+  declare readonly networkCreated: pulumi.Output<boolean>;
+
+  /**
+   * @param name Resource name; also the prefix of container names.
+   * @param args What to serve and how.
+   * @param opts Resource options.
+   */
+  constructor(name: string, args: TesseractServiceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      provider,
+      name,
+      {
+        ...args,
+        serviceName: name,
+        stack: pulumi.getStack(),
+        project: pulumi.getProject(),
+        url: undefined,
+        urls: undefined,
+        containerIds: undefined,
+        containerNames: undefined,
+        hostPorts: undefined,
+        debugPorts: undefined,
+        containers: undefined,
+        imageIds: undefined,
+        serviceId: undefined,
+        engine: undefined,
+        networkCreated: undefined,
+      },
+      {
+        ...opts,
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "docker"],
+      },
+      "tesseract",
+      "TesseractService",
+    );
+  }
+}
