@@ -1,0 +1,84 @@
+"""Python side of bench/client.ts: tesseract-core's `Tesseract.from_url` running the same loops,
+timing itself. Reads one command per stdin line and answers one JSON line, so bench/client.ts can
+alternate Node and Python rounds on a shared, noisy machine.
+
+Commands: `small N` (N sequential small applies, returns per-call ms list), `big SIZE ROUNDS`
+(10M-style float64 passthrough apply), `codec SIZE ROUNDS` (base64 encode+decode), `conc N C`
+(N small applies on C threads), `quit`. Usage: python client_py.py URL
+"""
+
+import base64
+import json
+import resource
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from tesseract_core import Tesseract
+
+SMALL = {"a": np.array([1.0, 2.0, 3.0]), "b": np.array([4.0, 5.0, 6.0]), "s": 2.0}
+
+
+def main():
+    t = Tesseract.from_url(sys.argv[1])
+    t.health()
+    for _ in range(20):
+        t.apply(SMALL)
+    big_cache = {}
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        cmd, *args = line.split()
+        args = [int(a) for a in args]
+        if cmd == "quit":
+            break
+        times = []
+        out = {}
+        if cmd == "small":
+            for _ in range(args[0]):
+                t0 = time.perf_counter()
+                t.apply(SMALL)
+                times.append((time.perf_counter() - t0) * 1000)
+        elif cmd == "big":
+            size, rounds = args
+            if size not in big_cache:
+                big_cache.clear()
+                big_cache[size] = np.arange(size, dtype=np.float64)
+            payload = {"a": np.ones(1), "b": np.ones(1), "passthrough": {"x": big_cache[size]}}
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                r = t.apply(payload)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert r["passthrough"]["x"][-1] == size - 1
+                del r
+        elif cmd == "codec":
+            size, rounds = args
+            raw = np.random.default_rng(0).standard_normal(size)
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                s = base64.b64encode(raw.tobytes()).decode()
+                back = np.frombuffer(base64.b64decode(s), dtype=np.float64)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert back[-1] == raw[-1]
+        elif cmd == "conc":
+            n, c = args
+
+            def one(_):
+                try:
+                    t.apply(SMALL)
+                    return 0
+                except Exception:
+                    return 1
+
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(c) as ex:
+                out["errors"] = sum(ex.map(one, range(n)))
+            times.append((time.perf_counter() - t0) * 1000)
+        out["times_ms"] = times
+        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()

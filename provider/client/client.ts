@@ -1,0 +1,420 @@
+/**
+ * `TesseractClient`: calls a served Tesseract's HTTP API (`apply`, `jacobian`,
+ * `jacobian_vector_product`, `vector_jacobian_product`, `abstract_eval`, `health`, `openapi.json`).
+ *
+ * - One undici `Pool` per client (one origin) with keep-alive; a request that fails because a
+ *   kept-alive connection was closed by the server is retried once on a fresh connection.
+ * - Arrays go out as base64 (or JSON on request) and always come back as base64
+ *   (`Accept: application/json+base64`), decoded into typed arrays (`NDArray`).
+ * - No timeout on computations by default (a Jacobian may take hours); connecting times out.
+ */
+import { type Dispatcher, Pool } from "undici";
+import {
+  type ArrayEncoding,
+  type EncodedBody,
+  encodeRequestBody,
+  encodeTree,
+  isArrayLikeValue,
+  isEncodedArray,
+  type NDArray,
+  parseResponseBody,
+  toWireArray,
+} from "./codec";
+import { isTypedArray } from "./dtypes";
+import {
+  parseValidationBody,
+  TesseractConnectionError,
+  TesseractEndpointNotFoundError,
+  TesseractError,
+  TesseractServerError,
+  TesseractTimeoutError,
+  TesseractValidationError,
+} from "./errors";
+import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./schema";
+
+/** Options for a `TesseractClient` (and for the Tesseract functions). */
+export interface TesseractClientOptions {
+  /** How arrays are sent: `"base64"` (default, fast and exact) or `"json"` (readable lists). */
+  encoding?: ArrayEncoding;
+  /**
+   * Check inputs against the Tesseract's input schema (fetched once from `/openapi.json`) before
+   * sending, and report every problem with its path. Default `false`: the server validates anyway.
+   */
+  validateInputs?: boolean;
+  /** Overall time limit per call in milliseconds. Default: none (computations may run long). */
+  timeoutMs?: number;
+  /** Time limit for opening a TCP connection in milliseconds. Default 10,000. */
+  connectTimeoutMs?: number;
+  /** Maximum concurrent connections to the Tesseract. Default 32. */
+  connections?: number;
+  /** How long an idle kept-alive connection is reused, in ms. Default 30,000 (the server keeps 60 s). */
+  keepAliveTimeoutMs?: number;
+  /** Extra HTTP headers sent with every request (e.g. for a proxy in front of the Tesseract). */
+  headers?: Record<string, string>;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Run id for the Tesseract's logs (`run_<id>/` under its output path); the server picks one otherwise. */
+  runId?: string;
+  /** Overrides the client's `timeoutMs` for this call. */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+  /** Overrides the client's `encoding` for this call. */
+  encoding?: ArrayEncoding;
+  /** Overrides the client's `validateInputs` for this call. */
+  validateInputs?: boolean;
+}
+
+/** Outputs of `apply`: the Tesseract's OutputSchema, with every array decoded to an `NDArray`. */
+export type ApplyOutputs = Record<string, unknown>;
+/** Jacobian blocks: `{outputPath: {inputPath: NDArray of shape (*out.shape, *in.shape)}}`. */
+export type JacobianBlocks = Record<string, Record<string, NDArray>>;
+/** JVP result: `{outputPath: NDArray}`. */
+export type JvpOutputs = Record<string, NDArray>;
+/** VJP result: `{inputPath: NDArray}`. */
+export type VjpOutputs = Record<string, NDArray>;
+/** `abstract_eval` result: the OutputSchema with every array as `{shape, dtype}`. */
+export type AbstractEvalOutputs = Record<string, unknown>;
+
+const OPTIONAL_ENDPOINTS = new Set(["jacobian", "jacobian_vector_product", "vector_jacobian_product", "abstract_eval"]);
+const STALE_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+const ACCEPT = "application/json+base64";
+
+/** `http://` added when there is no scheme, trailing `/` removed (as tesseract-core's client does). */
+export function normalizeUrl(url: string): string {
+  const trimmed = url.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  return withScheme.replace(/\/+$/, "");
+}
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; errors?: { code?: string }[]; cause?: unknown };
+  if (typeof e?.code === "string") return e.code;
+  if (Array.isArray(e?.errors)) for (const x of e.errors) if (typeof x?.code === "string") return x.code;
+  if (e?.cause && e.cause !== err) return errorCode(e.cause);
+  return undefined;
+}
+
+function isStaleConnection(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code && STALE_CODES.has(code)) return true;
+  return /other side closed|socket hang up/i.test((err as Error)?.message ?? "");
+}
+
+/** Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. */
+function toAbstract(v: unknown): unknown {
+  if (isTypedArray(v) || isArrayLikeValue(v)) {
+    const nd = toWireArray(v);
+    if (nd) return { shape: nd.shape, dtype: nd.dtype };
+  }
+  if (isEncodedArray(v)) return { shape: v.shape, dtype: v.dtype };
+  if (Array.isArray(v)) return v.map(toAbstract);
+  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toAbstract(x);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * A client for one served Tesseract.
+ *
+ * ```ts
+ * const t = new TesseractClient("http://127.0.0.1:8000");
+ * const out = await t.apply({ a: new Float64Array([1, 2, 3]), b: new Float64Array([4, 5, 6]), s: 2 });
+ * out.result; // { shape: [3], dtype: "float64", data: Float64Array [...] }
+ * await t.close();
+ * ```
+ */
+export class TesseractClient {
+  /** Normalised base url (scheme added, no trailing slash). */
+  readonly url: string;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly options: Required<Omit<TesseractClientOptions, "timeoutMs" | "headers">> & {
+    timeoutMs?: number;
+    headers: Record<string, string>;
+  };
+  private pool: Pool | undefined;
+  private exchanges = 0;
+  private schemaPromise: Promise<OpenApiDocument> | undefined;
+
+  /**
+   * @param url Base url of the Tesseract, e.g. a `TesseractService`'s `url` output
+   *   (`http://127.0.0.1:49321`). A path prefix is kept (for Tesseracts behind a proxy).
+   * @param options Encoding, validation, timeouts and connection pool settings.
+   */
+  constructor(url: string, options: TesseractClientOptions = {}) {
+    this.url = normalizeUrl(url);
+    const parsed = new URL(this.url);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new TypeError(`Tesseract url must be http(s), got ${JSON.stringify(url)}`);
+    }
+    this.origin = parsed.origin;
+    this.basePath = parsed.pathname.replace(/\/+$/, "");
+    this.options = {
+      encoding: options.encoding ?? "base64",
+      validateInputs: options.validateInputs ?? false,
+      timeoutMs: options.timeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      connections: options.connections ?? 32,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
+      headers: { ...(options.headers ?? {}) },
+    };
+    if (this.options.encoding !== "base64" && this.options.encoding !== "json") {
+      throw new TypeError(`encoding must be "base64" or "json", got ${JSON.stringify(options.encoding)}`);
+    }
+  }
+
+  private getPool(): Pool {
+    if (!this.pool) {
+      this.pool = new Pool(this.origin, {
+        connections: this.options.connections,
+        pipelining: 1,
+        keepAliveTimeout: this.options.keepAliveTimeoutMs,
+        keepAliveMaxTimeout: Math.max(this.options.keepAliveTimeoutMs, 1000),
+        // computations have no time limit unless asked for (timeoutMs); connecting does
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connect: { timeout: this.options.connectTimeoutMs },
+      });
+    }
+    return this.pool;
+  }
+
+  /**
+   * Runs one HTTP exchange and returns the raw body of a 2xx answer; maps everything else to a
+   * `TesseractError`. Retries once when a kept-alive connection turns out to be closed.
+   */
+  private async exchange(
+    method: "GET" | "POST",
+    endpoint: string,
+    body: EncodedBody | undefined,
+    opts: CallOptions = {},
+  ): Promise<Buffer> {
+    const query = opts.runId ? `?run_id=${encodeURIComponent(opts.runId)}` : "";
+    const path = `${this.basePath}/${endpoint}${query}`;
+    const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs;
+    const timeoutSignal = timeoutMs && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signal =
+      timeoutSignal && opts.signal ? AbortSignal.any([timeoutSignal, opts.signal]) : (timeoutSignal ?? opts.signal);
+    const headers: Record<string, string> = { ...this.options.headers, accept: ACCEPT };
+    if (body) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(body.byteLength);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const reused = this.exchanges > 0;
+      let res: Dispatcher.ResponseData;
+      let raw: Buffer;
+      try {
+        res = await this.getPool().request<null>({
+          method,
+          path,
+          headers,
+          // an array of chunks is an iterable body; undici writes it with our content-length
+          body: body ? ((body.chunks.length === 1 ? body.chunks[0] : body.chunks) as string) : undefined,
+          signal,
+        });
+        raw = await readBody(res);
+      } catch (err) {
+        if (timeoutSignal?.aborted) {
+          throw new TesseractTimeoutError({ url: this.url, endpoint, timeoutMs: timeoutMs as number, cause: err });
+        }
+        if (opts.signal?.aborted) throw err;
+        if (attempt === 0 && reused && isStaleConnection(err)) continue;
+        throw new TesseractConnectionError({ url: this.url, endpoint, code: errorCode(err), cause: err });
+      }
+      this.exchanges++;
+      const status = res.statusCode;
+      if (status >= 200 && status < 300) return raw;
+      const text = raw.toString("utf8");
+      if (status === 422) {
+        throw new TesseractValidationError({
+          url: this.url,
+          endpoint,
+          issues: parseValidationBody(text),
+          source: "server",
+        });
+      }
+      if (status === 404) {
+        if (OPTIONAL_ENDPOINTS.has(endpoint)) throw new TesseractEndpointNotFoundError({ url: this.url, endpoint });
+        throw new TesseractError(
+          `nothing answers ${method} ${path} at ${this.origin} (404): is ${this.url} the url of a Tesseract?`,
+          { url: this.url, endpoint, status },
+        );
+      }
+      throw new TesseractServerError({ url: this.url, endpoint, status, body: text });
+    }
+  }
+
+  private async post(endpoint: string, payload: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
+    const body = encodeRequestBody(payload, opts.encoding ?? this.options.encoding);
+    if (opts.validateInputs ?? this.options.validateInputs) {
+      await this.validate(endpoint, payload, opts);
+    }
+    return parseResponseBody(await this.exchange("POST", endpoint, body, opts));
+  }
+
+  private async validate(endpoint: string, payload: Record<string, unknown>, opts: CallOptions): Promise<void> {
+    const doc = await this.openapiSchema();
+    // validate the wire form (arrays as {shape, dtype, data}); small buffers are enough for that
+    const wire = encodeTree(payload, opts.encoding ?? this.options.encoding, () => "") as Record<string, unknown>;
+    const issues = validateRequest(doc, endpoint, wire);
+    if (issues.length) throw new TesseractValidationError({ url: this.url, endpoint, issues, source: "client" });
+  }
+
+  /**
+   * Runs the Tesseract (`POST /apply`).
+   * @param inputs The InputSchema as a plain object; arrays as typed arrays, `NDArray`-likes or plain lists.
+   * @returns The outputs, arrays decoded to `NDArray`s.
+   */
+  async apply(inputs: Record<string, unknown>, opts?: CallOptions): Promise<ApplyOutputs> {
+    return (await this.post("apply", { inputs }, opts)) as ApplyOutputs;
+  }
+
+  /**
+   * Jacobian of `jacOutputs` with respect to `jacInputs` at `inputs` (`POST /jacobian`).
+   * @param jacInputs Differentiable input paths, e.g. `["a", "s"]`.
+   * @param jacOutputs Differentiable output paths, e.g. `["result"]`.
+   * @returns `{out: {in: NDArray}}`, each block of shape `(*out.shape, *in.shape)`.
+   */
+  async jacobian(
+    inputs: Record<string, unknown>,
+    jacInputs: Iterable<string>,
+    jacOutputs: Iterable<string>,
+    opts?: CallOptions,
+  ): Promise<JacobianBlocks> {
+    return (await this.post(
+      "jacobian",
+      { inputs, jac_inputs: [...jacInputs], jac_outputs: [...jacOutputs] },
+      opts,
+    )) as JacobianBlocks;
+  }
+
+  /**
+   * Jacobian-vector product `J·v` (`POST /jacobian_vector_product`).
+   * @param tangentVector One array per entry of `jvpInputs`, shaped like that input.
+   * @returns `{out: NDArray}` for each entry of `jvpOutputs`.
+   */
+  async jacobianVectorProduct(
+    inputs: Record<string, unknown>,
+    jvpInputs: Iterable<string>,
+    jvpOutputs: Iterable<string>,
+    tangentVector: Record<string, unknown>,
+    opts?: CallOptions,
+  ): Promise<JvpOutputs> {
+    return (await this.post(
+      "jacobian_vector_product",
+      { inputs, jvp_inputs: [...jvpInputs], jvp_outputs: [...jvpOutputs], tangent_vector: tangentVector },
+      opts,
+    )) as JvpOutputs;
+  }
+
+  /**
+   * Vector-Jacobian product `vᵀ·J` (`POST /vector_jacobian_product`).
+   * @param cotangentVector One array per entry of `vjpOutputs`, shaped like that output.
+   * @returns `{in: NDArray}` for each entry of `vjpInputs`.
+   */
+  async vectorJacobianProduct(
+    inputs: Record<string, unknown>,
+    vjpInputs: Iterable<string>,
+    vjpOutputs: Iterable<string>,
+    cotangentVector: Record<string, unknown>,
+    opts?: CallOptions,
+  ): Promise<VjpOutputs> {
+    return (await this.post(
+      "vector_jacobian_product",
+      { inputs, vjp_inputs: [...vjpInputs], vjp_outputs: [...vjpOutputs], cotangent_vector: cotangentVector },
+      opts,
+    )) as VjpOutputs;
+  }
+
+  /**
+   * Output shapes and dtypes without running the computation (`POST /abstract_eval`).
+   * @param inputs The InputSchema with arrays as `{shape, dtype}`; real arrays are reduced to that.
+   * @returns The OutputSchema with every array as `{shape, dtype}`.
+   */
+  async abstractEval(inputs: Record<string, unknown>, opts?: CallOptions): Promise<AbstractEvalOutputs> {
+    const body = encodeRequestBody({ inputs: toAbstract(inputs) }, "json");
+    return parseResponseBody(await this.exchange("POST", "abstract_eval", body, opts)) as AbstractEvalOutputs;
+  }
+
+  /** `GET /health`: `{status: "ok"}` when the Tesseract is up. */
+  async health(opts?: Pick<CallOptions, "timeoutMs" | "signal">): Promise<{ status: string }> {
+    return JSON.parse((await this.exchange("GET", "health", undefined, opts)).toString("utf8"));
+  }
+
+  /**
+   * The Tesseract's OpenAPI document (`GET /openapi.json`), fetched once per client and cached.
+   * @param refresh Fetch again instead of using the cached copy.
+   */
+  async openapiSchema(
+    opts: { refresh?: boolean } & Pick<CallOptions, "timeoutMs" | "signal"> = {},
+  ): Promise<OpenApiDocument> {
+    if (!this.schemaPromise || opts.refresh) {
+      const p = this.exchange("GET", "openapi.json", undefined, opts).then(
+        (raw) => JSON.parse(raw.toString("utf8")) as OpenApiDocument,
+      );
+      this.schemaPromise = p;
+      p.catch(() => {
+        if (this.schemaPromise === p) this.schemaPromise = undefined;
+      });
+    }
+    return this.schemaPromise;
+  }
+
+  /** JSON Schema of the `inputs` object (`components.schemas.Apply_InputSchema`; `$ref`s point into the OpenAPI document). */
+  async inputSchema(): Promise<Record<string, unknown>> {
+    const doc = await this.openapiSchema();
+    const s = inputSchemaOf(doc);
+    if (!s) throw new TesseractError(`the OpenAPI document of ${this.url} has no Apply_InputSchema`, { url: this.url });
+    return s;
+  }
+
+  /** JSON Schema of `apply`'s outputs (`components.schemas.Apply_OutputSchema`). */
+  async outputSchema(): Promise<Record<string, unknown>> {
+    const doc = await this.openapiSchema();
+    const s = outputSchemaOf(doc);
+    if (!s)
+      throw new TesseractError(`the OpenAPI document of ${this.url} has no Apply_OutputSchema`, { url: this.url });
+    return s;
+  }
+
+  /** Endpoints the Tesseract serves, e.g. `["apply", "jacobian", "health", ...]` (paths without the leading `/`). */
+  async availableEndpoints(): Promise<string[]> {
+    const doc = await this.openapiSchema();
+    return Object.keys(doc.paths ?? {}).map((p) => p.replace(/^\//, ""));
+  }
+
+  /** Closes the connection pool. The client can be used again afterwards (a new pool is opened). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    this.exchanges = 0;
+    if (pool) await pool.close();
+  }
+}
+
+/** Reads a whole response body into one Buffer (preallocated when the length is announced). */
+async function readBody(res: Dispatcher.ResponseData): Promise<Buffer> {
+  const lengthHeader = res.headers["content-length"];
+  const length = typeof lengthHeader === "string" ? Number.parseInt(lengthHeader, 10) : Number.NaN;
+  if (Number.isFinite(length) && length >= 0) {
+    const out = Buffer.allocUnsafe(length);
+    let off = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      // undici enforces content-length, so a chunk never overflows; guard anyway
+      const n = Math.min(chunk.length, length - off);
+      chunk.copy(out, off, 0, n);
+      off += n;
+    }
+    return off === length ? out : out.subarray(0, off);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of res.body as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
