@@ -1,0 +1,57 @@
+/**
+ * Prints one table of every benchmark's ratios and goals from bench/results/*.json, and writes
+ * bench/results/summary.json.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const dir = path.join(__dirname, "results");
+const rows: { bench: string; metric: string; value: number; goal?: number; met?: boolean }[] = [];
+
+/** Walks a result object for `…Ratio`/`ratio…` numbers and their goals (`goals.<key>`). */
+function collect(bench: string, obj: Record<string, unknown>, goals: Record<string, number>, prefix = ""): void {
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === "goals") continue;
+    const key = prefix ? `${prefix}.${k}` : k;
+    if ((typeof v === "number" && /(^ratio|Ratio)$/.test(k)) || /Ratio[A-Z]?$/.test(k)) {
+      const goal = goals[k] ?? goals[key];
+      rows.push({ bench, metric: key, value: v, goal, met: goal === undefined ? undefined : v <= goal });
+    } else if (Array.isArray(v)) {
+      for (const item of v as Record<string, unknown>[]) {
+        if (!item || typeof item !== "object") continue;
+        const label = String(item.name ?? item.operation ?? "");
+        if (typeof item.ratio === "number") {
+          const goal = typeof item.goal === "number" ? item.goal : undefined;
+          rows.push({
+            bench,
+            metric: label,
+            value: item.ratio,
+            goal,
+            met: goal === undefined ? undefined : item.ratio <= goal,
+          });
+        } else if (typeof item.localMedianS === "number" && typeof item.serverMedianS === "number") {
+          rows.push({ bench, metric: `${label} local/server`, value: item.localMedianS / item.serverMedianS });
+        }
+      }
+    } else if (v && typeof v === "object") {
+      collect(bench, v as Record<string, unknown>, goals, key);
+    }
+  }
+}
+
+if (existsSync(dir)) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith(".json") && f !== "summary.json")
+    .sort()) {
+    const data = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Record<string, unknown>;
+    collect(f.replace(/\.json$/, ""), data, (data.goals as Record<string, number>) ?? {});
+  }
+}
+console.log("\nbenchmark  metric                                   value    goal   met");
+for (const r of rows) {
+  const met = r.met === undefined ? "" : r.met ? "yes" : "NO";
+  console.log(
+    `${r.bench.padEnd(10)} ${r.metric.padEnd(40)} ${r.value.toFixed(3).padStart(7)} ${r.goal === undefined ? "".padStart(7) : `≤${r.goal}`.padStart(7)}   ${met}`,
+  );
+}
+writeFileSync(path.join(dir, "summary.json"), `${JSON.stringify(rows, null, 2)}\n`);
