@@ -1,5 +1,7 @@
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerConnection } from "../docker/connection";
+import { TesseractImage } from "./tesseract-image";
 
 type Impl = typeof import("./tesseract-service-impl");
 
@@ -40,8 +42,12 @@ export type DockerConnectionInput = { [K in keyof DockerConnection]?: pulumi.Inp
 
 /** Inputs of a {@link TesseractService}. Give exactly one of `image` or `images`. */
 export interface TesseractServiceArgs {
-  /** The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, or a TesseractImage output. Never pulled. */
-  image?: pulumi.Input<string>;
+  /**
+   * The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a
+   * `TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,
+   * `docker.RemoteImage`). Never pulled.
+   */
+  image?: pulumi.Input<string> | TesseractImage | docker.Image | docker.RemoteImage;
   /** Several Tesseract images served by one resource: `replicas` containers for each, in this order. */
   images?: pulumi.Input<pulumi.Input<string>[]>;
   /** Containers per image (default 1). Changing only this scales in place. */
@@ -78,7 +84,7 @@ export interface TesseractServiceArgs {
    * existing one (e.g. a `docker.Network`'s name) is only used. `host` publishes nothing: the
    * runtime binds the host port itself.
    */
-  network?: pulumi.Input<string>;
+  network?: pulumi.Input<string> | docker.Network;
   /** DNS alias of the containers on `network`, for Tesseracts that call each other. */
   networkAlias?: pulumi.Input<string>;
   /** Debug mode (default false): `TESSERACT_DEBUG=1` (tracebacks, `/test`) and debugpy's port 5678 published on `hostIp`. */
@@ -151,6 +157,8 @@ export class TesseractService extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
+        image: imageReference(args.image),
+        network: docker.Network.isInstance(args.network) ? args.network.name : args.network,
         serviceName: name,
         stack: pulumi.getStack(),
         project: pulumi.getProject(),
@@ -174,4 +182,12 @@ export class TesseractService extends pulumi.dynamic.Resource {
       "TesseractService",
     );
   }
+}
+
+/** The image name behind any accepted `image` value. */
+function imageReference(image: TesseractServiceArgs["image"]): pulumi.Input<string> | undefined {
+  if (image instanceof TesseractImage) return image.imageName;
+  if (docker.Image.isInstance(image)) return image.imageName;
+  if (docker.RemoteImage.isInstance(image)) return image.name;
+  return image as pulumi.Input<string> | undefined;
 }

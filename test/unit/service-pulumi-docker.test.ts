@@ -1,0 +1,37 @@
+/** TesseractService accepts images and networks managed with @pulumi/docker and TesseractImage. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+
+test("docker.Network, docker.RemoteImage and TesseractImage resolve to names", async () => {
+  const registered = new Map<string, Record<string, unknown>>();
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.set(args.name, args.inputs);
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/network:Network") state.name = "user-net";
+        if (args.type === "docker:index/remoteImage:RemoteImage") state.name = "vendor/tess:1";
+        if (args.type.endsWith("TesseractImage")) state.imageName = "built:1.0.0";
+        return { id: `${args.name}-id`, state };
+      },
+      call: () => ({}),
+    },
+    "pd",
+    "test",
+    false,
+  );
+  const docker = await import("@pulumi/docker");
+  const { TesseractImage, TesseractService } = await import("../../provider");
+  const net = new docker.Network("net", {});
+  const remote = new docker.RemoteImage("remote", { name: "vendor/tess:1", keepLocally: true });
+  const built = new TesseractImage("built", { srcDir: "/src" });
+  new TesseractService("a", { image: remote, network: net });
+  new TesseractService("b", { image: built });
+  const deadline = Date.now() + 10_000;
+  while ((!registered.has("a") || !registered.has("b")) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(registered.get("a")?.image, "vendor/tess:1");
+  assert.equal(registered.get("a")?.network, "user-net");
+  assert.equal(registered.get("b")?.image, "built:1.0.0");
+});
