@@ -1,0 +1,4 @@
+export * from "./context";
+export * from "./dockerfile";
+export * from "./dockerignore";
+export * from "./requirements";

@@ -1,0 +1,122 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { DockerConnection } from "../docker/connection";
+
+/** Arguments of a {@link TesseractImage}. */
+export interface TesseractImageArgs {
+  /** Folder holding `tesseract_api.py` and `tesseract_config.yaml` (and `tesseract_requirements.txt`). */
+  srcDir: pulumi.Input<string>;
+  /**
+   * Image tag. Absent: the image is tagged `name:version` and `name:latest`, as `tesseract build`
+   * does; given: `name:<tag>` only. Letters, digits, `_`, `.`, `-`; at most 128 characters.
+   */
+  tag?: pulumi.Input<string>;
+  /**
+   * Overrides of `tesseract_config.yaml` entries by dotted key path, like
+   * `tesseract build --config-override`, e.g. `{"name": "hello-dev", "build_config.skip_checks": true}`.
+   * A string value is read as YAML first (so `"[a, b]"` is a list). Validated like the file.
+   */
+  configOverride?: pulumi.Input<Record<string, pulumi.Input<unknown>>>;
+  /** Build without the layer cache. Does not by itself trigger a rebuild. */
+  noCache?: pulumi.Input<boolean>;
+  /** Docker build arguments (for `ARG`s in `custom_build_steps`). */
+  buildArgs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** tesseract-core version whose runtime is pip-installed into the image. Default `1.15.0`. */
+  runtimeVersion?: pulumi.Input<string>;
+  /**
+   * Primary Python package index for the build (`PIP_INDEX_URL`), e.g. a mirror. Passed as a build
+   * argument of the build stage only: it is not baked into the final image's environment.
+   */
+  pipIndexUrl?: pulumi.Input<string>;
+  /** Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only. */
+  pipExtraIndexUrls?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * PEM text of CA certificates to trust while building (e.g. a TLS-intercepting proxy's CA):
+   * installed with `update-ca-certificates`; pip, requests and OpenSSL are pointed at the bundle.
+   */
+  caCertificates?: pulumi.Input<string>;
+  /** Network mode of the build's `RUN` steps, e.g. `host` to reach indexes or proxies on the host. */
+  buildNetwork?: pulumi.Input<string>;
+  /** Platform to build for, e.g. `linux/amd64` (default: the engine's). */
+  platform?: pulumi.Input<string>;
+  /** Extra labels on the image (next to `pulumi-tesseract.managed` and `pulumi-tesseract.context-hash`). */
+  labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Also write the generated build context to this folder (like `tesseract build --generate-only`). */
+  contextDir?: pulumi.Input<string>;
+  /** Give up on a build after this many seconds (default 3600). */
+  timeoutSeconds?: pulumi.Input<number>;
+  /** Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image. */
+  docker?: pulumi.Input<DockerConnection>;
+}
+
+/**
+ * The provider shim: a module-level singleton whose methods load the implementation in the
+ * provider process, so nothing but this small object is serialized into the state.
+ */
+const provider: pulumi.dynamic.ResourceProvider = {
+  check(olds, news) {
+    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").check(olds, news);
+  },
+  diff(id, olds, news) {
+    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").diff(id, olds, news);
+  },
+  create(inputs) {
+    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").create(inputs);
+  },
+  read(id, props) {
+    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").read(id, props);
+  },
+  update(id, olds, news) {
+    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").update(id, olds, news);
+  },
+  delete(id, props) {
+    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").del(id, props);
+  },
+};
+
+/**
+ * A Tesseract image built from a Tesseract folder through the Docker Engine API, like
+ * `tesseract build` but without buildx: the config and `tesseract_api.py` are validated at preview,
+ * the image is rebuilt only when the sources (minus `.dockerignore`), the config or the options
+ * change, and editing `tesseract_api.py` reuses the cached dependency layers.
+ */
+export class TesseractImage extends pulumi.dynamic.Resource {
+  /** The image ID (`sha256:...`). */
+  declare readonly imageId: pulumi.Output<string>;
+  /** The first tag, e.g. `hello:0.1.0`: use it to run or serve the image. */
+  declare readonly imageName: pulumi.Output<string>;
+  /** All tags this resource put on the image. */
+  declare readonly tags: pulumi.Output<string[]>;
+  /** The Tesseract's name (from the config, after overrides). */
+  declare readonly name: pulumi.Output<string>;
+  /** The Tesseract's version (from the config, after overrides). */
+  declare readonly version: pulumi.Output<string>;
+  /** sha256 over the build context (sources, rewritten requirements, Dockerfile) and the build options. */
+  declare readonly contextHash: pulumi.Output<string>;
+  /** Endpoints `tesseract_api.py` defines: `apply` and any of `jacobian`, `jacobian_vector_product`, `vector_jacobian_product`, `abstract_eval`. */
+  declare readonly endpoints: pulumi.Output<string[]>;
+
+  /**
+   * @param name The Pulumi resource name.
+   * @param args Where the Tesseract's sources are and how to build them.
+   * @param opts Pulumi resource options.
+   */
+  constructor(name: string, args: TesseractImageArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      provider,
+      name,
+      {
+        ...args,
+        imageId: undefined,
+        imageName: undefined,
+        tags: undefined,
+        name: undefined,
+        version: undefined,
+        contextHash: undefined,
+        endpoints: undefined,
+      },
+      opts,
+      "tesseract",
+      "TesseractImage",
+    );
+  }
+}

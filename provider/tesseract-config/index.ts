@@ -1,0 +1,4 @@
+export * from "./api-check";
+export * from "./load";
+export * from "./names";
+export * from "./schema";

@@ -1,0 +1,42 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { DockerClient } from "../../provider/docker";
+
+export const CA_DIR = "/usr/local/share/ca-certificates";
+
+/** PEM text of the host's extra CA certificates (the egress proxy's), or undefined if none. */
+export function hostCaCertificates(): string | undefined {
+  if (!existsSync(CA_DIR)) return undefined;
+  const pems = readdirSync(CA_DIR)
+    .filter((f) => f.endsWith(".crt"))
+    .sort()
+    .map((f) => readFileSync(path.join(CA_DIR, f), "utf8"));
+  return pems.length ? pems.join("\n") : undefined;
+}
+
+/** Build options every test build needs on this machine: the proxy CA and host networking. */
+export function hostBuildOptions(runId: string) {
+  return {
+    caCertificates: hostCaCertificates(),
+    buildNetwork: "host",
+    labels: { "pulumi-tesseract.test": runId },
+  };
+}
+
+export const EXAMPLES = path.join(__dirname, "../../examples/tesseracts");
+
+/** Removes every image and container labelled with this test run (and only those). */
+export async function cleanupRun(docker: DockerClient, runId: string): Promise<void> {
+  for (const c of await docker.listContainers({ label: [`pulumi-tesseract.test=${runId}`] }))
+    await docker.removeContainer(c.Id);
+  for (const img of await docker.listImages({ label: [`pulumi-tesseract.test=${runId}`] })) {
+    for (const t of img.RepoTags ?? []) if (t !== "<none>:<none>") await docker.removeImage(t).catch(() => undefined);
+    await docker.removeImage(img.Id, { force: true }).catch(() => undefined);
+  }
+}
+
+export function venvBin(name: string): string | undefined {
+  const venv = process.env.PULUMI_TESSERACT_VENV;
+  const p = venv && path.join(venv, "bin", name);
+  return p && existsSync(p) ? p : undefined;
+}
