@@ -108,23 +108,41 @@ export type ManifestV2 = z.output<typeof ManifestV2>;
 
 /** A collected task, as both backends report it (camelCase; missing values omitted). */
 export interface TaskInfo {
+  /** Task name (unique in the group). */
   name: string;
+  /** `non_parallel`, `parallel`, `compound`, `converter_non_parallel` or `converter_compound`. */
   type: TaskType;
+  /** `<python> <package root>/<executable>` for the non-parallel part. */
   commandNonParallel?: string;
+  /** `<python> <package root>/<executable>` for the parallel part. */
   commandParallel?: string;
+  /** Runner metadata of the non-parallel part. */
   metaNonParallel?: Record<string, unknown>;
+  /** Runner metadata of the parallel part. */
   metaParallel?: Record<string, unknown>;
+  /** JSON Schema of the non-parallel arguments. */
   argsSchemaNonParallel?: Record<string, unknown>;
+  /** JSON Schema of the parallel arguments. */
   argsSchemaParallel?: Record<string, unknown>;
+  /** How the args schemas were generated (e.g. `pydantic_v2`). */
   argsSchemaVersion?: string;
+  /** Input image-type filters. */
   inputTypes: Record<string, boolean>;
+  /** Output image types. */
   outputTypes: Record<string, boolean>;
+  /** Category (e.g. `Segmentation`). */
   category?: string;
+  /** Modality (e.g. `HCS`). */
   modality?: string;
+  /** Tags. */
   tags: string[];
+  /** Manifest authors. */
   authors?: string;
+  /** Documentation text. */
   docsInfo?: string;
+  /** Documentation link. */
   docsLink?: string;
+  /** Version of the task group the task belongs to. */
   version?: string;
 }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { TaskInfo } from "../fractal/schemas";
 
 type Impl = typeof import("./task-group-impl");
 
@@ -115,43 +116,8 @@ export interface TaskGroupArgs {
   timeoutSeconds?: pulumi.Input<number>;
 }
 
-/** A collected task. */
-export interface TaskGroupTask {
-  /** Task name (unique in the group). */
-  name: string;
-  /** `non_parallel`, `parallel`, `compound`, `converter_non_parallel` or `converter_compound`. */
-  type: string;
-  /** `<python> <package root>/<executable>` for the non-parallel part. */
-  commandNonParallel?: string;
-  /** `<python> <package root>/<executable>` for the parallel part. */
-  commandParallel?: string;
-  /** Runner metadata of the non-parallel part. */
-  metaNonParallel?: Record<string, unknown>;
-  /** Runner metadata of the parallel part. */
-  metaParallel?: Record<string, unknown>;
-  /** JSON Schema of the non-parallel arguments. */
-  argsSchemaNonParallel?: Record<string, unknown>;
-  /** JSON Schema of the parallel arguments. */
-  argsSchemaParallel?: Record<string, unknown>;
-  /** How the args schemas were generated (e.g. `pydantic_v2`). */
-  argsSchemaVersion?: string;
-  /** Input image-type filters. */
-  inputTypes: Record<string, boolean>;
-  /** Output image types. */
-  outputTypes: Record<string, boolean>;
-  /** Category (e.g. `Segmentation`). */
-  category?: string;
-  /** Modality (e.g. `HCS`). */
-  modality?: string;
-  /** Tags. */
-  tags: string[];
-  /** Manifest authors. */
-  authors?: string;
-  /** Documentation text. */
-  docsInfo?: string;
-  /** Documentation link. */
-  docsLink?: string;
-}
+/** A collected task: name, type, commands, metadata, args schemas, category, modality, tags, docs. */
+export type TaskGroupTask = Omit<TaskInfo, "version">;
 
 /**
  * A Fractal task group: the tasks of a Python package collected the way fractal-server does it,
