@@ -25,7 +25,11 @@ async function main(): Promise<void> {
       projectName: path.basename(projectDir),
       // Loading the module inside the program runs its top-level resource declarations under the
       // engine; its exports are the stack outputs.
-      program: async () => ({ ...(require(path.join(projectDir, "index.ts")) as Record<string, unknown>) }),
+      program: async () => {
+        const main = require.resolve(path.join(projectDir, "index.ts"));
+        delete require.cache[main];
+        return { ...(require(main) as Record<string, unknown>) };
+      },
     },
     { workDir: projectDir },
   );

@@ -29,7 +29,12 @@ async function stackObjects(stackName: string) {
 }
 
 test("root stack: up, no-change preview, refresh, destroy", { timeout: 40 * 60_000 }, async () => {
-  ts = await createTestStack("root", async () => ({ ...require(path.join(REPO_ROOT, "index.ts")) }));
+  // Each operation runs the program afresh, as `pulumi up` would: drop the cached module first.
+  const program = path.join(REPO_ROOT, "index.ts");
+  ts = await createTestStack("root", async () => {
+    delete require.cache[require.resolve(program)];
+    return { ...require(program) };
+  });
   const { stack } = ts;
   const log = (s: string) => ts?.output.push(s);
 
