@@ -75,9 +75,7 @@ const fractalTasks = new TaskGroup("fractal-mock-tasks", {
   backend: "local",
 });
 
-export const imageNames = pulumi
-  .all(Object.values(images).map((i) => i.imageName))
-  .apply((names) => names);
+export const imageNames = pulumi.all(Object.values(images).map((i) => i.imageName)).apply((names) => names);
 export const urls = { hello: hello.url, packaged: packaged.url, vectoradd: vectoradd.url, calculus: calculus.urls };
 export const greeting = helloGreeting.outputs;
 export const vectoraddOutputs = vectoraddResult.outputs;

@@ -36,7 +36,10 @@ before(async () => {
 });
 
 /** Runs a serialized provider's `check` in a fresh Node process, from the repository root. */
-function checkInFreshProcess(providerText: string, news: unknown): { failures?: { property: string; reason: string }[] } {
+function checkInFreshProcess(
+  providerText: string,
+  news: unknown,
+): { failures?: { property: string; reason: string }[] } {
   const script = `
     const text = require("fs").readFileSync(0, "utf8");
     const provider = require("require-from-string")(text).handler();
