@@ -13,7 +13,7 @@ function collect(bench: string, obj: Record<string, unknown>, goals: Record<stri
   for (const [k, v] of Object.entries(obj)) {
     if (k === "goals") continue;
     const key = prefix ? `${prefix}.${k}` : k;
-    if ((typeof v === "number" && /(^ratio|Ratio)$/.test(k)) || /Ratio[A-Z]?$/.test(k)) {
+    if (typeof v === "number" && /(^ratio|Ratio)$/.test(k)) {
       const goal = goals[k] ?? goals[key];
       rows.push({ bench, metric: key, value: v, goal, met: goal === undefined ? undefined : v <= goal });
     } else if (Array.isArray(v)) {
