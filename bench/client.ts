@@ -13,6 +13,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { Pool } from "undici";
 import { TesseractClient } from "../provider/client/client";
 import { decodeBase64ToBuffer, encodeBase64, type NDArray } from "../provider/client/codec";
 import { serveRuntime, venv } from "../test/helpers/serve-runtime";
@@ -24,7 +25,9 @@ const BIG_ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 3);
 const CODEC_ROUNDS = 5;
 const CONC_CALLS = 1000;
 const CONCURRENCY = 32;
+const CONC_ROUNDS = Number(process.env.BENCH_CONC_ROUNDS ?? 3);
 
+const toNd = (a: Float64Array): NDArray => ({ shape: [a.length], dtype: "float64", data: a });
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -76,18 +79,78 @@ async function main() {
     const small = { a: new Float64Array([1, 2, 3]), b: new Float64Array([4, 5, 6]), s: 2 };
     for (let i = 0; i < 20; i++) await client.apply(small);
 
-    const node = { small: [] as number[], big: [] as number[], codec: [] as number[] };
-    const python = { small: [] as number[], big: [] as number[], codec: [] as number[] };
+    const node = { small: [] as number[], big: [] as number[], codec: [] as number[], conc: [] as number[] };
+    const python = { small: [] as number[], big: [] as number[], codec: [] as number[], conc: [] as number[] };
+    // the floor: the same request bytes through a bare undici Pool (no encoding, no decoding)
+    const floor = { small: [] as number[], conc: [] as number[] };
+    const rawPool = new Pool(url, { connections: CONCURRENCY });
+    const smallBody = JSON.stringify({
+      inputs: {
+        a: { shape: [3], dtype: "float64", data: { buffer: encodeBase64(toNd(small.a)), encoding: "base64" } },
+        b: { shape: [3], dtype: "float64", data: { buffer: encodeBase64(toNd(small.b)), encoding: "base64" } },
+        s: 2,
+      },
+    });
+    const rawApply = async () => {
+      const r = await rawPool.request({
+        method: "POST",
+        path: "/apply",
+        body: smallBody,
+        headers: { "content-type": "application/json", accept: "application/json+base64" },
+      });
+      await r.body.arrayBuffer();
+      if (r.statusCode !== 200) throw new Error(`raw apply: ${r.statusCode}`);
+    };
+    for (let i = 0; i < 20; i++) await rawApply();
 
-    // small apply round trips
+    // small apply round trips (ours, the bare-undici floor, Python; alternating)
     for (let r = 0; r < ROUNDS; r++) {
       for (let i = 0; i < SMALL_CALLS; i++) {
         const t0 = performance.now();
         await client.apply(small);
         node.small.push(performance.now() - t0);
       }
+      for (let i = 0; i < SMALL_CALLS; i++) {
+        const t0 = performance.now();
+        await rawApply();
+        floor.small.push(performance.now() - t0);
+      }
       python.small.push(...(await py.run(`small ${SMALL_CALLS}`)).times_ms);
     }
+
+    // CONC_CALLS small applies at CONCURRENCY, alternating ours / floor / Python, CONC_ROUNDS rounds
+    const concurrently = async (fn: () => Promise<unknown>) => {
+      let next = 0;
+      let errors = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < CONC_CALLS) {
+            next++;
+            try {
+              await fn();
+            } catch {
+              errors++;
+            }
+          }
+        }),
+      );
+      return { ms: performance.now() - t0, errors };
+    };
+    let concErrors = 0;
+    let pyConcErrors = 0;
+    let pyConcRss = 0;
+    for (let r = 0; r < CONC_ROUNDS; r++) {
+      const ours = await concurrently(() => client.apply(small));
+      node.conc.push(ours.ms);
+      concErrors += ours.errors;
+      floor.conc.push((await concurrently(rawApply)).ms);
+      const pc = await py.run(`conc ${CONC_CALLS} ${CONCURRENCY}`);
+      python.conc.push(pc.times_ms[0]);
+      pyConcErrors += pc.errors ?? 0;
+      pyConcRss = pc.peak_rss_mb;
+    }
+    await rawPool.close();
 
     // big apply round trips (passthrough of BIG_SIZE float64), one warm-up each
     const big = new Float64Array(BIG_SIZE).map((_, i) => i);
@@ -118,25 +181,8 @@ async function main() {
       python.codec.push(...(await py.run(`codec ${BIG_SIZE} 1`)).times_ms);
     }
 
-    // 1,000 calls at concurrency 32
-    let next = 0;
-    let errors = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < CONC_CALLS) {
-          next++;
-          try {
-            await client.apply(small);
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
-    const nodeConc = { ms: performance.now() - t0, errors, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
-    const pc = await py.run(`conc ${CONC_CALLS} ${CONCURRENCY}`);
-    const pyConc = { ms: pc.times_ms[0], errors: pc.errors ?? -1, peak_rss_mb: pc.peak_rss_mb };
+    const nodeConc = { ms: median(node.conc), errors: concErrors, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
+    const pyConc = { ms: median(python.conc), errors: pyConcErrors, peak_rss_mb: pyConcRss };
 
     const rows: [string, number, number, number | undefined][] = [
       ["small apply round trip (median ms/call)", median(node.small), median(python.small), 0.6],
@@ -147,7 +193,7 @@ async function main() {
         median(python.codec),
         undefined,
       ],
-      [`${CONC_CALLS} calls @ concurrency ${CONCURRENCY} (total ms)`, nodeConc.ms, pyConc.ms, undefined],
+      [`${CONC_CALLS} calls @ concurrency ${CONCURRENCY} (median total ms)`, nodeConc.ms, pyConc.ms, undefined],
     ];
     const pad = (s: string, n: number) => s.padEnd(n);
     console.log(`\nTesseractClient vs tesseract-core Python client, ${url} (alternating rounds)\n`);
@@ -159,6 +205,11 @@ async function main() {
         `${pad(name, 50)}${pad(n.toFixed(2), 11)}${pad(p.toFixed(2), 11)}${pad(ratio.toFixed(2), 8)}${verdict}`,
       );
     }
+    console.log(
+      `\nfloor (bare undici Pool, same request bytes): small ${median(floor.small).toFixed(2)} ms/call ` +
+        `(ours − floor = ${(median(node.small) - median(floor.small)).toFixed(2)} ms); ` +
+        `${CONC_CALLS} @ ${CONCURRENCY}: ${median(floor.conc).toFixed(0)} ms`,
+    );
     const codecMedian = median(node.codec);
     console.log(`\ncodec goal ≤ 60 ms: node ${codecMedian.toFixed(1)} ms (${codecMedian <= 60 ? "met" : "NOT met"})`);
     console.log(
@@ -169,7 +220,8 @@ async function main() {
       date: new Date().toISOString(),
       url,
       node_version: process.version,
-      settings: { ROUNDS, SMALL_CALLS, BIG_SIZE, BIG_ROUNDS, CODEC_ROUNDS, CONC_CALLS, CONCURRENCY },
+      settings: { ROUNDS, SMALL_CALLS, BIG_SIZE, BIG_ROUNDS, CODEC_ROUNDS, CONC_CALLS, CONCURRENCY, CONC_ROUNDS },
+      floor: { small_median_ms: median(floor.small), conc_median_ms: median(floor.conc), conc: floor.conc },
       rows: rows.map(([name, n, p, goal]) => ({ name, node: n, python: p, ratio: n / p, goal })),
       node: { ...node, concurrent: nodeConc },
       python: { ...python, concurrent: pyConc },

@@ -18,6 +18,7 @@ import {
   isEncodedArray,
   type NDArray,
   parseResponseBody,
+  ResponseParser,
   toWireArray,
 } from "./codec";
 import { isTypedArray } from "./dtypes";
@@ -139,6 +140,8 @@ export class TesseractClient {
     headers: Record<string, string>;
   };
   private pool: Pool | undefined;
+  /** Headers of every request (user headers and Accept), built once. */
+  private readonly requestHeaders: Record<string, string>;
   private exchanges = 0;
   private schemaPromise: Promise<OpenApiDocument> | undefined;
 
@@ -164,6 +167,7 @@ export class TesseractClient {
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
       headers: { ...(options.headers ?? {}) },
     };
+    this.requestHeaders = { ...this.options.headers, accept: ACCEPT };
     if (this.options.encoding !== "base64" && this.options.encoding !== "json") {
       throw new TypeError(`encoding must be "base64" or "json", got ${JSON.stringify(options.encoding)}`);
     }
@@ -186,40 +190,53 @@ export class TesseractClient {
   }
 
   /**
-   * Runs one HTTP exchange and returns the raw body of a 2xx answer; maps everything else to a
-   * `TesseractError`. Retries once when a kept-alive connection turns out to be closed.
+   * Runs one HTTP exchange and returns the body of a 2xx answer (parsed and decoded as it streams
+   * in when `parse` is set, else raw); maps everything else to a `TesseractError`. Retries once
+   * when a kept-alive connection turns out to be closed.
    */
   private async exchange(
     method: "GET" | "POST",
     endpoint: string,
     body: EncodedBody | undefined,
-    opts: CallOptions = {},
-  ): Promise<Buffer> {
+    opts: CallOptions,
+    parse: true,
+  ): Promise<unknown>;
+  private async exchange(
+    method: "GET" | "POST",
+    endpoint: string,
+    body: EncodedBody | undefined,
+    opts: CallOptions,
+    parse: false,
+  ): Promise<Buffer>;
+  private async exchange(
+    method: "GET" | "POST",
+    endpoint: string,
+    body: EncodedBody | undefined,
+    opts: CallOptions,
+    parse: boolean,
+  ): Promise<unknown> {
     const query = opts.runId ? `?run_id=${encodeURIComponent(opts.runId)}` : "";
     const path = `${this.basePath}/${endpoint}${query}`;
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs;
     const timeoutSignal = timeoutMs && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal =
       timeoutSignal && opts.signal ? AbortSignal.any([timeoutSignal, opts.signal]) : (timeoutSignal ?? opts.signal);
-    const headers: Record<string, string> = { ...this.options.headers, accept: ACCEPT };
-    if (body) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = String(body.byteLength);
-    }
+    const headers = body
+      ? { ...this.requestHeaders, "content-type": "application/json", "content-length": String(body.byteLength) }
+      : this.requestHeaders;
     for (let attempt = 0; ; attempt++) {
       const reused = this.exchanges > 0;
-      let res: Dispatcher.ResponseData;
-      let raw: Buffer;
+      let res: RawResponse;
       try {
-        res = await this.getPool().request<null>({
+        res = await dispatch(this.getPool(), {
           method,
           path,
           headers,
-          // an array of chunks is an iterable body; undici writes it with our content-length
-          body: body ? ((body.chunks.length === 1 ? body.chunks[0] : body.chunks) as string) : undefined,
+          // several parts: an iterable body, base64-encoded slice by slice as it is written
+          body: body ? (body.parts.length === 1 ? (body.parts[0] as string) : body.stream()) : undefined,
           signal,
+          parse,
         });
-        raw = await readBody(res);
       } catch (err) {
         if (timeoutSignal?.aborted) {
           throw new TesseractTimeoutError({ url: this.url, endpoint, timeoutMs: timeoutMs as number, cause: err });
@@ -229,9 +246,13 @@ export class TesseractClient {
         throw new TesseractConnectionError({ url: this.url, endpoint, code: errorCode(err), cause: err });
       }
       this.exchanges++;
-      const status = res.statusCode;
-      if (status >= 200 && status < 300) return raw;
-      const text = raw.toString("utf8");
+      const status = res.status;
+      if (status >= 200 && status < 300) {
+        if (!parse) return res.raw;
+        if (res.parseError !== undefined) throw res.parseError;
+        return res.parsed;
+      }
+      const text = res.raw.toString("utf8");
       if (status === 422) {
         throw new TesseractValidationError({
           url: this.url,
@@ -256,7 +277,7 @@ export class TesseractClient {
     if (opts.validateInputs ?? this.options.validateInputs) {
       await this.validate(endpoint, payload, opts);
     }
-    return parseResponseBody(await this.exchange("POST", endpoint, body, opts));
+    return this.exchange("POST", endpoint, body, opts, true);
   }
 
   private async validate(endpoint: string, payload: Record<string, unknown>, opts: CallOptions): Promise<void> {
@@ -340,12 +361,12 @@ export class TesseractClient {
    */
   async abstractEval(inputs: Record<string, unknown>, opts?: CallOptions): Promise<AbstractEvalOutputs> {
     const body = encodeRequestBody({ inputs: toAbstract(inputs) }, "json");
-    return parseResponseBody(await this.exchange("POST", "abstract_eval", body, opts)) as AbstractEvalOutputs;
+    return (await this.exchange("POST", "abstract_eval", body, opts ?? {}, true)) as AbstractEvalOutputs;
   }
 
   /** `GET /health`: `{status: "ok"}` when the Tesseract is up. */
   async health(opts?: Pick<CallOptions, "timeoutMs" | "signal">): Promise<{ status: string }> {
-    return JSON.parse((await this.exchange("GET", "health", undefined, opts)).toString("utf8"));
+    return JSON.parse((await this.exchange("GET", "health", undefined, opts ?? {}, false)).toString("utf8"));
   }
 
   /**
@@ -356,7 +377,7 @@ export class TesseractClient {
     opts: { refresh?: boolean } & Pick<CallOptions, "timeoutMs" | "signal"> = {},
   ): Promise<OpenApiDocument> {
     if (!this.schemaPromise || opts.refresh) {
-      const p = this.exchange("GET", "openapi.json", undefined, opts).then(
+      const p = this.exchange("GET", "openapi.json", undefined, opts, false).then(
         (raw) => JSON.parse(raw.toString("utf8")) as OpenApiDocument,
       );
       this.schemaPromise = p;
@@ -399,22 +420,125 @@ export class TesseractClient {
   }
 }
 
-/** Reads a whole response body into one Buffer (preallocated when the length is announced). */
-async function readBody(res: Dispatcher.ResponseData): Promise<Buffer> {
-  const lengthHeader = res.headers["content-length"];
-  const length = typeof lengthHeader === "string" ? Number.parseInt(lengthHeader, 10) : Number.NaN;
-  if (Number.isFinite(length) && length >= 0) {
-    const out = Buffer.allocUnsafe(length);
-    let off = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      // undici enforces content-length, so a chunk never overflows; guard anyway
-      const n = Math.min(chunk.length, length - off);
-      chunk.copy(out, off, 0, n);
-      off += n;
-    }
-    return off === length ? out : out.subarray(0, off);
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of res.body as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+interface RawResponse {
+  status: number;
+  /** The body, unless it was parsed (2xx with `parse`). */
+  raw: Buffer;
+  parsed?: unknown;
+  /** Set when a 2xx body could not be parsed; thrown by the caller (not a connection error). */
+  parseError?: unknown;
 }
+
+function contentLengthOf(rawHeaders: Buffer[] | string[] | null | undefined): number {
+  if (!rawHeaders) return Number.NaN;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toString();
+    if (name.length === 14 && name.toLowerCase() === "content-length") return Number(rawHeaders[i + 1].toString());
+  }
+  return Number.NaN;
+}
+
+/**
+ * One request through undici's low-level `dispatch` (no response stream object, no promise per
+ * chunk). A 2xx body with `parse` goes through a `ResponseParser` chunk by chunk as it arrives, so
+ * large base64 buffers are decoded while the rest is still on the wire; other bodies are collected
+ * into one Buffer (preallocated when the length is announced).
+ */
+function dispatch(
+  pool: Pool,
+  req: {
+    method: "GET" | "POST";
+    path: string;
+    headers: Record<string, string>;
+    body: string | Iterable<string> | undefined;
+    signal: AbortSignal | undefined;
+    parse: boolean;
+  },
+): Promise<RawResponse> {
+  return new Promise<RawResponse>((resolve, reject) => {
+    const { signal } = req;
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let status = 0;
+    let parser: ResponseParser | undefined;
+    let parseError: unknown;
+    let out: Buffer | undefined;
+    let outLength = 0;
+    let chunks: Buffer[] | undefined;
+    let abort: ((err?: Error) => void) | undefined;
+    const onAbort = () => abort?.(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = () => signal?.removeEventListener("abort", onAbort);
+    const handler = {
+      onConnect(abortRequest: (err?: Error) => void) {
+        abort = abortRequest;
+        if (signal?.aborted) abortRequest(signal.reason);
+      },
+      onHeaders(statusCode: number, rawHeaders: Buffer[]) {
+        status = statusCode;
+        const length = contentLengthOf(rawHeaders);
+        // small bodies are collected and parsed at once (parseResponseBody); large ones stream
+        if (req.parse && statusCode >= 200 && statusCode < 300 && !(length < STREAM_THRESHOLD)) {
+          parser = new ResponseParser(Number.isFinite(length) ? length : undefined);
+        } else if (Number.isFinite(length) && length >= 0) out = Buffer.allocUnsafe(length);
+        else chunks = [];
+        return true;
+      },
+      onData(chunk: Buffer) {
+        if (parser) {
+          if (parseError === undefined) {
+            try {
+              parser.push(chunk);
+            } catch (err) {
+              parseError = err;
+            }
+          }
+        } else if (out) {
+          // undici enforces content-length, so a chunk never overflows; guard anyway
+          outLength += chunk.copy(out, outLength, 0, Math.min(chunk.length, out.length - outLength));
+        } else chunks?.push(chunk);
+        return true;
+      },
+      onComplete() {
+        settle();
+        if (parser) {
+          let parsed: unknown;
+          if (parseError === undefined) {
+            try {
+              parsed = parser.finish();
+            } catch (err) {
+              parseError = err;
+            }
+          }
+          resolve({ status, raw: EMPTY, parsed, parseError });
+          return;
+        }
+        const raw = out ? (outLength === out.length ? out : out.subarray(0, outLength)) : Buffer.concat(chunks ?? []);
+        if (req.parse && status >= 200 && status < 300) {
+          try {
+            resolve({ status, raw: EMPTY, parsed: parseResponseBody(raw) });
+          } catch (err) {
+            resolve({ status, raw: EMPTY, parseError: err });
+          }
+          return;
+        }
+        resolve({ status, raw });
+      },
+      onError(err: Error) {
+        settle();
+        reject(err);
+      },
+    };
+    pool.dispatch(
+      // an iterable body is supported by undici at runtime (its types only list streams)
+      { method: req.method, path: req.path, headers: req.headers, body: req.body as string | undefined },
+      handler as unknown as Dispatcher.DispatchHandler,
+    );
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Responses announced shorter than this are parsed in one go; longer ones as they stream in. */
+const STREAM_THRESHOLD = 65536;

@@ -262,15 +262,19 @@ export function decodeArray(
     dtype: DType;
     data: { buffer: unknown; encoding: string; compression?: string | null };
   },
-  pre?: Map<string, ArrayBuffer>,
+  pre?: BlobResolver,
 ): NDArray {
   const { shape, dtype } = enc;
   const { buffer, encoding, compression } = enc.data;
   if (compression) throw new TypeError(`compressed arrays (${compression}) are not supported`);
   if (encoding === "base64") {
     if (typeof buffer !== "string") throw new TypeError("base64 array buffer must be a string");
-    const ab = pre?.get(buffer) ?? decodeBase64ToBuffer(buffer);
+    const blob = pre?.(buffer);
+    const ab = blob ? (blob.bytes ?? decodeBase64ToBuffer(blob.text as string)) : decodeBase64ToBuffer(buffer);
     return { shape: [...shape], dtype, data: typedFromBytes(dtype, ab, shape) };
+  }
+  if (pre && typeof buffer === "string" && pre(buffer)) {
+    return decodeArray({ shape, dtype, data: { buffer: blobText(pre(buffer) as CutField), encoding, compression } });
   }
   if (encoding === "json" || encoding === "raw") {
     const flat = Array.isArray(buffer) ? flatten(buffer) : [buffer];
@@ -305,7 +309,11 @@ function toWireFromPlain(shape: number[], dtype: DType, flat: unknown[]): NDArra
 }
 
 /** Recursively replaces every wire-format array in a response with an `NDArray`. */
-export function decodeTree(value: unknown, pre?: Map<string, ArrayBuffer>): unknown {
+export function decodeTree(value: unknown, pre?: BlobResolver): unknown {
+  if (pre && typeof value === "string") {
+    const blob = pre(value);
+    return blob ? blobText(blob) : value;
+  }
   if (Array.isArray(value)) return value.map((v) => decodeTree(v, pre));
   if (!isPlainObject(value)) return value;
   if (isEncodedArray(value)) return decodeArray(value, pre);
@@ -314,37 +322,270 @@ export function decodeTree(value: unknown, pre?: Map<string, ArrayBuffer>): unkn
   return out;
 }
 
+/** Looks up a placeholder left in the JSON text by `ResponseParser`. */
+type BlobResolver = (s: string) => CutField | undefined;
+
+/** The original text of a cut-out field (outside an array it is handed back unchanged). */
+function blobText(b: CutField): string {
+  return b.text ?? Buffer.from(b.bytes as ArrayBuffer).toString("base64");
+}
+
 const BUFFER_KEY = Buffer.from('"buffer":"', "latin1");
-const PRE_PREFIX = `\u0000b64:`;
+/** Placeholders carry a per-process random part, so no string in a response can collide with one. */
+const RESPONSE_NONCE = randomBytes(6).toString("hex");
+const PLACEHOLDER_RE = new RegExp(`^\\u0000pt:${RESPONSE_NONCE}:(\\d+)$`);
+/** Base64 is decoded in slices of this many characters (a multiple of 4) while the body streams in. */
+const DECODE_SLICE = 1 << 20;
+
+/** A large base64 field cut out of a response: its decoded bytes, or its text when not canonical base64. */
+type CutField = { bytes: ArrayBuffer; text?: undefined } | { bytes?: undefined; text: string };
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Strict check of the base64 alphabet (no url-safe characters, `=` only as padding). */
+function isStrictBase64(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f))
+      return false;
+  }
+  return true;
+}
 
 /**
- * Parses a response body. Large base64 buffers are cut out of the raw bytes and decoded directly
- * (never becoming part of the string handed to `JSON.parse`); arrays become `NDArray`s.
+ * One `"buffer":"…"` string value being received. The first `SPLICE_THRESHOLD` bytes are held; a
+ * shorter string goes back into the JSON text, a longer one is decoded slice by slice as the bytes
+ * arrive (never becoming a JavaScript string as a whole) into a buffer sized from the array's
+ * shape and dtype when they precede it (as the Tesseract runtime writes them).
+ */
+class Base64Field {
+  private head: Buffer[] = [];
+  private headLength = 0;
+  private streaming = false;
+  private out: Buffer | undefined;
+  private written = 0;
+  private rem: Buffer | undefined;
+  private ended = false;
+  private bad: Buffer[] | undefined;
+
+  constructor(private readonly sizeHint: number) {}
+
+  /** Consumes `buf` up to the closing quote; returns its index, or -1 when all of `buf` was consumed. */
+  feed(buf: Buffer): number {
+    const q = buf.indexOf(0x22);
+    const seg = q === -1 ? buf : buf.subarray(0, q);
+    if (!this.streaming) {
+      if (seg.length) {
+        this.head.push(seg);
+        this.headLength += seg.length;
+      }
+      if (this.headLength < SPLICE_THRESHOLD) return q;
+      const head = Buffer.concat(this.head, this.headLength);
+      this.head = [];
+      this.streaming = true;
+      const full = Math.floor(head.length / 4) * 4;
+      if (!isStrictBase64(head.subarray(0, full - 4))) this.bad = [head];
+      else this.decode(head);
+      return q;
+    }
+    if (seg.length) this.decode(seg);
+    return q;
+  }
+
+  /** True while the field is short enough to go back into the JSON text. */
+  get isSmall(): boolean {
+    return !this.streaming;
+  }
+
+  /** The held text of a short field. */
+  headText(): Buffer {
+    return Buffer.concat(this.head, this.headLength);
+  }
+
+  private ensure(extra: number): Buffer {
+    const need = this.written + extra;
+    if (!this.out || need > this.out.length) {
+      const cap = Math.max(need, this.out ? this.out.length * 2 : this.sizeHint > 0 ? this.sizeHint : need);
+      const next = Buffer.from(new ArrayBuffer(cap));
+      if (this.out) this.out.copy(next, 0, 0, this.written);
+      this.out = next;
+    }
+    return this.out;
+  }
+
+  private decode(seg: Buffer): void {
+    if (this.bad) {
+      this.bad.push(Buffer.from(seg));
+      return;
+    }
+    let off = 0;
+    if (this.rem) {
+      // complete the quad left over from the previous chunk
+      const take = Math.min(4 - this.rem.length, seg.length);
+      const quad = Buffer.concat([this.rem, seg.subarray(0, take)]);
+      off = take;
+      this.rem = undefined;
+      if (quad.length < 4) {
+        this.rem = quad;
+        return;
+      }
+      this.decodeQuads(quad, 0, 4);
+    }
+    const usable = Math.floor((seg.length - off) / 4) * 4;
+    for (let a = off; a < off + usable; a += DECODE_SLICE)
+      this.decodeQuads(seg, a, Math.min(a + DECODE_SLICE, off + usable));
+    if (off + usable < seg.length) this.rem = Buffer.from(seg.subarray(off + usable));
+  }
+
+  private decodeQuads(src: Buffer, a: number, b: number): void {
+    if (this.bad) {
+      this.bad.push(Buffer.from(src.subarray(a)));
+      return;
+    }
+    let pad = 0;
+    if (src[b - 1] === 0x3d) pad = src[b - 2] === 0x3d ? 2 : 1;
+    const expected = ((b - a) / 4) * 3 - pad;
+    const out = this.ensure(((b - a) / 4) * 3);
+    const n = this.ended ? -1 : out.write(src.toString("latin1", a, b), this.written, "base64");
+    if (n !== expected) {
+      // not canonical base64 (or data after padding): keep the text as it came
+      this.toText().push(Buffer.from(src.subarray(a, b)));
+      return;
+    }
+    this.written += n;
+    if (pad) this.ended = true;
+  }
+
+  private toText(): Buffer[] {
+    const prefix = this.out ? this.out.toString("base64", 0, this.written) : "";
+    this.bad = [Buffer.from(prefix, "latin1")];
+    this.out = undefined;
+    return this.bad;
+  }
+
+  /** Called at the closing quote. */
+  finish(): CutField {
+    if (this.rem && !this.bad) {
+      this.toText().push(this.rem);
+    }
+    if (this.bad) return { text: Buffer.concat(this.bad).toString("latin1") };
+    const out = this.out;
+    if (!out) return { bytes: new ArrayBuffer(0) };
+    if (this.written === out.length && out.byteOffset === 0 && out.buffer.byteLength === out.length)
+      return { bytes: out.buffer as ArrayBuffer };
+    const exact = new ArrayBuffer(this.written);
+    out.copy(Buffer.from(exact), 0, 0, this.written);
+    return { bytes: exact };
+  }
+}
+
+const HINT_RE = /"shape"\s*:\s*\[([\d\s,]*)\]\s*,\s*"dtype"\s*:\s*"(\w+)"[^{}]*"data"\s*:\s*\{\s*$/;
+
+/**
+ * Incremental response parser: feed the body chunk by chunk (`push`), then `finish()`. Base64
+ * buffers of 4 KiB and more are decoded while the response is still arriving and never become
+ * part of the string handed to `JSON.parse`; arrays become `NDArray`s.
+ */
+export class ResponseParser {
+  private text: Buffer[] = [];
+  private carry: Buffer | undefined;
+  private field: Base64Field | undefined;
+  private cuts: CutField[] = [];
+  private lastSignificant = -1;
+  private recent = "";
+
+  /** @param maxBytes the body length when known: no preallocation exceeds it. */
+  constructor(private readonly maxBytes = Number.POSITIVE_INFINITY) {}
+
+  private commit(piece: Buffer, copy: boolean): void {
+    if (!piece.length) return;
+    this.text.push(copy ? Buffer.from(piece) : piece);
+    for (let i = piece.length - 1; i >= 0; i--) {
+      if (!isWhitespace(piece[i])) {
+        this.lastSignificant = piece[i];
+        break;
+      }
+    }
+    this.recent = (this.recent + piece.toString("latin1", Math.max(0, piece.length - 512))).slice(-512);
+  }
+
+  private sizeHint(): number {
+    const m = HINT_RE.exec(this.recent.slice(0, -BUFFER_KEY.length));
+    if (!m || !isDType(m[2])) return 0;
+    const dims = m[1].split(",").filter((d) => d.trim() !== "");
+    let n = DTYPE_INFO[m[2]].itemSize;
+    for (const d of dims) n *= Number(d);
+    return Number.isSafeInteger(n) && n <= (this.maxBytes * 3) / 4 ? n : 0;
+  }
+
+  /** Feeds the next chunk of the body (the chunk is not retained unless it is JSON text). */
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    while (buf.length) {
+      if (this.field) {
+        const q = this.field.feed(buf);
+        if (q === -1) return;
+        const field = this.field;
+        this.field = undefined;
+        if (field.isSmall) this.commit(field.headText(), false);
+        else {
+          this.cuts.push(field.finish());
+          this.commit(Buffer.from(`\\u0000pt:${RESPONSE_NONCE}:${this.cuts.length - 1}`, "latin1"), false);
+        }
+        buf = buf.subarray(q);
+        continue;
+      }
+      if (this.carry) {
+        buf = Buffer.concat([this.carry, buf]);
+        this.carry = undefined;
+      }
+      const at = buf.indexOf(BUFFER_KEY);
+      if (at === -1) {
+        const keep = Math.min(BUFFER_KEY.length - 1, buf.length);
+        this.commit(buf.subarray(0, buf.length - keep), false);
+        this.carry = Buffer.from(buf.subarray(buf.length - keep));
+        return;
+      }
+      // only a key: preceded by `{` or `,` (whitespace allowed)
+      let k = at - 1;
+      while (k >= 0 && isWhitespace(buf[k])) k--;
+      const prev = k >= 0 ? buf[k] : this.lastSignificant;
+      const start = at + BUFFER_KEY.length;
+      this.commit(buf.subarray(0, start), false);
+      if (prev === 0x7b || prev === 0x2c) this.field = new Base64Field(this.sizeHint());
+      buf = buf.subarray(start);
+    }
+  }
+
+  /** Parses what was fed and decodes its arrays. */
+  finish(): unknown {
+    if (this.field) throw new SyntaxError("response body ended inside a string");
+    if (this.carry) this.commit(this.carry, false);
+    this.carry = undefined;
+    const text = Buffer.concat(this.text).toString("utf8");
+    this.text = [];
+    const cuts = this.cuts;
+    const parsed = JSON.parse(text);
+    if (!cuts.length) return decodeTree(parsed);
+    const resolve = (s: string): CutField | undefined => {
+      const m = PLACEHOLDER_RE.exec(s);
+      return m ? cuts[Number(m[1])] : undefined;
+    };
+    return decodeTree(parsed, resolve);
+  }
+}
+
+/**
+ * Parses a whole response body (see `ResponseParser`, which also takes it chunk by chunk).
+ * Arrays become `NDArray`s.
  */
 export function parseResponseBody(body: Buffer): unknown {
   if (body.length < 65536) return decodeTree(JSON.parse(body.toString("utf8")));
-  const pieces: string[] = [];
-  const pre = new Map<string, ArrayBuffer>();
-  let pos = 0;
-  let at = body.indexOf(BUFFER_KEY, pos);
-  while (at !== -1) {
-    const start = at + BUFFER_KEY.length;
-    const end = body.indexOf(0x22, start);
-    if (end === -1) break;
-    // only a key: preceded by `{` or `,` (whitespace allowed); base64 never contains a backslash
-    let k = at - 1;
-    while (k >= 0 && (body[k] === 0x20 || body[k] === 0x0a || body[k] === 0x0d || body[k] === 0x09)) k--;
-    const isKey = k >= 0 && (body[k] === 0x7b || body[k] === 0x2c);
-    if (isKey && end - start >= SPLICE_THRESHOLD && body.subarray(start, end).indexOf(0x5c) === -1) {
-      const id = `${PRE_PREFIX}${pre.size}`;
-      pre.set(id, decodeBase64ToBuffer(body.toString("latin1", start, end)));
-      pieces.push(body.toString("utf8", pos, start), `\\u0000b64:${pre.size - 1}`);
-      pos = end;
-    }
-    at = body.indexOf(BUFFER_KEY, end + 1);
-  }
-  pieces.push(body.toString("utf8", pos));
-  return decodeTree(JSON.parse(pieces.join("")), pre);
+  const p = new ResponseParser(body.length);
+  p.push(body);
+  return p.finish();
 }
 
 // ---- encoding requests ------------------------------------------------------------------------
@@ -353,17 +594,44 @@ export function parseResponseBody(body: Buffer): unknown {
 const PROCESS_NONCE = randomBytes(6).toString("hex");
 let bodyCounter = 0;
 
-/** A request body as chunks (JSON text and spliced base64 text) with its exact byte length. */
-export interface EncodedBody {
-  chunks: string[];
-  byteLength: number;
+/** Raw array bytes are base64-encoded in slices of this many bytes (a multiple of 3) while sending. */
+const ENCODE_SLICE = 3 << 18;
+
+/**
+ * A request body: JSON text parts and raw array bytes (`Buffer`, a view of the caller's typed
+ * array on little-endian hosts) that are base64-encoded slice by slice only while the body is
+ * written (`stream()`), so no 100 MB string is ever built. `byteLength` is exact.
+ */
+export class EncodedBody {
+  constructor(
+    /** JSON text, and array bytes to be sent as base64 (in place of the JSON string's content). */
+    readonly parts: (string | Buffer)[],
+    readonly byteLength: number,
+  ) {}
+
+  /** The body as strings (array bytes base64-encoded whole); mainly for tests and small bodies. */
+  get chunks(): string[] {
+    return this.parts.map((p) => (typeof p === "string" ? p : p.toString("base64")));
+  }
+
+  /** The body in write order: JSON text, then base64 slices of at most 1 MiB. */
+  *stream(): Generator<string> {
+    for (const p of this.parts) {
+      if (typeof p === "string") {
+        if (p.length) yield p;
+        continue;
+      }
+      for (let a = 0; a < p.length; a += ENCODE_SLICE)
+        yield p.toString("base64", a, Math.min(a + ENCODE_SLICE, p.length));
+    }
+  }
 }
 
 /** Wire form of one array, or `undefined` when `value` is not an array value. */
 function encodeArrayValue(
   value: unknown,
   encoding: ArrayEncoding,
-  splice: (b64: string) => string,
+  splice: (bytes: Buffer) => string,
 ): Record<string, unknown> | undefined {
   const nd = toWireArray(value);
   if (!nd) return undefined;
@@ -388,8 +656,8 @@ function encodeArrayValue(
     else if (nd.dtype === "bool") buffer = Array.from(nd.data as Uint8Array, Boolean);
     else buffer = Array.from(nd.data as Float64Array);
   } else {
-    const b64 = encodeBase64(nd);
-    buffer = b64.length >= SPLICE_THRESHOLD ? splice(b64) : b64;
+    const bytes = arrayBytes(nd);
+    buffer = Math.ceil(bytes.length / 3) * 4 >= SPLICE_THRESHOLD ? splice(bytes) : bytes.toString("base64");
   }
   return {
     object_type: "array",
@@ -406,7 +674,7 @@ function encodeArrayValue(
 export function encodeTree(
   tree: unknown,
   encoding: ArrayEncoding = "base64",
-  splice: (b64: string) => string = (s) => s,
+  splice: (bytes: Buffer) => string = (b) => b.toString("base64"),
 ): unknown {
   const walk = (v: unknown): unknown => {
     if (typeof v === "bigint") return Number(v);
@@ -424,34 +692,34 @@ export function encodeTree(
 }
 
 /**
- * Serialises a request payload. Base64 buffers of 4 KiB and more are left out of the JSON text and
- * emitted as separate chunks in place of a random placeholder, so they are never copied into (or
- * scanned by) `JSON.stringify`.
+ * Serialises a request payload. Arrays whose base64 is 4 KiB or more are left out of the JSON text
+ * (a random placeholder marks their place) and kept as raw bytes, base64-encoded only while the body
+ * is written, so they are never copied into (or scanned by) `JSON.stringify`.
  */
 export function encodeRequestBody(payload: unknown, encoding: ArrayEncoding = "base64"): EncodedBody {
-  const blobs: string[] = [];
+  const blobs: Buffer[] = [];
   const nonce = `${PROCESS_NONCE}${++bodyCounter}`;
-  const encoded = encodeTree(payload, encoding, (b64) => {
-    blobs.push(b64);
+  const encoded = encodeTree(payload, encoding, (bytes) => {
+    blobs.push(bytes);
     return `@@pt:${nonce}:${blobs.length - 1}@@`;
   });
   const text = JSON.stringify(encoded);
-  if (blobs.length === 0) return { chunks: [text], byteLength: Buffer.byteLength(text) };
-  const chunks: string[] = [];
+  if (blobs.length === 0) return new EncodedBody([text], Buffer.byteLength(text));
+  const parts: (string | Buffer)[] = [];
   let byteLength = 0;
   let pos = 0;
   for (let i = 0; i < blobs.length; i++) {
     const marker = `@@pt:${nonce}:${i}@@`;
     const at = text.indexOf(marker, pos);
     const head = text.slice(pos, at);
-    chunks.push(head, blobs[i]);
-    byteLength += Buffer.byteLength(head) + blobs[i].length;
+    parts.push(head, blobs[i]);
+    byteLength += Buffer.byteLength(head) + Math.ceil(blobs[i].length / 3) * 4;
     pos = at + marker.length;
   }
   const tail = text.slice(pos);
-  chunks.push(tail);
+  parts.push(tail);
   byteLength += Buffer.byteLength(tail);
-  return { chunks, byteLength };
+  return new EncodedBody(parts, byteLength);
 }
 
 // ---- plain JSON -------------------------------------------------------------------------------

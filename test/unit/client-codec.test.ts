@@ -14,6 +14,7 @@ import {
   type NDArray,
   ndarray,
   parseResponseBody,
+  ResponseParser,
   toPlainTree,
   toWireArray,
   typedFromBytes,
@@ -313,5 +314,66 @@ describe("speed", () => {
       assert.equal(back[9_999_999], 9_999_999);
     }
     assert.ok(best < 400, `encode+decode took ${best.toFixed(0)} ms`);
+  });
+});
+
+describe("streaming request bodies and responses", () => {
+  const big = new Float64Array(100_001).map((_, i) => Math.cos(i) * 1e3);
+  const b64 = Buffer.from(big.buffer).toString("base64");
+  const arr = (shape: number[], dtype: string, buffer: string) => ({
+    object_type: "array",
+    shape,
+    dtype,
+    data: { buffer, encoding: "base64" },
+  });
+
+  it("streams array bytes as base64 slices whose concatenation is the JSON, with the exact length", () => {
+    const odd = new Uint8Array(3 * 262144 + 2).map((_, i) => i * 7);
+    const body = encodeRequestBody({ inputs: { a: big, o: odd, s: "ü" } });
+    const streamed = [...body.stream()].join("");
+    assert.equal(streamed, body.chunks.join(""));
+    assert.equal(Buffer.byteLength(streamed), body.byteLength);
+    const parsed = JSON.parse(streamed);
+    assert.equal(parsed.inputs.a.data.buffer, b64);
+    assert.equal(parsed.inputs.o.data.buffer, Buffer.from(odd).toString("base64"));
+  });
+
+  it("decodes the same result whatever the chunk boundaries", () => {
+    const json = Buffer.from(
+      JSON.stringify({
+        r: arr([100_001], "float64", b64),
+        nested: [
+          { q: arr([2], "uint8", "BwE=") },
+          arr([], "float32", Buffer.from(new Float32Array([2.5]).buffer).toString("base64")),
+        ],
+        s: 'tail "buffer":"x',
+      }),
+    );
+    for (const size of [1, 3, 5, 4095, 4096, 65536, json.length]) {
+      const p = new ResponseParser(json.length);
+      for (let i = 0; i < json.length; i += size) p.push(json.subarray(i, i + size));
+      const out = p.finish() as { r: NDArray; nested: [{ q: NDArray }, NDArray]; s: string };
+      assert.deepEqual(out.r.data, big, `chunk size ${size}`);
+      assert.deepEqual(Array.from(out.nested[0].q.data as Uint8Array), [7, 1]);
+      assert.equal((out.nested[1].data as Float32Array)[0], 2.5);
+      assert.equal(out.s, 'tail "buffer":"x');
+    }
+  });
+
+  it("hands long non-array or non-canonical `buffer` strings back unchanged", () => {
+    const text = `${"A".repeat(6000)}-_ not base64 at all`;
+    const json = Buffer.from(JSON.stringify({ meta: { buffer: text }, other: { buffer: b64.slice(0, 8000) } }));
+    for (const size of [7, 4096, json.length]) {
+      const p = new ResponseParser(json.length);
+      for (let i = 0; i < json.length; i += size) p.push(json.subarray(i, i + size));
+      assert.deepEqual(p.finish(), { meta: { buffer: text }, other: { buffer: b64.slice(0, 8000) } });
+    }
+  });
+
+  it("reports a shape that does not match the buffer, even when the size hint is wrong", () => {
+    const json = Buffer.from(JSON.stringify({ r: arr([5], "float64", b64) }));
+    assert.throws(() => parseResponseBody(json), /needs 40 bytes, got 800008/);
+    const truncated = Buffer.from(JSON.stringify({ r: arr([100_001], "float64", b64.slice(0, 9000)) }));
+    assert.throws(() => parseResponseBody(truncated), /needs 800008 bytes, got 6750/);
   });
 });
