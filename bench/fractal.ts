@@ -4,6 +4,7 @@
 // Writes a table to stdout and bench/results/fractal.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { FractalClient } from "../provider/fractal/client";
 import * as impl from "../provider/resources/task-group-impl";
 import {
   buildFixtureWheel,
@@ -43,6 +44,7 @@ async function round(news: Record<string, unknown>, t: Timings): Promise<void> {
 
 async function main(): Promise<void> {
   const info = startFractalServer();
+  const serverVersion = (await new FractalClient(info).alive()).version;
   const wheel = buildFixtureWheel();
   await purgeServerGroups(info, ["pt-fractal-tasks"]);
   const tasksDir = tempTasksDir("pt-fractal-bench-");
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
     serverAllS: results.server[op].map((x) => +(x / 1000).toFixed(2)),
   }));
   console.log(`TaskGroup, wheel pt_fractal_tasks-0.1.0, ${ROUNDS} rounds (median seconds)`);
-  console.log("operation   | local backend | fractal-server 2.18.5");
+  const server = `fractal-server ${serverVersion}`;
+  console.log(`operation   | local backend | ${server.padEnd(21)}`);
   console.log("------------|---------------|----------------------");
   for (const r of rows)
     console.log(
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "fractal.json"),
-    `${JSON.stringify({ benchmark: "fractal", rounds: ROUNDS, wheel: "pt_fractal_tasks-0.1.0-py3-none-any.whl", server: info.url, date: new Date().toISOString(), rows }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: "fractal", rounds: ROUNDS, wheel: "pt_fractal_tasks-0.1.0-py3-none-any.whl", server: info.url, serverVersion, date: new Date().toISOString(), rows }, null, 2)}\n`,
   );
 }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Start/stop a real fractal-server (the version pinned in scripts/python-requirements.txt) on a
-# loopback port, against the PostgreSQL cluster that scripts/setup.sh runs on
-# 127.0.0.1:$PULUMI_TESSERACT_PG_PORT (user postgres, trust auth). Idempotent.
+# Start/stop a real fractal-server on a loopback port, against the PostgreSQL cluster that
+# scripts/setup.sh runs on 127.0.0.1:$PULUMI_TESSERACT_PG_PORT (user postgres, trust auth). Idempotent.
+# The server comes from $PULUMI_TESSERACT_FRACTAL_VENV (fractal-server 2.24.4 on Python >= 3.12,
+# scripts/fractal-requirements.txt), else from $PULUMI_TESSERACT_VENV (fractal-server 2.18.5).
+# Database and state folder are per major.minor version (migrations differ: a 2.18 database is never
+# reused by 2.24); a running server of another version (e.g. after setup switched venvs) is restarted.
 #
 # Usage: bash scripts/fractal-server.sh start|stop|status|env|reset
 #   start   create the database (once), env file, `fractalctl set-db`, `init-db-data`, start, wait
@@ -9,7 +12,8 @@
 #   stop    stop the server started by this script (by its pid file).
 #   status  exit 0 when the server answers /api/alive/.
 #   env     print FRACTAL_URL / FRACTAL_EMAIL / FRACTAL_PASSWORD lines (for `source <(...)`).
-#   reset   stop, drop the database and the server folder.
+#   reset   stop, drop the databases of this port (every version) and the server folder.
+#   version print the fractal-server version of the venv in use.
 # Env: PULUMI_TESSERACT_FRACTAL_PORT (default 18765), PULUMI_TESSERACT_FRACTAL_DIR
 #      (default $PULUMI_TESSERACT_CACHE/fractal-server), PULUMI_TESSERACT_FRACTAL_JWT_EXPIRE (default 180).
 set -euo pipefail
@@ -18,15 +22,23 @@ source scripts/env.sh >/dev/null
 
 PORT="${PULUMI_TESSERACT_FRACTAL_PORT:-18765}"
 DIR="${PULUMI_TESSERACT_FRACTAL_DIR:-$PULUMI_TESSERACT_CACHE/fractal-server}"
-DB="pulumi_tesseract_fractal_${PORT}"
 URL="http://127.0.0.1:$PORT"
 EMAIL="admin@example.org"
-VENV="$PULUMI_TESSERACT_VENV"
+VENV="${PULUMI_TESSERACT_FRACTAL_VENV:-$PULUMI_TESSERACT_VENV}"
+[ -x "$VENV/bin/fractalctl" ] || VENV="$PULUMI_TESSERACT_VENV"
+[ -x "$VENV/bin/fractalctl" ] || { echo "no fractalctl in $VENV: run bash scripts/setup.sh" >&2; exit 1; }
+VERSION="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("fractal-server"))')"
+MM="$(echo "$VERSION" | cut -d. -f1,2)"
+DB="pulumi_tesseract_fractal_${PORT}_v${MM/./_}"
+# Per-version state (tasks folder, jobs, init marker): groups collected by another version are unknown
+# to this version's database, and their folders would block its collections.
+STATE="$DIR/v$MM"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
 PSQL=("$PGBIN/psql" -h 127.0.0.1 -p "$PULUMI_TESSERACT_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
 
 say() { printf '[fractal-server %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 alive() { curl -fsS --max-time 3 "$URL/api/alive/" >/dev/null 2>&1; }
+running_version() { curl -fsS --max-time 3 "$URL/api/alive/" 2>/dev/null | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p'; }
 pid_alive() { [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; }
 
 password() {
@@ -39,7 +51,7 @@ password() {
 
 write_credentials() {
   (umask 077; printf '{"url":"%s","email":"%s","password":"%s","tasksDir":"%s"}\n' \
-    "$URL" "$EMAIL" "$(password)" "$DIR/data-tasks" >"$DIR/credentials.json")
+    "$URL" "$EMAIL" "$(password)" "$STATE/data-tasks" >"$DIR/credentials.json")
 }
 
 # Base interpreters for the resource: the venv's own base Python plus any pyenv 3.9-3.14.
@@ -59,14 +71,21 @@ EOF
 }
 
 start() {
-  if alive && pid_alive; then write_credentials; say "already running at $URL"; echo "$DIR/credentials.json"; return 0; fi
+  if alive && pid_alive; then
+    local running; running="$(running_version)"
+    if [ "$running" = "$VERSION" ]; then
+      write_credentials; say "$VERSION already running at $URL"; echo "$DIR/credentials.json"; return 0
+    fi
+    say "running server is fractal-server ${running:-?}, the venv has $VERSION: restarting"
+  fi
   pid_alive && stop
-  mkdir -p "$DIR/data-tasks" "$DIR/data-jobs" "$DIR/project"
+  if alive; then say "$URL answers but was not started from $DIR (another server on port $PORT?)"; return 1; fi
+  mkdir -p "$STATE/data-tasks" "$STATE/data-jobs" "$STATE/project"
   local pwd_; pwd_="$(password)"
   if ! "${PSQL[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
     say "create database $DB"
     "${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB" >/dev/null
-    rm -f "$DIR/.initialised"
+    rm -f "$STATE/.initialised"
   fi
   (umask 077; cat >"$DIR/.fractal_server.env" <<EOF
 JWT_SECRET_KEY=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
@@ -80,20 +99,20 @@ FRACTAL_LOGGING_LEVEL=20
 EOF
   )
   cd "$DIR"
-  "$VENV/bin/fractalctl" set-db >"$DIR/set-db.log" 2>&1 || { cat "$DIR/set-db.log" >&2; return 1; }
-  if [ ! -f "$DIR/.initialised" ]; then
-    cat >"$DIR/resource.json" <<EOF
-{"name": "Local resource", "type": "local", "jobs_local_dir": "$DIR/data-jobs",
- "tasks_local_dir": "$DIR/data-tasks", "tasks_python_config": $(python_versions_json),
+  "$VENV/bin/fractalctl" set-db >"$STATE/set-db.log" 2>&1 || { cat "$STATE/set-db.log" >&2; return 1; }
+  if [ ! -f "$STATE/.initialised" ]; then
+    cat >"$STATE/resource.json" <<EOF
+{"name": "Local resource", "type": "local", "jobs_local_dir": "$STATE/data-jobs",
+ "tasks_local_dir": "$STATE/data-tasks", "tasks_python_config": $(python_versions_json),
  "jobs_poll_interval": 0, "jobs_runner_config": {}, "tasks_pixi_config": {}}
 EOF
-    echo '{"resource_type": "local", "name": "Local profile"}' >"$DIR/profile.json"
-    "$VENV/bin/fractalctl" init-db-data --resource "$DIR/resource.json" --profile "$DIR/profile.json" \
-      --admin-email "$EMAIL" --admin-pwd "$pwd_" --admin-project-dir "$DIR/project" >"$DIR/init-db-data.log" 2>&1 \
-      || { cat "$DIR/init-db-data.log" >&2; return 1; }
-    touch "$DIR/.initialised"
+    echo '{"resource_type": "local", "name": "Local profile"}' >"$STATE/profile.json"
+    "$VENV/bin/fractalctl" init-db-data --resource "$STATE/resource.json" --profile "$STATE/profile.json" \
+      --admin-email "$EMAIL" --admin-pwd "$pwd_" --admin-project-dir "$STATE/project" >"$STATE/init-db-data.log" 2>&1 \
+      || { cat "$STATE/init-db-data.log" >&2; return 1; }
+    touch "$STATE/.initialised"
   fi
-  say "start on $URL"
+  say "start fractal-server $VERSION on $URL"
   # setsid: own process group, so that stop can end the server and its workers together.
   setsid "$VENV/bin/fractalctl" start --host 127.0.0.1 --port "$PORT" >"$DIR/server.log" 2>&1 </dev/null &
   echo $! >"$DIR/server.pid"
@@ -122,6 +141,13 @@ case "${1:-start}" in
   stop) stop ;;
   status) alive ;;
   env) write_credentials; printf 'FRACTAL_URL=%s\nFRACTAL_EMAIL=%s\nFRACTAL_PASSWORD=%s\n' "$URL" "$EMAIL" "$(password)" ;;
-  reset) stop; "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null; rm -rf "$DIR" ;;
-  *) echo "usage: $0 start|stop|status|env|reset" >&2; exit 2 ;;
+  reset)
+    stop
+    # This port's databases of every version (and the unversioned name used before 2.24).
+    for db in $("${PSQL[@]}" -d postgres -c "SELECT datname FROM pg_database WHERE datname = 'pulumi_tesseract_fractal_${PORT}' OR datname LIKE 'pulumi\\_tesseract\\_fractal\\_${PORT}\\_v%'"); do
+      "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null
+    done
+    rm -rf "$DIR" ;;
+  version) echo "$VERSION" ;;
+  *) echo "usage: $0 start|stop|status|env|reset|version" >&2; exit 2 ;;
 esac

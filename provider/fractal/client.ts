@@ -1,5 +1,6 @@
 /**
- * A small fractal-server REST client over undici (target: fractal-server 2.18.5): login with
+ * A small fractal-server REST client over undici (target: fractal-server 2.24.4; the read shapes of
+ * 2.18.5 are accepted too: `user_id` instead of `user_email`, optional `version`): login with
  * re-login on 401 (tokens last `JWT_EXPIRE_SECONDS`, 180 s by default), task collection (pip
  * multipart with wheel upload, custom JSON), task-group reads, lifecycle operations and
  * activity polling with a timeout. All routes with trailing slashes.
@@ -35,7 +36,10 @@ export interface TaskRead {
   id: number;
   name: string;
   type: TaskType;
+  /** Required since 2.23 (`null` possible on 2.18). */
   version?: string | null;
+  /** Since 2.19. */
+  is_core?: boolean;
   command_non_parallel?: string | null;
   command_parallel?: string | null;
   meta_non_parallel?: Record<string, unknown> | null;
@@ -54,13 +58,18 @@ export interface TaskRead {
   tags: string[];
 }
 
+/** `GET /api/v2/task-group/{id}/` (`TaskGroupRead`). */
 export interface TaskGroupRead {
   id: number;
   task_list: TaskRead[];
-  user_id: number;
+  /** The owner's e-mail (2.19+; 2.18 sends `user_id` instead). */
+  user_email?: string;
+  /** The owner's id (2.18 only). */
+  user_id?: number;
   user_group_id: number | null;
   origin: "pypi" | "wheel-file" | "pixi" | "other";
   pkg_name: string;
+  /** Required since 2.23. */
   version: string | null;
   python_version: string | null;
   path: string | null;
@@ -70,9 +79,17 @@ export interface TaskGroupRead {
   pinned_package_versions_pre: Record<string, string>;
   pinned_package_versions_post: Record<string, string>;
   active: boolean;
+  /** Whether workflows use its tasks (2.19+). */
+  in_use?: boolean;
   timestamp_created: string;
   timestamp_last_used: string;
 }
+
+/** `TaskReadSlim` (2.19+): what the group list carries per task (no commands, metas or schemas). */
+export type TaskReadSlim = Pick<TaskRead, "id" | "name"> & Partial<TaskRead>;
+
+/** An item of `GET /api/v2/task-group/` (`TaskGroupReadSlim` on 2.19+): read the group for full tasks. */
+export type TaskGroupListItem = Omit<TaskGroupRead, "task_list"> & { task_list: TaskReadSlim[] };
 
 /** An HTTP error from fractal-server, with its status and `detail`. */
 export class FractalHttpError extends UserError {
@@ -267,9 +284,12 @@ export class FractalClient {
     }
   }
 
-  /** `GET /api/v2/task-group/` flattened (the server answers `[pkg_name, groups[]]` pairs). */
-  async taskGroups(): Promise<TaskGroupRead[]> {
-    const pairs = await this.call<[string, TaskGroupRead[]][]>("GET", "/api/v2/task-group/?only_owner=true");
+  /**
+   * `GET /api/v2/task-group/?only_owner=true` flattened (the server answers `[pkg_name, groups[]]`
+   * pairs). Since 2.19 its tasks are `TaskReadSlim`: use `taskGroup(id)` for commands and schemas.
+   */
+  async taskGroups(): Promise<TaskGroupListItem[]> {
+    const pairs = await this.call<[string, TaskGroupListItem[]][]>("GET", "/api/v2/task-group/?only_owner=true");
     return pairs.flatMap(([, groups]) => groups);
   }
 

@@ -1,5 +1,5 @@
 /**
- * Fractal schemas with fractal-server's rules (target: fractal-server 2.18.5):
+ * Fractal schemas with fractal-server's rules (target: fractal-server 2.24.4):
  * `ManifestV2` / `TaskManifestV2`, the stricter `TaskCreate` checks, `TaskCollectPip` and
  * `TaskCollectCustom` (as `pip` / `custom` resource inputs), plus the resource's own options.
  */
@@ -279,10 +279,21 @@ export const CustomSpec = z
     label: nonEmptyStr,
     packageRoot: absolutePathStr.optional(),
     packageName: cmdSafeStr().optional(),
+    // Required (`TaskCollectCustom.version: NonEmptyStr` since 2.23); checked below, so that the
+    // other rules are reported together with it.
     version: nonEmptyStr.optional(),
   })
   .check((ctx) => {
     const v = ctx.value;
+    if (v.version === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message:
+          'is required (fractal-server 2.23+ needs a version for custom collections); set it to the version of the environment\'s package, e.g. version: "1.0"',
+        input: v,
+        path: ["version"],
+      });
+    }
     if ((v.packageRoot === undefined) === (v.packageName === undefined)) {
       ctx.issues.push({
         code: "custom",

@@ -327,6 +327,7 @@ function failedActivityError(what: string, a: ActivityRead): UserError {
   );
 }
 
+/** 2.24: `User '<email>' already owns a task group with name='x' and version='1.0'.` (2.18: also `version=None`). */
 const ALREADY_OWNS = /already owns a task group with name='([^']*)' and version=(?:'([^']*)'|None)/;
 
 /** When the user already owns (pkg, version): adopt only an exact match. */
@@ -341,7 +342,15 @@ async function adoptExisting(
   const [, pkgName, version] = m;
   const groups = await client.taskGroups();
   const me = await client.currentUser();
-  const g = groups.find((x) => x.pkg_name === pkgName && (x.version ?? undefined) === version && x.user_id === me.id);
+  // Owner: `user_email` since 2.19, `user_id` on 2.18.
+  const owned = groups.find(
+    (x) =>
+      x.pkg_name === pkgName &&
+      (x.version ?? undefined) === version &&
+      (x.user_email !== undefined ? x.user_email === me.email : x.user_id === me.id),
+  );
+  // The list carries slim tasks (no commands) since 2.19: read the whole group.
+  const g = owned && (await client.taskGroup(owned.id));
   if (!g) return undefined;
   const mismatches: string[] = [];
   const want = (label: string, actual: unknown, expected: unknown) => {
@@ -427,13 +436,12 @@ async function createServer(inputs: CheckedInputs, progress: Progress): Promise<
       const body: Record<string, unknown> = { manifest: raw, python_interpreter: c.pythonInterpreter, label: c.label };
       if (c.packageRoot) body.package_root = c.packageRoot;
       if (c.packageName) body.package_name = c.packageName;
-      if (c.version) body.version = c.version;
+      body.version = c.version; // required since 2.23 (check enforces it)
       const tasks = await client.collectCustom(body, own);
-      const id = tasks[0]?.taskgroupv2_id;
-      group =
-        id != null
-          ? await client.taskGroup(id)
-          : (await client.taskGroups()).find((g) => g.pkg_name === c.label && (g.version ?? undefined) === c.version);
+      const id =
+        tasks[0]?.taskgroupv2_id ??
+        (await client.taskGroups()).find((g) => g.pkg_name === c.label && (g.version ?? undefined) === c.version)?.id;
+      group = id != null ? await client.taskGroup(id) : undefined;
       if (!group)
         throw new UserError(
           `fractal-server accepted the custom collection of ${c.label} but the task group cannot be found`,

@@ -12,10 +12,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { FractalClient } from "../../provider/fractal/client";
 import { TaskGroup } from "../../provider/resources/task-group";
 import {
   buildFixtureWheel,
   type FractalServerInfo,
+  fractalServerVersion,
   listTree,
   purgeServerGroups,
   REPO_ROOT,
@@ -80,6 +82,8 @@ describe("TaskGroup e2e (real engine, real fractal-server)", { timeout: 1_500_00
   before(async () => {
     build();
     info = startFractalServer();
+    // The server runs the venv's fractal-server (2.24.4 with Python >= 3.12, else 2.18.5).
+    assert.equal((await new FractalClient(info).alive()).version, fractalServerVersion());
     wheel = buildFixtureWheel();
     await purgeServerGroups(info, [FIXTURE_PKG, INDEX_PKG, CUSTOM_LABEL]);
   });

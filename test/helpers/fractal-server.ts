@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
-import { FractalClient, type TaskGroupRead } from "../../provider/fractal/client";
+import { FractalClient, type TaskGroupListItem } from "../../provider/fractal/client";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -30,10 +30,31 @@ export function startFractalServer(): FractalServerInfo {
   return JSON.parse(readFileSync(file, "utf8")) as FractalServerInfo;
 }
 
+/** Python of the shared venv (tesseract-core, `build`): builds the fixture wheels. */
 export function venvPython(): string {
   const venv = process.env.PULUMI_TESSERACT_VENV;
   if (!venv) throw new Error("PULUMI_TESSERACT_VENV is not set: source scripts/env.sh");
   return path.join(venv, "bin", "python");
+}
+
+/**
+ * The venv the test fractal-server runs from: `PULUMI_TESSERACT_FRACTAL_VENV` (fractal-server 2.24.4
+ * on Python >= 3.12), else `PULUMI_TESSERACT_VENV` (2.18.5), as scripts/fractal-server.sh picks it.
+ */
+export function fractalVenv(): string {
+  for (const v of [process.env.PULUMI_TESSERACT_FRACTAL_VENV, process.env.PULUMI_TESSERACT_VENV]) {
+    if (v && existsSync(path.join(v, "bin", "fractalctl"))) return v;
+  }
+  throw new Error("no venv with fractalctl: run bash scripts/setup.sh, then source scripts/env.sh");
+}
+
+/** The fractal-server version the test server runs (`major.minor.patch` of the venv's package). */
+export function fractalServerVersion(): string {
+  return execFileSync(
+    path.join(fractalVenv(), "bin", "python"),
+    ["-c", "import importlib.metadata as m; print(m.version('fractal-server'))"],
+    { encoding: "utf8", timeout: 60_000 },
+  ).trim();
 }
 
 const FIXTURE = path.join(REPO_ROOT, "test/fixtures/fractal-tasks");
@@ -91,8 +112,8 @@ export function copyWheel(wheel: string, dir: string, name = path.basename(wheel
   return dst;
 }
 
-/** Every task group the admin owns on the test server. */
-export async function serverTaskGroups(info: FractalServerInfo): Promise<TaskGroupRead[]> {
+/** Every task group the admin owns on the test server (slim tasks since 2.19). */
+export async function serverTaskGroups(info: FractalServerInfo): Promise<TaskGroupListItem[]> {
   return new FractalClient(info).taskGroups();
 }
 

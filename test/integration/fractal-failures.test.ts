@@ -181,7 +181,7 @@ describe("TaskGroup failures (real fractal-server + local backend)", { timeout: 
       await assert.rejects(
         create(
           await checked({
-            custom: { manifest, pythonInterpreter: "/no/such/python", label: "x", packageRoot: "/tmp" },
+            custom: { manifest, pythonInterpreter: "/no/such/python", label: "x", packageRoot: "/tmp", version: "1.0" },
             ...local,
           }),
         ),
@@ -195,6 +195,7 @@ describe("TaskGroup failures (real fractal-server + local backend)", { timeout: 
               pythonInterpreter: process.execPath.replace(/node$/, "node"),
               label: "x",
               packageName: "no_such_mod_zz9",
+              version: "1.0",
             },
             ...local,
           }),

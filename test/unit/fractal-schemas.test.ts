@@ -1,5 +1,5 @@
 /**
- * Validation identical to fractal-server (2.18.5): validate_cmd, NonEmptyStr, AbsolutePathStr,
+ * Validation identical to fractal-server (2.24.4): validate_cmd, NonEmptyStr, AbsolutePathStr,
  * one-of rules, unknown keys, name normalisation, manifest and TaskCreate rules — through the
  * TaskGroup provider's `check`, so each rule is proven at `pulumi preview` time.
  */
@@ -38,7 +38,13 @@ const manifest = {
   manifest_version: "2",
   task_list: [{ name: "a", executable_non_parallel: "a.py" }],
 };
-const custom = { manifest, pythonInterpreter: "/usr/bin/python3", label: "my-tasks", packageRoot: "/opt/pkg" };
+const custom = {
+  manifest,
+  pythonInterpreter: "/usr/bin/python3",
+  label: "my-tasks",
+  packageRoot: "/opt/pkg",
+  version: "1.0",
+};
 
 describe("validate_cmd", () => {
   it("has exactly the 18 characters of fractal-server", () => {
@@ -154,6 +160,14 @@ describe("one-of rules and unknown keys", () => {
       "`packageRoot` and `packageName`",
       "neither",
     );
+  });
+  it("custom.version is required (TaskCollectCustom since 2.23), reported with the other rules", async () => {
+    const list = await failures({ custom: { ...custom, version: undefined, packageName: "pkg" } });
+    expectFailure(list, "custom.version", "is required", "2.23", 'version: "1.0"');
+    expectFailure(list, "`packageRoot` and `packageName`", "both");
+    expectFailure(await failures({ custom: { ...custom, version: "  " } }), "custom.version", "must not be empty");
+    // An unknown version (preview) is not reported.
+    assert.deepEqual(await failures({ custom: { ...custom, version: UNKNOWN } }), []);
   });
   it("rejects unknown keys everywhere", async () => {
     expectFailure(
