@@ -11,7 +11,10 @@ source "$REPO_ROOT/scripts/lib/postgres.sh"
 ensure_node_modules() {
   cd "$REPO_ROOT"
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error
+    # npm 11 can write a lock that its own `npm ci` rejects (platform-specific optional packages
+    # such as @biomejs/cli-* missing); `npm install` then installs the same pinned versions.
+    npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
+      npm install --no-audit --no-fund --loglevel=error
   fi
   # Provider shims require the implementation by package name; in this repository that
   # name must resolve to the repository itself.
