@@ -74,8 +74,13 @@ const inputsSchema = z.strictObject({
   tag: z.string().optional(),
   configOverride: z.record(z.string(), z.unknown()).optional(),
   noCache: z.boolean().optional(),
+  // Keys checked by a refine: zod 4 replaces a record key schema's message with "Invalid key in record".
   buildArgs: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "build arg names are identifiers"), z.string())
+    .record(z.string(), z.string())
+    .refine((r) => Object.keys(r).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)), {
+      message:
+        "build arg names must be identifiers (fix: e.g. PIP_TIMEOUT; letters, digits and _, not starting with a digit)",
+    })
     .optional(),
   runtimeVersion: z.string().regex(RUNTIME_VERSION, "must be a tesseract-core release such as 1.15.0").optional(),
   pipIndexUrl: z.url({ error: "must be a URL such as https://pypi.org/simple" }).optional(),
