@@ -226,8 +226,47 @@ export class DockerClient {
     const tail: string[] = [];
     let step: string | undefined;
     let imageId: string | undefined;
+    try {
+      imageId = await this.readBuildStream(res.body, tail, onLine, (s) => {
+        step = s;
+      });
+    } catch (err) {
+      if (err instanceof DockerBuildError) throw err;
+      // A dropped stream mid-build means the engine went away (stopped, restarted, crashed).
+      if (isSocketError(err) || !(await this.answers()))
+        throw new DockerUnreachableError(this.host, err, "during the build");
+      throw err;
+    }
+    if (!imageId) {
+      if (!(await this.answers()))
+        throw new DockerUnreachableError(this.host, "the build stream ended early", "during the build");
+      throw new DockerBuildError("the engine reported no image ID", step, tail.slice(-30));
+    }
+    return imageId.startsWith("sha256:") || imageId.length > 12 ? imageId : `sha256:${imageId}`;
+  }
+
+  /** True when the engine answers `/_ping` within a few seconds. */
+  async answers(): Promise<boolean> {
+    try {
+      const res = await this.raw("GET", "/_ping", { signal: AbortSignal.timeout(3_000) });
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Consumes a build's NDJSON stream: log lines to `onLine`, the image ID out, errors thrown. */
+  private async readBuildStream(
+    body: AsyncIterable<Buffer>,
+    tail: string[],
+    onLine: (line: string) => void,
+    onStep: (step: string) => void,
+  ): Promise<string | undefined> {
+    let step: string | undefined;
+    let imageId: string | undefined;
     let pending = "";
-    for await (const msg of splitJsonLines(res.body)) {
+    for await (const msg of splitJsonLines(body)) {
       const m = msg as T.BuildMessage;
       if (m.error || m.errorDetail) {
         throw new DockerBuildError(m.errorDetail?.message ?? m.error ?? "unknown error", step, tail.slice(-30));
@@ -239,7 +278,10 @@ export class DockerClient {
         pending = lines.pop() ?? "";
         for (const line of lines) {
           if (!line.trim()) continue;
-          if (/^Step \d+\/\d+ : /.test(line)) step = line;
+          if (/^Step \d+\/\d+ : /.test(line)) {
+            step = line;
+            onStep(line);
+          }
           tail.push(line);
           if (tail.length > 200) tail.shift();
           onLine(line);
@@ -249,8 +291,7 @@ export class DockerClient {
       }
     }
     if (pending.trim()) onLine(pending);
-    if (!imageId) throw new DockerBuildError("the engine reported no image ID", step, tail.slice(-30));
-    return imageId.startsWith("sha256:") || imageId.length > 12 ? imageId : `sha256:${imageId}`;
+    return imageId;
   }
 
   // ---- containers ------------------------------------------------------------------------
@@ -357,6 +398,11 @@ export class DockerClient {
 /** Legacy-builder RUN stderr arrives wrapped in ANSI colour codes. */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 const stripAnsi = (s: string) => s.replace(ANSI, "");
+
+function isSocketError(err: unknown): boolean {
+  const code = (err as { code?: string })?.code ?? "";
+  return /UND_ERR_SOCKET|ECONNRESET|EPIPE|ECONNREFUSED|ENOENT/.test(code) || /other side closed/.test(String(err));
+}
 
 function encodeQuery(query: Query | undefined): string {
   if (!query) return "";

@@ -13,11 +13,13 @@ export class DockerApiError extends Error {
 
 /** The engine could not be reached at all. */
 export class DockerUnreachableError extends Error {
-  constructor(host: string, cause: unknown) {
+  constructor(host: string, cause: unknown, when?: string) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(
-      `Cannot reach the Docker engine at ${host} (${why}). Is dockerd running? ` +
-        "Set the resource's `docker.host` input or DOCKER_HOST to the engine's address.",
+      when
+        ? `The Docker engine at ${host} went away ${when} (${why}). Check that dockerd is running, then run \`pulumi up --refresh\`.`
+        : `Cannot reach the Docker engine at ${host} (${why}). Is dockerd running? ` +
+            "Set the resource's `docker.host` input or DOCKER_HOST to the engine's address.",
     );
     this.name = "DockerUnreachableError";
   }

@@ -10,7 +10,7 @@ import { toPlainJson } from "../common/plain";
 import { UNKNOWN } from "../common/unknown";
 import { DockerClient } from "../docker/client";
 import { type DockerConnection, resolveHost } from "../docker/connection";
-import { DockerApiError } from "../docker/errors";
+import { DockerApiError, DockerUnreachableError } from "../docker/errors";
 import { isLocalEngine, type ServiceInputs, unknownTopLevelKeys, validateInputs } from "../serve/args";
 import { waitHealthy } from "../serve/health";
 import {
@@ -365,6 +365,17 @@ async function startReplica(
     if (!outcome.ok) {
       const logs = await docker.containerLogs(id, 40).catch(() => "");
       await docker.removeContainer(id).catch(() => false);
+      // A container stopped by a signal while dockerd shuts down is the engine's doing, not the image's.
+      if (outcome.reason !== "timeout" && /code 1(37|43)\b/.test(outcome.detail)) {
+        await new Promise((r) => setTimeout(r, 1_000));
+        if (!(await docker.answers())) {
+          throw new DockerUnreachableError(
+            docker.host,
+            `container ${req.name} ${outcome.detail}`,
+            "during the service create",
+          );
+        }
+      }
       const prop = inputs.images ? "images" : "image";
       const hint =
         outcome.reason === "timeout"
@@ -481,6 +492,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   const serviceId = `${safeName(inputs.serviceName)}-${randomBytes(3).toString("hex")}`;
   const keys = replicaKeys(imagesOf(inputs).length, inputs.replicas);
   progress.info(`serving ${imagesOf(inputs).join(", ")} as ${keys.length} container(s) on ${docker.host}`);
+  await removeOrphans(docker, inputs, progress);
   const networkCreated = await ensureNetwork(docker, inputs, progress);
   try {
     const containers = await startAll(docker, inputs, serviceId, requestsFor(inputs, serviceId, keys), progress);
@@ -491,14 +503,42 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   }
 }
 
+/**
+ * A create that failed because the engine went away can leave a `Created` or exited container the
+ * engine never let us remove. Before creating, remove such non-running containers of the same
+ * stack, project and service name; running ones belong to a live service (e.g. the old side of a
+ * create-before-delete replacement) and are left alone.
+ */
+async function removeOrphans(docker: DockerClient, inputs: ServiceInputs, progress: Progress): Promise<void> {
+  if (!inputs.stack || !inputs.project) return;
+  const found = await docker.listContainers({
+    label: [
+      "pulumi-tesseract.managed=true",
+      `pulumi-tesseract.service=${inputs.serviceName}`,
+      `pulumi-tesseract.stack=${inputs.stack}`,
+      `pulumi-tesseract.project=${inputs.project}`,
+    ],
+  });
+  for (const c of found.filter((c) => c.State !== "running")) {
+    await docker.removeContainer(c.Id);
+    progress.info(`removed ${c.Names[0]?.replace(/^\//, "") ?? c.Id} (${c.State}), left by an earlier failed create`);
+  }
+}
+
 // ---- read -------------------------------------------------------------------------------------
 
-/** Status of a container as `read` reports it: `running` only when running and not restarting. */
-async function statusOf(docker: DockerClient, id: string): Promise<string> {
+/**
+ * Status of a container as `read` reports it: `running` only when running, not restarting and
+ * still attached to the service's user network (a network removed by hand detaches it).
+ */
+async function statusOf(docker: DockerClient, id: string, network?: string): Promise<string> {
   const info = await docker.inspectContainer(id);
   if (!info) return "missing";
-  if (info.State.Running && info.State.Status !== "restarting") return "running";
-  return info.State.Status || "stopped";
+  if (!info.State.Running || info.State.Status === "restarting") return info.State.Status || "stopped";
+  if (network && !BUILTIN_NETWORKS.has(network) && !(network in (info.NetworkSettings.Networks ?? {}))) {
+    return "detached";
+  }
+  return "running";
 }
 
 /**
@@ -509,7 +549,7 @@ async function statusOf(docker: DockerClient, id: string): Promise<string> {
 export async function read(id: string, props: ServiceOutputs): Promise<pulumi.dynamic.ReadResult> {
   const docker = DockerClient.for(props.docker);
   const containers = await Promise.all(
-    (props.containers ?? []).map(async (c) => ({ ...c, status: await statusOf(docker, c.id) })),
+    (props.containers ?? []).map(async (c) => ({ ...c, status: await statusOf(docker, c.id, props.network) })),
   );
   return { id, props: toPlainJson({ ...props, containers }) };
 }
@@ -540,7 +580,7 @@ export async function update(
       progress.info(`removed ${c.name} (scaled down)`);
       continue;
     }
-    const status = await statusOf(docker, c.id);
+    const status = await statusOf(docker, c.id, inputs.network);
     if (status === "running") {
       if (inputs.restartPolicy !== olds.restartPolicy) {
         await docker.updateContainer(c.id, {
