@@ -12,7 +12,11 @@ npm run --silent build
 npx tsc -p tsconfig.check.json
 case "$tier" in
   # Fast tiers first; the faults tier ends with the summary and the shared leak check.
-  all) files=$(for t in unit integration e2e faults; do find "test/$t" -name '*.test.ts' | sort; done) ;;
+  all)
+    files=$(for t in unit integration e2e faults; do find "test/$t" -name '*.test.ts' | sort; done)
+    # The whole suite ran one file at a time: anything of ours left unreferenced is a leak.
+    export PT_LEAKS_STRICT="${PT_LEAKS_STRICT:-1}" PT_LEAKS_GRACE_SECONDS="${PT_LEAKS_GRACE_SECONDS:-0}"
+    ;;
   *) files=$(find "test/$tier" -name '*.test.ts' | sort) ;;
 esac
 [ -n "$files" ] || { echo "no test files for tier '$tier'"; exit 1; }

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DockerClient } from "../../provider/docker";
 import { describeLeaks, orphans } from "../helpers/leaks";
+import { FIXTURE_TAG } from "../integration/tesseract-service-fixture";
 import { Report } from "./report";
 
 const report = new Report("shared-leaks");
@@ -19,6 +20,9 @@ const report = new Report("shared-leaks");
 test("no orphaned objects of this package on the shared engine", async (t) => {
   const client = new DockerClient();
   try {
+    // The service tests share one fixture image across tiers (built outside any stack); the
+    // suite is over, so it goes first, and what remains is judged.
+    await client.removeImage(FIXTURE_TAG, { force: true }).catch(() => false);
     const grace = Number(process.env.PT_LEAKS_GRACE_SECONDS ?? 900);
     const found = await orphans(client, grace);
     report.metric("shared engine: orphaned objects", found.total);

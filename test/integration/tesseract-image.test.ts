@@ -130,8 +130,12 @@ describe("examples build and run with the real tesseract-core CLI", { concurrenc
       body: JSON.stringify({ inputs: { name: "HTTP" } }),
     });
     assert.deepEqual(await applied.json(), { greeting: "Hello, HTTP!" });
+    const mounts = (await docker.inspectContainer(info.container_name))?.Mounts ?? [];
     await exec(tesseract!, ["teardown", info.container_name], { timeout: 60_000 });
     served.pop();
+    // Upstream's teardown (`docker rm -f`, no `-v`) leaves the image's anonymous VOLUMEs behind;
+    // remove them so this cross-check leaks nothing (TesseractService removes them itself).
+    for (const m of mounts) if (m.Type === "volume" && m.Name) await docker.removeVolume(m.Name);
   });
 
   test("a rebuild of unchanged sources is a full cache hit; editing only the API re-runs only the tail", {
