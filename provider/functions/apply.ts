@@ -1,36 +1,11 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { type CallSettings, clientFor, outputCall, plain } from "./common";
+import { clientFor, outputCall, plain, type TesseractCallArgs, type TesseractCallOutputArgs } from "./common";
 
 /** Arguments of `apply`. */
-export interface ApplyArgs extends CallSettings {
-  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
-  url: string;
-  /**
-   * The Tesseract's InputSchema as an object. Arrays may be typed arrays, `{shape, dtype, data}`
-   * values, or plain numbers and nested lists.
-   */
-  inputs: Record<string, unknown>;
-  /** Run id for the Tesseract's logs (`run_<id>/`); the server picks one otherwise. */
-  runId?: string;
-}
+export type ApplyArgs = TesseractCallArgs;
 
 /** Arguments of `applyOutput`: like `ApplyArgs`, every field may be a `pulumi.Input`. */
-export interface ApplyOutputArgs {
-  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
-  url: pulumi.Input<string>;
-  /** The Tesseract's InputSchema; values anywhere inside may be `pulumi.Input`s. */
-  inputs: pulumi.Input<Record<string, unknown>>;
-  /** Run id for the Tesseract's logs. */
-  runId?: pulumi.Input<string>;
-  /** `"base64"` (default) or `"json"`. */
-  encoding?: pulumi.Input<CallSettings["encoding"]>;
-  /** Check inputs against the Tesseract's input schema before sending. */
-  validateInputs?: pulumi.Input<boolean>;
-  /** Overall time limit for the call, ms. */
-  timeoutMs?: pulumi.Input<number>;
-  /** Extra HTTP headers. */
-  headers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}
+export type ApplyOutputArgs = TesseractCallOutputArgs;
 
 /** Result of `apply` / `applyOutput`. */
 export interface ApplyResult {

@@ -18,6 +18,37 @@ export interface CallSettings {
   headers?: Record<string, string>;
 }
 
+/** What every call names: the served Tesseract, the inputs, and a run id. */
+export interface TesseractCallArgs extends CallSettings {
+  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
+  url: string;
+  /**
+   * The Tesseract's InputSchema as an object (for gradients: the point to differentiate at).
+   * Arrays may be typed arrays, `{shape, dtype, data}` values, or plain numbers and nested lists.
+   */
+  inputs: Record<string, unknown>;
+  /** Run id for the Tesseract's logs (`run_<id>/`); the server picks one otherwise. */
+  runId?: string;
+}
+
+/** `TesseractCallArgs` for the `…Output` forms: every field may be a `pulumi.Input`. */
+export interface TesseractCallOutputArgs {
+  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
+  url: pulumi.Input<string>;
+  /** The Tesseract's InputSchema; values anywhere inside may be `pulumi.Input`s. */
+  inputs: pulumi.Input<Record<string, unknown>>;
+  /** Run id for the Tesseract's logs. */
+  runId?: pulumi.Input<string>;
+  /** `"base64"` (default) or `"json"`. */
+  encoding?: pulumi.Input<CallSettings["encoding"]>;
+  /** Check inputs against the Tesseract's input schema before sending. */
+  validateInputs?: pulumi.Input<boolean>;
+  /** Overall time limit for the call, ms. */
+  timeoutMs?: pulumi.Input<number>;
+  /** Extra HTTP headers. */
+  headers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
 const clients = new Map<string, TesseractClient>();
 
 /** A shared client for `url` with these settings (pools are reused across calls). */

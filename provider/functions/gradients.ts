@@ -1,34 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { CallSettings } from "./common";
-import { clientFor, outputCall, plain } from "./common";
+import { clientFor, outputCall, plain, type TesseractCallArgs, type TesseractCallOutputArgs } from "./common";
 
-/** Settings shared by the `…OutputArgs` of the gradient functions, each a `pulumi.Input`. */
-interface OutputSettings {
-  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
-  url: pulumi.Input<string>;
-  /** The Tesseract's InputSchema (the point to differentiate at); values may be `pulumi.Input`s. */
-  inputs: pulumi.Input<Record<string, unknown>>;
-  /** Run id for the Tesseract's logs. */
-  runId?: pulumi.Input<string>;
-  /** `"base64"` (default) or `"json"`. */
-  encoding?: pulumi.Input<CallSettings["encoding"]>;
-  /** Check inputs against the Tesseract's input schema before sending. */
-  validateInputs?: pulumi.Input<boolean>;
-  /** Overall time limit for the call, ms. */
-  timeoutMs?: pulumi.Input<number>;
-  /** Extra HTTP headers. */
-  headers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}
-
-/** Settings shared by the plain `…Args` of the gradient functions. */
-interface PlainSettings extends CallSettings {
-  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
-  url: string;
-  /** The Tesseract's InputSchema (the point to differentiate at). */
-  inputs: Record<string, unknown>;
-  /** Run id for the Tesseract's logs. */
-  runId?: string;
-}
+type OutputSettings = TesseractCallOutputArgs;
+type PlainSettings = TesseractCallArgs;
 
 // ---- jacobian ------------------------------------------------------------------------------------
 

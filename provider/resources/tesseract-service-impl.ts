@@ -37,11 +37,17 @@ import { ensureOutputDir, isUrlPath } from "../serve/volumes";
 
 /** One served container, as recorded in state. */
 export interface ContainerRecord {
+  /** Replica key, `<image index>-<replica index>`. */
   key: string;
+  /** Docker container ID. */
   id: string;
+  /** Container name. */
   name: string;
+  /** Image served by this container. */
   image: string;
+  /** Host port of the Tesseract API. */
   hostPort: number;
+  /** Host port of debugpy, when `debug` is on. */
   debugPort?: number;
   /** `running`, or what `read` found instead (`exited`, `missing`, `restarting`, ...). */
   status: string;

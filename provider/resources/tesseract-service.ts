@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerConnection } from "../docker/connection";
 import { TesseractImage } from "./tesseract-image";
+import type { ContainerRecord } from "./tesseract-service-impl";
 
 type Impl = typeof import("./tesseract-service-impl");
 
@@ -100,15 +101,7 @@ export interface TesseractServiceArgs {
 }
 
 /** One served container as recorded in state. */
-export interface TesseractServiceContainer {
-  key: string;
-  id: string;
-  name: string;
-  image: string;
-  hostPort: number;
-  debugPort?: number;
-  status: string;
-}
+export type TesseractServiceContainer = ContainerRecord;
 
 /**
  * Serves one or several Tesseract images as containers on a Docker engine, like `tesseract serve`
