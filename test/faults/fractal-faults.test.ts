@@ -27,11 +27,11 @@ import {
 } from "../helpers/leaks";
 import { PrivateFractal, PrivatePostgres } from "../helpers/private-postgres";
 import { createTestStack, type TestStack } from "../helpers/stack";
+import { engineError, settle, sleep, waitFor } from "./outcome";
 import { findSecrets, Report, secretContexts, toleratingMonitorTermination } from "./report";
 
 const report = new Report("fractal-faults");
 const PKG = "pt-fractal-tasks";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let pg: PrivatePostgres;
 let fractal: PrivateFractal;
@@ -54,25 +54,6 @@ async function program() {
   return { taskGroupId: tg.taskGroupId, tasks: tg.tasks };
 }
 
-function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: Error }> {
-  return p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error: error instanceof Error ? error : new Error(String(error)) }),
-  );
-}
-
-function engineError(err: Error | undefined): string {
-  // The "Diagnostics:" section of pulumi's output holds the full (multi-line) provider errors.
-  const text = String(err ?? "");
-  const start = text.indexOf("Diagnostics:");
-  const body = start >= 0 ? text.slice(start + "Diagnostics:".length) : text;
-  const end = body.search(/\n(Resources|Outputs|Duration):/);
-  const diag = (end >= 0 ? body.slice(0, end) : body).replace(/\s+/g, " ");
-  // From the first provider error on (progress lines before it are noise here).
-  const m = /error: (?!update failed)/.exec(diag);
-  return (m ? diag.slice(m.index) : diag).trim().slice(0, 1200);
-}
-
 function up(opts: { refresh?: boolean; signal?: AbortSignal } = {}) {
   return (ts as TestStack).stack.up({
     onOutput: (s) => output.push(s),
@@ -80,15 +61,6 @@ function up(opts: { refresh?: boolean; signal?: AbortSignal } = {}) {
     signal: opts.signal,
     color: "never",
   });
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond().catch(() => false)) return;
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 const leakOptions = () => ({ ...fractal.credentials, pkgNames: [PKG] });
