@@ -1,10 +1,10 @@
 // The main job: build the example Tesseracts, serve them, call them from the stack, and collect a
 // Fractal task group locally. Run with `npm run up` (README); `npm run up -- destroy` removes it all.
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
   applyOutput,
+  hostCaCertificates,
   jacobianOutput,
   TaskGroup,
   TesseractImage,
@@ -15,19 +15,8 @@ import {
 const config = new pulumi.Config();
 const tesseracts = join(__dirname, "examples", "tesseracts");
 
-/** Builds behind a TLS-intercepting proxy must trust its CA: the host's extra CAs, when there are any. */
-function hostCaCertificates(dir = "/usr/local/share/ca-certificates"): string | undefined {
-  try {
-    const pems = readdirSync(dir)
-      .filter((f) => f.endsWith(".crt"))
-      .map((f) => readFileSync(join(dir, f), "utf8"));
-    return pems.length ? pems.join("\n") : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const buildOptions = {
+  // Builds behind a TLS-intercepting proxy must trust its CA: the host's extra CAs, if any.
   caCertificates: hostCaCertificates(),
   // RUN steps reach package indexes (and a proxy on the host) through the host's network.
   buildNetwork: config.get("buildNetwork") ?? "host",

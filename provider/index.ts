@@ -3,6 +3,7 @@
  * and functions that call served Tesseracts.
  */
 
+export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
 export * from "./client";
 export * from "./common/errors";
 export * from "./functions";

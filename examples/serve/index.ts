@@ -1,25 +1,15 @@
 // Example stack: build two example Tesseracts and serve them.
 //   cd examples/serve && pulumi stack init dev && pulumi up
 // then: python -c "from tesseract_core import Tesseract; print(Tesseract.from_url('<helloUrl>').apply({'name': 'you'}))"
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { TesseractImage, TesseractService } from "pulumi-tesseract";
+import { hostCaCertificates, TesseractImage, TesseractService } from "pulumi-tesseract";
 
 const config = new pulumi.Config();
 const tesseracts = join(__dirname, "..", "tesseracts");
 
-// Behind a TLS-intercepting proxy, builds must trust its CA (optional).
-const caDir = "/usr/local/share/ca-certificates";
-let caCertificates: string | undefined;
-try {
-  caCertificates = readdirSync(caDir)
-    .filter((f) => f.endsWith(".crt"))
-    .map((f) => readFileSync(join(caDir, f), "utf8"))
-    .join("\n");
-} catch {
-  caCertificates = undefined;
-}
+// Behind a TLS-intercepting proxy, builds must trust its CA (none: undefined).
+const caCertificates = hostCaCertificates();
 
 const hello = new TesseractImage("hello", {
   srcDir: join(tesseracts, "hello"),

@@ -165,14 +165,6 @@ export class DockerClient {
     }
   }
 
-  ping(): Promise<string> {
-    return this.version();
-  }
-
-  info(): Promise<T.EngineInfo> {
-    return this.json("GET", "/info");
-  }
-
   // ---- images ----------------------------------------------------------------------------
 
   inspectImage(name: string): Promise<T.ImageInspect | undefined> {

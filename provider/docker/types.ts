@@ -1,13 +1,5 @@
 // The subset of Docker Engine API shapes this package reads and writes (API 1.41+).
 
-export interface EngineInfo {
-  ID: string;
-  ServerVersion: string;
-  OperatingSystem: string;
-  NCPU: number;
-  MemTotal: number;
-}
-
 export interface BuildParams {
   tags: string[];
   dockerfile?: string;

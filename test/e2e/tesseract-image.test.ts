@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractImage } from "../../provider/resources/tesseract-image";
+import { testWorkspace } from "../helpers/stack";
 import { cleanupRun, EXAMPLES, hostCaCertificates } from "../integration/tesseract-image-helpers";
 
 const ROOT = join(__dirname, "..", "..");
@@ -52,7 +53,7 @@ before(async () => {
   cpSync(join(EXAMPLES, "hello"), src, { recursive: true });
   stack = await LocalWorkspace.createOrSelectStack(
     { stackName: run, projectName: "pt-image-e2e", program: program() },
-    { workDir: ROOT },
+    testWorkspace("pt-image-e2e"),
   );
 });
 

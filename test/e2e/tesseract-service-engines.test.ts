@@ -3,13 +3,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractService } from "../../provider/resources/tesseract-service";
+import { freePort } from "../helpers/serve-runtime";
+import { testWorkspace } from "../helpers/stack";
 import { ensureHelloImage } from "../integration/tesseract-service-fixture";
 
 const ROOT = join(__dirname, "..", "..");
@@ -23,16 +24,6 @@ let second: DockerClient | undefined;
 let hello = "";
 let stack: Stack | undefined;
 const first = DockerClient.for();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function startSecondEngine(): Promise<void> {
   mkdirSync(base, { recursive: true });
@@ -64,7 +55,7 @@ async function startSecondEngine(): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await second.ping();
+      await second.version();
       return;
     } catch (err) {
       if (Date.now() > deadline || daemon.exitCode !== null) {
@@ -151,7 +142,7 @@ test("one stack places services on two engines; each serves, destroy cleans both
         return { a: a.url, b: b.urls, aEngine: a.engine, bEngine: b.engine, bIds: b.containerIds };
       },
     },
-    { workDir: ROOT },
+    testWorkspace("pt-service-engines"),
   );
   const up = await stack.up();
   assert.equal(up.outputs.aEngine.value, "unix:///var/run/docker.sock");

@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { testWorkspace } from "../helpers/stack";
 
 const ROOT = join(__dirname, "..", "..");
 const EXAMPLE = join(ROOT, "examples", "serve");
@@ -31,9 +32,13 @@ test("examples/serve: builds hello and vectoradd, serves them, answers apply, de
     {
       stackName: `svcexample-${process.pid}`,
       projectName: "pulumi-tesseract-serve",
-      program: async () => require(join(EXAMPLE, "index.ts")),
+      program: async () => {
+        const main = require.resolve(join(EXAMPLE, "index.ts"));
+        delete require.cache[main];
+        return { ...require(main) };
+      },
     },
-    { workDir: ROOT },
+    testWorkspace("pulumi-tesseract-serve"),
   );
   await stack.setConfig("pulumi-tesseract-serve:vectoraddPort", { value: "47231" });
   const up = await stack.up();

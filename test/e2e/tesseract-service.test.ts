@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractService } from "../../provider/resources/tesseract-service";
+import { testWorkspace } from "../helpers/stack";
 import { ensureHelloImage } from "../integration/tesseract-service-fixture";
 
 const ROOT = join(__dirname, "..", "..");
@@ -22,7 +23,7 @@ let hello = "";
 async function stack(name: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
   const s = await LocalWorkspace.createOrSelectStack(
     { stackName: `${run}-${name}`, projectName: "pt-service-e2e", program },
-    { workDir: ROOT },
+    testWorkspace("pt-service-e2e"),
   );
   stacks.push(s);
   return s;

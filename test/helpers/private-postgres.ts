@@ -6,9 +6,11 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "./serve-runtime";
 import { REPO_ROOT } from "./stack";
+
+export { freePort };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,19 +20,6 @@ function pgBin(): string {
   if (!versions.length)
     throw new Error("PostgreSQL binaries not found under /usr/lib/postgresql (run scripts/setup.sh)");
   return path.join(base, versions[versions.length - 1], "bin");
-}
-
-/** A free TCP port on 127.0.0.1 (bind to 0, read it back, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === "object" ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 function postgresUid(): { uid: number; gid: number } {

@@ -1,10 +1,37 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type ConfigMap, LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import {
+  type ConfigMap,
+  LocalWorkspace,
+  type LocalWorkspaceOptions,
+  type PulumiFn,
+  type Stack,
+} from "@pulumi/pulumi/automation";
 
 /** The repository root: the dynamic-provider plugin resolves modules from the project's `main`. */
 export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+const workspaces: string[] = [];
+process.on("exit", () => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Workspace options for an inline program: a temporary folder, so tests never write
+ * Pulumi.<stack>.yaml files into the repository, and a project whose `main` is the repository, so
+ * the dynamic-provider plugin resolves `pulumi-tesseract` there. Stack config keys without a
+ * namespace belong to `projectName`.
+ */
+export function testWorkspace(projectName = "pulumi-tesseract-tests"): LocalWorkspaceOptions {
+  const workDir = mkdtempSync(path.join(tmpdir(), "pt-stack-"));
+  workspaces.push(workDir);
+  return {
+    workDir,
+    projectSettings: { name: projectName, runtime: "nodejs", main: REPO_ROOT },
+    envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
+  };
+}
 
 /** A test stack run by the real Pulumi engine on the file backend (see scripts/env.sh). */
 export interface TestStack {
@@ -21,15 +48,12 @@ export interface TestStack {
  * dynamic-provider plugin runs there.
  */
 export async function createTestStack(name: string, program: PulumiFn, config: ConfigMap = {}): Promise<TestStack> {
-  const workDir = mkdtempSync(path.join(tmpdir(), "pt-stack-"));
+  const options = testWorkspace();
+  const workDir = options.workDir as string;
   const stackName = `${name}-${process.pid}-${Date.now().toString(36)}`.replace(/[^A-Za-z0-9_.-]/g, "-");
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, projectName: "pulumi-tesseract-tests", program },
-    {
-      workDir,
-      projectSettings: { name: "pulumi-tesseract-tests", runtime: "nodejs", main: REPO_ROOT },
-      envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
-    },
+    options,
   );
   if (Object.keys(config).length) await stack.setAllConfig(config);
   const output: string[] = [];

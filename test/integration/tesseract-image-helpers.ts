@@ -1,18 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
+import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import type { DockerClient } from "../../provider/docker";
 
-export const CA_DIR = "/usr/local/share/ca-certificates";
-
-/** PEM text of the host's extra CA certificates (the egress proxy's), or undefined if none. */
-export function hostCaCertificates(): string | undefined {
-  if (!existsSync(CA_DIR)) return undefined;
-  const pems = readdirSync(CA_DIR)
-    .filter((f) => f.endsWith(".crt"))
-    .sort()
-    .map((f) => readFileSync(path.join(CA_DIR, f), "utf8"));
-  return pems.length ? pems.join("\n") : undefined;
-}
+export { hostCaCertificates };
 
 /** Build options every test build needs on this machine: the proxy CA and host networking. */
 export function hostBuildOptions(runId: string) {
