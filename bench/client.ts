@@ -17,12 +17,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Pool } from "undici";
+import { hostCaCertificates } from "../provider/build-context/host-ca";
 import { TesseractClient } from "../provider/client/client";
 import { decodeBase64ToBuffer, encodeBase64, type NDArray } from "../provider/client/codec";
-import { serveRuntime, venv } from "../test/helpers/serve-runtime";
-import { hostCaCertificates } from "../provider/build-context/host-ca";
 import { buildTesseractImage, removeTesseractImage } from "../provider/resources/tesseract-image-impl";
 import * as service from "../provider/resources/tesseract-service-impl";
+import { serveRuntime, venv } from "../test/helpers/serve-runtime";
 import { freshMemoryMs, socketPoster } from "./floors";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
