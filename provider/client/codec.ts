@@ -1,6 +1,7 @@
 /**
  * Array codec for the Tesseract runtime's wire format:
- * `{"object_type":"array","shape":[...],"dtype":"float64","data":{"buffer":...,"encoding":"base64"|"json"}}`.
+ * `{"object_type":"array","shape":[...],"dtype":"float64","data":{"buffer":...,"encoding":"base64"|"json"}}`,
+ * plus `"compression":"lz4"` on base64 arrays in responses (decompressed by `./lz4`).
  *
  * - Encoding reads a typed array's bytes in place (`Buffer` over its `ArrayBuffer`), so base64 costs
  *   one pass of Node's native encoder and no per-element JavaScript on little-endian hosts.
@@ -20,6 +21,7 @@ import {
   type TypedArray,
   toHalfBits,
 } from "./dtypes";
+import { lz4FrameDecompress } from "./lz4";
 
 /**
  * A decoded array: `data` is a typed array in C order, `shape` its dimensions (`[]` for a scalar).
@@ -266,13 +268,18 @@ export function decodeArray(
 ): NDArray {
   const { shape, dtype } = enc;
   const { buffer, encoding, compression } = enc.data;
-  if (compression) throw new TypeError(`compressed arrays (${compression}) are not supported`);
+  if (compression && compression !== "lz4")
+    throw new TypeError(`array compression ${JSON.stringify(compression)} is not supported (only lz4)`);
   if (encoding === "base64") {
     if (typeof buffer !== "string") throw new TypeError("base64 array buffer must be a string");
     const blob = pre?.(buffer);
-    const ab = blob ? (blob.bytes ?? decodeBase64ToBuffer(blob.text as string)) : decodeBase64ToBuffer(buffer);
+    let ab = blob ? (blob.bytes ?? decodeBase64ToBuffer(blob.text as string)) : decodeBase64ToBuffer(buffer);
+    if (compression === "lz4") {
+      ab = lz4FrameDecompress(new Uint8Array(ab), product(shape) * DTYPE_INFO[dtype].itemSize);
+    }
     return { shape: [...shape], dtype, data: typedFromBytes(dtype, ab, shape) };
   }
+  if (compression) throw new TypeError(`lz4 compression applies to base64 arrays, not ${JSON.stringify(encoding)}`);
   if (pre && typeof buffer === "string" && pre(buffer)) {
     return decodeArray({ shape, dtype, data: { buffer: blobText(pre(buffer) as CutField), encoding, compression } });
   }

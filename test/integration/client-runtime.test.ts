@@ -377,3 +377,53 @@ describe("TesseractClient errors from tesseract-runtime (minimal: apply only)", 
     });
   });
 });
+
+describe("TesseractClient against a runtime that compresses arrays (TESSERACT_COMPRESSION=lz4)", {
+  timeout: 300_000,
+}, () => {
+  let served: ServedRuntime;
+  let client: TesseractClient;
+  before(async () => {
+    served = await serveRuntime({ env: { TESSERACT_OUTPUT_FORMAT: "json+base64", TESSERACT_COMPRESSION: "lz4" } });
+    client = new TesseractClient(served.url);
+  });
+  after(async () => {
+    await client?.close();
+    await served?.stop();
+  });
+
+  it("the server really sends lz4 arrays", async () => {
+    const res = await fetch(`${served.url}/apply`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json+base64" },
+      body: JSON.stringify({ inputs: { a: [1, 2], b: [3, 4], s: 1 } }),
+    });
+    assert.match(await res.text(), /"compression":\s*"lz4"/);
+  });
+
+  it("every dtype and a streamed 2e6 float64 array decode to the values sent", async () => {
+    const big = Float64Array.from({ length: 2_000_000 }, (_, i) => (i % 1000) / 7);
+    const out = (await client.apply({
+      ...inputs,
+      passthrough: { ...PASSTHROUGH, big: { shape: [big.length], dtype: "float64", data: big } },
+    })) as { result: NDArray; passthrough: Record<string, NDArray> };
+    for (const [k, v] of Object.entries(PASSTHROUGH)) {
+      const got = out.passthrough[k];
+      assert.equal(got.dtype, v.dtype, k);
+      assert.deepEqual(got.shape, v.shape, k);
+      const want = v.dtype === "bool" ? Array.from(v.data as boolean[], Number) : Array.from(v.data);
+      assert.deepEqual(Array.from(got.data as ArrayLike<unknown>), want, k);
+    }
+    assert.ok(Buffer.from((out.passthrough.big.data as Float64Array).buffer).equals(Buffer.from(big.buffer)));
+    // and the same numbers as from a server that does not compress
+    const plain = await serveRuntime({ env: { TESSERACT_OUTPUT_FORMAT: "json+base64" } });
+    const plainClient = new TesseractClient(plain.url);
+    try {
+      const want = (await plainClient.apply(inputs)) as { result: NDArray };
+      assert.deepEqual(Array.from(out.result.data as Float64Array), Array.from(want.result.data as Float64Array));
+    } finally {
+      await plainClient.close();
+      await plain.stop();
+    }
+  });
+});
