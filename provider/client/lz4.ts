@@ -72,6 +72,7 @@ function decodeBlock(src: Uint8Array, start: number, end: number, out: Uint8Arra
     i += lit;
     o += lit;
     if (i >= end) break; // the last sequence has literals only
+    if (i + 2 > end) throw new Lz4Error("truncated match offset");
     const offset = src[i] | (src[i + 1] << 8);
     i += 2;
     if (offset === 0 || offset > o) throw new Lz4Error(`match offset ${offset} is out of range`);
