@@ -111,7 +111,11 @@ print(json.dumps(out))
 /** An LZ4 frame holding `data` in stored blocks of at most 64 KiB (no content size, no checksums). */
 function storedFrame(data: Buffer): Buffer {
   const descriptor = Buffer.from([0x60, 0x40]); // version 1, independent blocks; 64 KiB max block
-  const parts: Buffer[] = [Buffer.from([0x04, 0x22, 0x4d, 0x18]), descriptor, Buffer.from([(xxh32(descriptor) >>> 8) & 0xff])];
+  const parts: Buffer[] = [
+    Buffer.from([0x04, 0x22, 0x4d, 0x18]),
+    descriptor,
+    Buffer.from([(xxh32(descriptor) >>> 8) & 0xff]),
+  ];
   for (let i = 0; i < data.length; i += 65536) {
     const block = data.subarray(i, i + 65536);
     const size = Buffer.alloc(4);
