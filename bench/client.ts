@@ -126,7 +126,14 @@ async function main() {
       codec: [] as number[],
       conc: [] as number[],
     };
-    const rawPool = new Pool(url, { connections: CONCURRENCY });
+    // one bare undici Pool: what any undici client pays with no encoding and no decoding
+    const barePool = new Pool(url, { connections: CONCURRENCY, headersTimeout: 0, bodyTimeout: 0 });
+    const JSON_HEADERS = { "content-type": "application/json", accept: "application/json+base64" };
+    const barePost = async (body: string | Buffer) => {
+      const r = await barePool.request({ method: "POST", path: "/apply", body, headers: JSON_HEADERS });
+      for await (const _ of r.body);
+      if (r.statusCode !== 200) throw new Error(`bare apply: ${r.statusCode}`);
+    };
     const smallBody = JSON.stringify({
       inputs: {
         a: { shape: [3], dtype: "float64", data: { buffer: encodeBase64(toNd(small.a)), encoding: "base64" } },
@@ -134,21 +141,9 @@ async function main() {
         s: 2,
       },
     });
-    const rawApply = async () => {
-      const r = await rawPool.request({
-        method: "POST",
-        path: "/apply",
-        body: smallBody,
-        headers: { "content-type": "application/json", accept: "application/json+base64" },
-      });
-      await r.body.arrayBuffer();
-      if (r.statusCode !== 200) throw new Error(`raw apply: ${r.statusCode}`);
-    };
+    const rawApply = () => barePost(smallBody);
     for (let i = 0; i < 20; i++) await rawApply();
-    const socket = await socketPoster(url, "/apply", Buffer.from(smallBody), {
-      "content-type": "application/json",
-      accept: "application/json+base64",
-    });
+    const socket = await socketPoster(url, "/apply", Buffer.from(smallBody), JSON_HEADERS);
     for (let i = 0; i < 20; i++) await socket.post();
 
     // small apply round trips (ours, the bare-undici floor, Python; alternating)
@@ -203,7 +198,6 @@ async function main() {
       pyConcErrors += pc.errors ?? 0;
       pyConcRss = pc.peak_rss_mb;
     }
-    await rawPool.close();
     socket.close();
 
     // big apply round trips (passthrough of BIG_SIZE float64), one warm-up each
@@ -222,17 +216,9 @@ async function main() {
       `{"inputs":{"a":[1],"b":[1],"passthrough":{"x":{"shape":[${BIG_SIZE}],"dtype":"float64",` +
         `"data":{"buffer":"${encodeBase64(toNd(big))}","encoding":"base64"}}}}}`,
     );
-    const bigPool = new Pool(url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
     const bareBig = async () => {
       const t0 = performance.now();
-      const r = await bigPool.request({
-        method: "POST",
-        path: "/apply",
-        body: bigBody,
-        headers: { "content-type": "application/json", accept: "application/json+base64" },
-      });
-      for await (const _ of r.body);
-      if (r.statusCode !== 200) throw new Error(`bare big apply: ${r.statusCode}`);
+      await barePost(bigBody);
       return performance.now() - t0;
     };
     await bigCall();
@@ -243,7 +229,7 @@ async function main() {
       floor.big.push(await bareBig());
       python.big.push(...(await py.run(`big ${BIG_SIZE} 1`)).times_ms);
     }
-    await bigPool.close();
+    await barePool.close();
 
     // base64 encode + decode of BIG_SIZE float64
     const raw = new Float64Array(BIG_SIZE).map(() => Math.random() - 0.5);

@@ -97,32 +97,20 @@ function decodeBlock(src: Uint8Array, start: number, end: number, out: Uint8Arra
   return o;
 }
 
+interface FrameHeader {
+  blockChecksum: boolean;
+  contentChecksum: boolean;
+  /** Decompressed size, when the frame stores it. */
+  contentSize: number | undefined;
+  /** Index of the first block. */
+  dataStart: number;
+}
+
 /**
- * Decompresses LZ4 frames (one or more, skippable frames ignored) into a fresh ArrayBuffer.
- * `expectedSize` (bytes) sizes the output when the frame does not store its content size, and is
- * checked against what the frames hold.
+ * The next frame at or after `i` (skippable frames passed over), its header validated; undefined
+ * when `src` ends there.
  */
-export function lz4FrameDecompress(src: Uint8Array, expectedSize?: number): ArrayBuffer {
-  let total = expectedSize;
-  if (total === undefined) {
-    // without a size from the caller, the frames must state theirs
-    total = 0;
-    for (let i = 0; i + 4 <= src.length; ) {
-      const magic = u32(src, i);
-      if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-        i += 8 + u32(src, i + 4);
-        continue;
-      }
-      if (magic !== FRAME_MAGIC) throw new Lz4Error(`not an LZ4 frame (magic 0x${magic.toString(16)})`);
-      if (!(src[i + 4] & 0x08)) throw new Lz4Error("frame without a content size and no expected size");
-      total += u32(src, i + 6) + u32(src, i + 10) * 2 ** 32;
-      break; // one frame is what Tesseracts send
-    }
-  }
-  const ab = new ArrayBuffer(total);
-  const out = new Uint8Array(ab);
-  let o = 0;
-  let i = 0;
+function nextFrame(src: Uint8Array, i: number): FrameHeader | undefined {
   while (i < src.length) {
     if (i + 4 > src.length) throw new Lz4Error("truncated frame header");
     const magic = u32(src, i);
@@ -133,18 +121,38 @@ export function lz4FrameDecompress(src: Uint8Array, expectedSize?: number): Arra
     if (magic !== FRAME_MAGIC) throw new Lz4Error(`not an LZ4 frame (magic 0x${magic.toString(16)})`);
     const flg = src[i + 4];
     if (flg >>> 6 !== 1) throw new Lz4Error(`unsupported frame version ${flg >>> 6}`);
-    const blockChecksum = (flg & 0x10) !== 0;
+    if (flg & 0x01) throw new Lz4Error("frames with a dictionary are not supported");
     const hasSize = (flg & 0x08) !== 0;
-    const contentChecksum = (flg & 0x04) !== 0;
-    const hasDict = (flg & 0x01) !== 0;
-    if (hasDict) throw new Lz4Error("frames with a dictionary are not supported");
     const headerEnd = i + 6 + (hasSize ? 8 : 0);
     if (headerEnd + 1 > src.length) throw new Lz4Error("truncated frame header");
     if (((xxh32(src, i + 4, headerEnd) >>> 8) & 0xff) !== src[headerEnd])
       throw new Lz4Error("frame header checksum mismatch");
+    return {
+      blockChecksum: (flg & 0x10) !== 0,
+      contentChecksum: (flg & 0x04) !== 0,
+      contentSize: hasSize ? u32(src, i + 6) + u32(src, i + 10) * 2 ** 32 : undefined,
+      dataStart: headerEnd + 1,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Decompresses LZ4 frames (one or more, skippable frames ignored) into a fresh ArrayBuffer.
+ * `expectedSize` (bytes) sizes the output and is checked against what the frames hold; without it
+ * the first frame must store its content size (Tesseracts send one frame).
+ */
+export function lz4FrameDecompress(src: Uint8Array, expectedSize?: number): ArrayBuffer {
+  let frame = nextFrame(src, 0);
+  const total = expectedSize ?? frame?.contentSize;
+  if (total === undefined) throw new Lz4Error("frame without a content size and no expected size");
+  const ab = new ArrayBuffer(total);
+  const out = new Uint8Array(ab);
+  let o = 0;
+  while (frame) {
+    const { blockChecksum, contentChecksum, contentSize } = frame;
     const frameStart = o;
-    const frameSize = hasSize ? u32(src, i + 6) + u32(src, i + 10) * 2 ** 32 : undefined;
-    i = headerEnd + 1;
+    let i = frame.dataStart;
     for (;;) {
       if (i + 4 > src.length) throw new Lz4Error("truncated block");
       const word = u32(src, i);
@@ -170,8 +178,9 @@ export function lz4FrameDecompress(src: Uint8Array, expectedSize?: number): Arra
       if (xxh32(out, frameStart, o) !== u32(src, i)) throw new Lz4Error("content checksum mismatch");
       i += 4;
     }
-    if (frameSize !== undefined && o - frameStart !== frameSize)
-      throw new Lz4Error(`frame holds ${o - frameStart} bytes, its header says ${frameSize}`);
+    if (contentSize !== undefined && o - frameStart !== contentSize)
+      throw new Lz4Error(`frame holds ${o - frameStart} bytes, its header says ${contentSize}`);
+    frame = nextFrame(src, i);
   }
   if (o !== total) throw new Lz4Error(`decompressed ${o} bytes, expected ${total}`);
   return ab;

@@ -4,7 +4,7 @@
  * Start it in `before`, stop it in `after`; every wait is bounded.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,6 +15,12 @@ export const CALCULUS_API = path.join(REPO_ROOT, "examples/tesseracts/calculus/t
 /** The Python venv with tesseract-core (set by `source scripts/env.sh`). */
 export function venv(): string | undefined {
   return process.env.PULUMI_TESSERACT_VENV;
+}
+
+/** The venv's python when the venv exists (tests that cross-check with upstream skip without it). */
+export function venvPython(): string | undefined {
+  const py = venv() && path.join(venv() as string, "bin", "python");
+  return py && existsSync(py) ? py : undefined;
 }
 
 /** A free TCP port on 127.0.0.1. */

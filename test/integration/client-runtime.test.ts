@@ -105,6 +105,16 @@ const PASSTHROUGH: Record<string, { shape: number[]; dtype: string; data: ArrayL
   c128: { shape: [1], dtype: "complex128", data: new Float64Array([Math.E, -Math.PI]) },
 };
 
+/** Every PASSTHROUGH array came back with its dtype, shape and values. */
+function assertPassthrough(got: Record<string, NDArray>, label: string): void {
+  for (const [k, v] of Object.entries(PASSTHROUGH)) {
+    assert.equal(got[k].dtype, v.dtype, `${k}${label}`);
+    assert.deepEqual(got[k].shape, v.shape, `${k}${label}`);
+    const want = v.dtype === "bool" ? Array.from(v.data as boolean[], Number) : Array.from(v.data);
+    assert.deepEqual(Array.from(got[k].data as ArrayLike<unknown>), want, `${k}${label}`);
+  }
+}
+
 describe("TesseractClient against tesseract-runtime (calculus)", { timeout: 600_000 }, () => {
   let served: ServedRuntime | undefined;
   let url: string;
@@ -210,13 +220,7 @@ describe("TesseractClient against tesseract-runtime (calculus)", { timeout: 600_
       const out = (await client.apply({ ...inputs, passthrough: PASSTHROUGH }, { encoding })) as {
         passthrough: Record<string, NDArray>;
       };
-      for (const [k, v] of Object.entries(PASSTHROUGH)) {
-        const got = out.passthrough[k];
-        assert.equal(got.dtype, v.dtype, `${k} (${encoding})`);
-        assert.deepEqual(got.shape, v.shape, `${k} (${encoding})`);
-        const want = v.dtype === "bool" ? Array.from(v.data as boolean[], Number) : Array.from(v.data);
-        assert.deepEqual(Array.from(got.data as ArrayLike<unknown>), want, `${k} (${encoding})`);
-      }
+      assertPassthrough(out.passthrough, ` (${encoding})`);
     }
   });
 
@@ -407,13 +411,7 @@ describe("TesseractClient against a runtime that compresses arrays (TESSERACT_CO
       ...inputs,
       passthrough: { ...PASSTHROUGH, big: { shape: [big.length], dtype: "float64", data: big } },
     })) as { result: NDArray; passthrough: Record<string, NDArray> };
-    for (const [k, v] of Object.entries(PASSTHROUGH)) {
-      const got = out.passthrough[k];
-      assert.equal(got.dtype, v.dtype, k);
-      assert.deepEqual(got.shape, v.shape, k);
-      const want = v.dtype === "bool" ? Array.from(v.data as boolean[], Number) : Array.from(v.data);
-      assert.deepEqual(Array.from(got.data as ArrayLike<unknown>), want, k);
-    }
+    assertPassthrough(out.passthrough, " (lz4)");
     assert.ok(Buffer.from((out.passthrough.big.data as Float64Array).buffer).equals(Buffer.from(big.buffer)));
     // and the same numbers as from a server that does not compress
     const plain = await serveRuntime({ env: { TESSERACT_OUTPUT_FORMAT: "json+base64" } });

@@ -4,11 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { describe, it } from "node:test";
 import { decodeTree, parseResponseBody } from "../../provider/client/codec";
 import { lz4FrameDecompress, xxh32 } from "../../provider/client/lz4";
+import { venvPython } from "../helpers/serve-runtime";
 
 // lz4.frame.compress(arange(64, float64).tobytes() + 200 zero bytes), with and without checksums
 const WITH_CHECKSUMS =
@@ -69,9 +68,9 @@ describe("lz4 frames", () => {
     );
   });
 
-  const venvPython = process.env.PULUMI_TESSERACT_VENV && path.join(process.env.PULUMI_TESSERACT_VENV, "bin", "python");
+  const python = venvPython();
   it("agrees with Python's lz4.frame on random, repetitive and large inputs", {
-    skip: !venvPython || !existsSync(venvPython),
+    skip: !python,
   }, () => {
     // each case: [seed, size, kind, compress kwargs]; Python prints base64(data) and base64(frame)
     const script = `
@@ -95,7 +94,7 @@ print(json.dumps(out))
       [7, 5_000_000, "runs", { compression_level: 9 }],
     ];
     const pairs = JSON.parse(
-      execFileSync(venvPython as string, ["-c", script], {
+      execFileSync(python as string, ["-c", script], {
         input: JSON.stringify(cases),
         maxBuffer: 256 << 20,
       }).toString(),

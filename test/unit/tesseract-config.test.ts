@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
@@ -16,6 +16,7 @@ import {
   tagProblem,
   validateConfig,
 } from "../../provider/tesseract-config";
+import { venvPython } from "../helpers/serve-runtime";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "pt-config-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -119,9 +120,9 @@ describe("tesseract_config.yaml schema", () => {
     );
   });
 
-  const venvPython = process.env.PULUMI_TESSERACT_VENV && path.join(process.env.PULUMI_TESSERACT_VENV, "bin", "python");
+  const python = venvPython();
   test("accepts and rejects exactly what upstream's pydantic models do", {
-    skip: !venvPython || !existsSync(venvPython),
+    skip: !python,
   }, () => {
     const script = `
 import json, sys, yaml
@@ -136,7 +137,7 @@ for text in json.load(sys.stdin):
         out.append(False)
 print(json.dumps(out))`;
     const upstream = JSON.parse(
-      execFileSync(venvPython!, ["-c", script], { input: JSON.stringify(CASES.map((c) => c[1])) }).toString(),
+      execFileSync(python as string, ["-c", script], { input: JSON.stringify(CASES.map((c) => c[1])) }).toString(),
     ) as boolean[];
     for (const [k, [label, text]] of CASES.entries()) {
       assert.equal(ours(text).ok, upstream[k], `${label}: upstream ${upstream[k] ? "accepts" : "rejects"} it`);
