@@ -9,6 +9,7 @@ source "$_pt_root/scripts/lib/postgres.sh"
 command -v pulumi >/dev/null || export PATH="$PULUMI_BIN_DIR:$PATH"
 source "$_pt_root/scripts/lib/plugin.sh"
 command -v pulumi-language-yaml >/dev/null || export PATH="$PATH:$YAML_HOST_DIR"
+export PULUMI_TESSERACT_PYTHON_SDK="$(python_sdk_dir)"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_HOME="${PULUMI_HOME:-$CACHE_DIR/pulumi-home}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$CACHE_DIR/state}"

@@ -33,5 +33,6 @@ if [ "${1:-}" != "--no-python" ]; then
   step "python peers (tesseract-core, build, fallback fractal-server 2.18.5)" ensure_python_venv
   step "fractal-server venv" ensure_fractal_venv
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
+  step "python sdk of the tesseract plugin (pulumi_tesseract wheel)" ensure_python_sdk
 fi
 log "setup complete ($((SECONDS - t0)) s)"

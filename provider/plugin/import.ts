@@ -7,7 +7,17 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import { UserError } from "../common/errors";
 import { DockerClient } from "../docker";
-import { LABEL_CONTEXT_HASH, prepareBuild, type TesseractImageInputs } from "../resources/tesseract-image-impl";
+import {
+  LABEL_BUILD,
+  LABEL_CONTEXT_HASH,
+  LABEL_MANAGED,
+  prepareBuild,
+  type TesseractImageInputs,
+} from "../resources/tesseract-image-impl";
+
+/** Image labels a build sets itself (the rest were the `labels` input). */
+const BUILD_LABELS = new Set([LABEL_MANAGED, LABEL_CONTEXT_HASH, LABEL_BUILD]);
+const isBuildLabel = (k: string) => BUILD_LABELS.has(k) || k.startsWith("ai.pasteurlabs.");
 
 /** Splits `<image>#<srcDir>`. */
 export function parseImageImportId(id: string): { image: string; srcDir: string } {
@@ -20,8 +30,9 @@ export function parseImageImportId(id: string): { image: string; srcDir: string 
 }
 
 /**
- * Reads the image and the folder. The inputs returned are `srcDir` (and `tag` when the image's tag
- * is neither the config's version nor `latest`); the state is what a create would have stored. An
+ * Reads the image and the folder. The inputs returned are `srcDir`, `tag` when the image's tag is
+ * neither the config's version nor `latest`, and `labels` (the image's labels minus those a build
+ * sets); the state is what a create would have stored. An
  * image without the build's context-hash label (built by other tools) gets a hash that never
  * matches, so the next `up` rebuilds it under the same tags.
  */
@@ -31,6 +42,8 @@ export async function importImage(id: string): Promise<provider.ReadResult> {
   const info = await docker.inspectImage(image);
   if (!info) return { id: "", props: {} };
   const inputs: TesseractImageInputs = { srcDir };
+  const labels = Object.entries(info.Config?.Labels ?? {}).filter(([k]) => !isBuildLabel(k));
+  if (labels.length) inputs.labels = Object.fromEntries(labels);
   let prepared = prepareBuild(inputs);
   if (!prepared.tags.includes(image)) {
     const tag = image.includes(":") ? image.slice(image.lastIndexOf(":") + 1) : "latest";
