@@ -3,7 +3,8 @@
  * (3.248) fall short of what this provider needs, and are completed here without forking it:
  * - `Configure` answers without passing the configuration on: ours hands `tesseract:*` to the
  *   provider and accepts secrets but not output values or resource references (plain inputs);
- * - `Diff` drops `detailedDiff`: ours passes the old inputs in and returns per-property kinds.
+ * - `Diff` drops `detailedDiff`: ours passes the old inputs in and returns per-property kinds;
+ * - `Read` fails when the engine sends no properties (`pulumi import`): ours reads by ID then.
  * Every other handler is `main()`'s own.
  */
 import { createRequire } from "node:module";
@@ -14,6 +15,7 @@ const pulumiRequire = createRequire(require.resolve("@pulumi/pulumi/provider"));
 const grpc = pulumiRequire("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
 const provproto = pulumiRequire("@pulumi/pulumi/proto/provider_pb") as any;
 const provrpc = pulumiRequire("@pulumi/pulumi/proto/provider_grpc_pb") as any;
+const structproto = pulumiRequire("google-protobuf/google/protobuf/struct_pb") as any;
 
 type Callback = (err: unknown, value?: unknown) => void;
 type Call = { request: any };
@@ -26,7 +28,7 @@ function mapToObject(map: { forEach(fn: (v: string, k: string) => void): void } 
   return out;
 }
 
-/** The two completed handlers, with main()'s service object as the fallback for the rest. */
+/** The completed handlers, with main()'s service object as the fallback for the rest. */
 function extend(base: Record<string, unknown>, provider: TesseractProvider): Record<string, unknown> {
   const handlers = Object.create(base) as Record<string, unknown>;
   handlers.configure = (call: Call, callback: Callback) => {
@@ -75,6 +77,19 @@ function extend(base: Record<string, unknown>, provider: TesseractProvider): Rec
         console.error(err instanceof Error ? err.stack : err);
         callback(err);
       });
+  };
+  handlers.read = (call: Call, callback: Callback) => {
+    const req = call.request;
+    provider
+      .read(req.getId(), req.getUrn(), req.getProperties()?.toJavaScript() ?? {})
+      .then((result) => {
+        const resp = new provproto.ReadResponse();
+        resp.setId(result.id ?? "");
+        resp.setProperties(structproto.Struct.fromJavaScript(result.props ?? {}));
+        if (result.inputs !== undefined) resp.setInputs(structproto.Struct.fromJavaScript(result.inputs));
+        callback(undefined, resp);
+      })
+      .catch((err: unknown) => callback(err));
   };
   return handlers;
 }

@@ -17,11 +17,12 @@ ensure_yaml_host() {
 # plugin's schema, packaged as the wheel pulumi_tesseract and installed with the `pulumi` package
 # (PyPI) in a venv. `pulumi package gen-sdk --language python` needs the Python language host,
 # which the Go module proxy refuses, so a small wrapper module builds the generator.
-PY_SDK_GEN="$CACHE_DIR/pulumi-codegen-python-v$PULUMI_VERSION/gen-python-sdk"
+PY_SDK_GEN="$CACHE_DIR/pulumi-codegen-python-v$PULUMI_VERSION-$(sha256sum <"$REPO_ROOT/scripts/plugin/python-sdk/main.go" | cut -c1-8)/gen-python-sdk"
 
 python_sdk_dir() {
   echo "$CACHE_DIR/python-sdk-$( (cat "$REPO_ROOT/provider/plugin/schema.generated.ts" \
-    "$REPO_ROOT/scripts/plugin/python-sdk/main.go"; echo "$PULUMI_VERSION") | sha256sum | cut -c1-12)"
+    "$REPO_ROOT/scripts/plugin/python-sdk/main.go" "$REPO_ROOT/scripts/lib/plugin.sh"; echo "$PULUMI_VERSION") |
+    sha256sum | cut -c1-12)"
 }
 
 build_python_sdk_generator() {
@@ -53,6 +54,6 @@ ensure_python_sdk() {
   python3 -m venv "$dir/venv" || return 1
   "$dir/venv/bin/pip" install -q --disable-pip-version-check "pulumi==$PULUMI_VERSION" || return 1
   "$dir/venv/bin/pip" wheel -q --disable-pip-version-check --no-deps -w "$dir/dist" "$dir/sdk" || return 1
-  "$dir/venv/bin/pip" install -q --disable-pip-version-check --no-deps "$dir"/dist/pulumi_tesseract-*.whl &&
+  "$dir/venv/bin/pip" install -q --disable-pip-version-check "$dir"/dist/pulumi_tesseract-*.whl &&
     touch "$dir/.complete"
 }

@@ -1,8 +1,8 @@
 /**
  * `pulumi import tesseract:index:TesseractImage` with the real CLI and the YAML language host: an
  * image built outside Pulumi (the package's `buildTesseractImage`) is adopted by ID
- * (`<image>#<srcDir>`), the code `pulumi import` generates becomes the program, and `preview` then
- * shows no changes; `destroy` removes the image. An ID without the folder fails with the fix.
+ * (`<image>#<srcDir>`), the code `pulumi import` generates becomes the program (plus the CA
+ * certificates the build trusted), and `preview` then shows no changes; `destroy` removes the image. An ID without the folder fails with the fix.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -67,9 +67,14 @@ describe("pulumi import of a TesseractImage (real CLI, YAML)", { timeout: 1_800_
       gen,
     ]);
     const code = readFileSync(gen, "utf8");
-    assert.match(code, /type: tesseract:index:TesseractImage/);
+    assert.match(code, /type: tesseract:(index:)?TesseractImage/);
     assert.ok(code.includes(src), code);
-    project.write("Pulumi.yaml", HEADER + code);
+    // The CA a build trusted shapes the image but cannot be read back from it: the program adds it.
+    const ca = hostCaCertificates();
+    const program = ca
+      ? code.replace("    properties:\n", `    properties:\n      caCertificates: ${JSON.stringify(ca)}\n`)
+      : code;
+    project.write("Pulumi.yaml", HEADER + program);
     const preview = await project.run(["preview", "--expect-no-changes", "--diff"]);
     assert.equal(preview.code, 0, preview.all);
     const state = JSON.parse((await project.ok(["stack", "export"])).stdout);

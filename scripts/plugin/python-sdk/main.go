@@ -6,14 +6,37 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
+
+// noPackages is the loader for a schema that references no other package: any lookup is an error.
+type noPackages struct{}
+
+func (noPackages) LoadPackage(pkg string, _ *semver.Version) (*schema.Package, error) {
+	return nil, fmt.Errorf("the tesseract schema references no package, not %q", pkg)
+}
+
+func (l noPackages) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
+	return l.LoadPackage(d.Name, nil)
+}
+
+func (l noPackages) LoadPackageReference(pkg string, v *semver.Version) (schema.PackageReference, error) {
+	return nil, fmt.Errorf("the tesseract schema references no package, not %q", pkg)
+}
+
+func (l noPackages) LoadPackageReferenceV2(
+	_ context.Context, d *schema.PackageDescriptor,
+) (schema.PackageReference, error) {
+	return l.LoadPackageReference(d.Name, nil)
+}
 
 func main() {
 	if len(os.Args) != 3 {
@@ -35,14 +58,14 @@ func run(schemaPath, outDir string) error {
 	if err := json.Unmarshal(text, &spec); err != nil {
 		return fmt.Errorf("%s: %w", schemaPath, err)
 	}
-	pkg, diags, err := schema.BindSpec(spec, nil, schema.ValidationOptions{})
+	pkg, diags, err := schema.BindSpec(spec, noPackages{}, schema.ValidationOptions{})
 	if err != nil {
 		return err
 	}
 	if diags.HasErrors() {
 		return diags
 	}
-	files, err := python.GeneratePackage("pulumi-tesseract", pkg, map[string][]byte{}, nil)
+	files, err := python.GeneratePackage("pulumi-tesseract", pkg, map[string][]byte{}, noPackages{})
 	if err != nil {
 		return err
 	}
