@@ -10,6 +10,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractService } from "../../provider/resources/tesseract-service";
 import { testWorkspace } from "../helpers/stack";
+import { requireVenvBin } from "../helpers/venv";
 import { ensureHelloImage } from "../integration/tesseract-service-fixture";
 
 const ROOT = join(__dirname, "..", "..");
@@ -30,7 +31,7 @@ async function stack(name: string, program: () => Promise<Record<string, unknown
 }
 
 function pyApply(url: string, name: string): string {
-  const py = join(process.env.PULUMI_TESSERACT_VENV!, "bin", "python");
+  const py = requireVenvBin("python");
   return execFileSync(py, [
     "-c",
     `from tesseract_core import Tesseract; t=Tesseract.from_url(${JSON.stringify(url)}); print(t.apply({"name": ${JSON.stringify(name)}}))`,

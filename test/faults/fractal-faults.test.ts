@@ -17,7 +17,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { FractalClient } from "../../provider/fractal/client";
-import { REPO_ROOT, venvPython } from "../helpers/fractal-server";
+import { REPO_ROOT } from "../helpers/fractal-server";
 import {
   describeLeaks,
   fractalLeaks,
@@ -27,6 +27,7 @@ import {
 } from "../helpers/leaks";
 import { PrivateFractal, PrivatePostgres } from "../helpers/private-postgres";
 import { createTestStack, type TestStack } from "../helpers/stack";
+import { requireVenvBin } from "../helpers/venv";
 import { engineError, settle, sleep, waitFor } from "./outcome";
 import { findSecrets, Report, secretContexts, toleratingMonitorTermination } from "./report";
 
@@ -115,7 +116,10 @@ function buildWheel(): string {
   cpSync(path.join(REPO_ROOT, "test/fixtures/fractal-tasks"), src, { recursive: true });
   const dist = path.join(wheelWork, "dist");
   mkdirSync(dist, { recursive: true });
-  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  execFileSync(requireVenvBin("python"), ["-m", "build", "--wheel", "--outdir", dist, src], {
+    stdio: "pipe",
+    timeout: 300_000,
+  });
   const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
   if (!whl) throw new Error(`no wheel built in ${dist}`);
   return path.join(dist, whl);
