@@ -10,9 +10,9 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractService } from "../../provider/resources/tesseract-service";
 import { freePort } from "../helpers/serve-runtime";
+import { ensureHelloImage } from "../helpers/service-fixture";
 import { testWorkspace } from "../helpers/stack";
 import { requireVenvBin } from "../helpers/venv";
-import { ensureHelloImage } from "../integration/tesseract-service-fixture";
 
 const ROOT = join(__dirname, "..", "..");
 const run = `svceng-${process.pid}`;

@@ -9,9 +9,9 @@ import { after, before, test } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractService } from "../../provider/resources/tesseract-service";
+import { ensureHelloImage } from "../helpers/service-fixture";
 import { testWorkspace } from "../helpers/stack";
 import { requireVenvBin } from "../helpers/venv";
-import { ensureHelloImage } from "../integration/tesseract-service-fixture";
 
 const ROOT = join(__dirname, "..", "..");
 const run = `svce2e-${process.pid}`;

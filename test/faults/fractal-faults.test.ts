@@ -1,6 +1,6 @@
 /**
  * Fractal faults, on a private PostgreSQL cluster and a private fractal-server (never the shared
- * ones): a TaskGroup (server backend, wheel of test/fixtures/fractal-tasks) in one real stack, then
+ * ones): a TaskGroup (server backend, wheel of test/helpers/fixtures/fractal-tasks) in one real stack, then
  *   1. fractal-server stopped during a collection, then restarted;
  *   2. PostgreSQL restarted under a running fractal-server;
  *   3. `pulumi up` interrupted (SIGINT) mid-collection, then run again.
@@ -17,6 +17,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { FractalClient } from "../../provider/fractal/client";
+import { engineError, settle, sleep, waitFor } from "../helpers/faults/outcome";
+import { findSecrets, Report, secretContexts, toleratingMonitorTermination } from "../helpers/faults/report";
 import { REPO_ROOT } from "../helpers/fractal-server";
 import {
   describeLeaks,
@@ -28,8 +30,6 @@ import {
 import { PrivateFractal, PrivatePostgres } from "../helpers/private-postgres";
 import { createTestStack, type TestStack } from "../helpers/stack";
 import { requireVenvBin } from "../helpers/venv";
-import { engineError, settle, sleep, waitFor } from "./outcome";
-import { findSecrets, Report, secretContexts, toleratingMonitorTermination } from "./report";
 
 const report = new Report("fractal-faults");
 const PKG = "pt-fractal-tasks";
@@ -113,7 +113,7 @@ async function assertDeclared(where: string, outputs: Record<string, { value: un
 const wheelWork = mkdtempSync(path.join(tmpdir(), "ptf-wheel-"));
 function buildWheel(): string {
   const src = path.join(wheelWork, "src");
-  cpSync(path.join(REPO_ROOT, "test/fixtures/fractal-tasks"), src, { recursive: true });
+  cpSync(path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks"), src, { recursive: true });
   const dist = path.join(wheelWork, "dist");
   mkdirSync(dist, { recursive: true });
   execFileSync(requireVenvBin("python"), ["-m", "build", "--wheel", "--outdir", dist, src], {

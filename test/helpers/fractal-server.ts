@@ -40,10 +40,10 @@ export function fractalServerVersion(): string {
   ).trim();
 }
 
-const FIXTURE = path.join(REPO_ROOT, "test/fixtures/fractal-tasks");
+const FIXTURE = path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks");
 
 /**
- * Builds test/fixtures/fractal-tasks into a wheel (once per process; in a copy, so the fixture
+ * Builds test/helpers/fixtures/fractal-tasks into a wheel (once per process; in a copy, so the fixture
  * folder stays clean) and returns its absolute path.
  */
 let builtWheel: string | undefined;

@@ -11,8 +11,8 @@ import { pack } from "tar-stream";
 import { UserError } from "../../provider/common/errors";
 import { DockerClient } from "../../provider/docker";
 import * as impl from "../../provider/resources/tesseract-service-impl";
+import { ensureHelloImage } from "../helpers/service-fixture";
 import { requireVenvBin } from "../helpers/venv";
-import { ensureHelloImage } from "./tesseract-service-fixture";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const run = `svc-${process.pid}`;
