@@ -5,18 +5,13 @@
  * folder the same way a build computes it.
  */
 import type * as provider from "@pulumi/pulumi/provider";
+import { prepareBuild, type TesseractImageInputs } from "../build";
 import { UserError } from "../common/errors";
+import { LABELS } from "../common/labels";
 import { DockerClient } from "../docker";
-import {
-  LABEL_BUILD,
-  LABEL_CONTEXT_HASH,
-  LABEL_MANAGED,
-  prepareBuild,
-  type TesseractImageInputs,
-} from "../resources/tesseract-image-impl";
 
 /** Image labels a build sets itself (the rest were the `labels` input). */
-const BUILD_LABELS = new Set([LABEL_MANAGED, LABEL_CONTEXT_HASH, LABEL_BUILD]);
+const BUILD_LABELS = new Set<string>([LABELS.managed, LABELS.contextHash, LABELS.build]);
 const isBuildLabel = (k: string) => BUILD_LABELS.has(k) || k.startsWith("ai.pasteurlabs.");
 
 /** Splits `<image>#<srcDir>`. */
@@ -61,7 +56,7 @@ export async function importImage(id: string): Promise<provider.ReadResult> {
     tags: prepared.tags.filter((t) => repoTags.includes(t)),
     name: prepared.config.name,
     version: prepared.config.version,
-    contextHash: info.Config?.Labels?.[LABEL_CONTEXT_HASH] ?? `imported:${info.Id}`,
+    contextHash: info.Config?.Labels?.[LABELS.contextHash] ?? `imported:${info.Id}`,
     endpoints: prepared.endpoints,
     srcDir: prepared.srcDir,
   };

@@ -4,8 +4,8 @@
  * `@pulumi/pulumi/provider`'s `Provider` interface, with the package schema, provider
  * configuration, per-property diffs, import by ID, and the Tesseract functions as invokes.
  */
-import { isDeepStrictEqual } from "node:util";
 import type * as provider from "@pulumi/pulumi/provider";
+import { sameValue } from "../common/diff";
 import { toPlainJson } from "../common/plain";
 import * as functions from "../functions";
 import * as taskGroupImpl from "../resources/task-group-impl";
@@ -115,10 +115,6 @@ function kindOf(urn: string): [ResourceKind, URNParts] {
   return [kind, parts];
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(toPlainJson(a ?? null), toPlainJson(b ?? null));
-}
-
 /** `PropertyDiff.Kind` of pulumi's provider protocol. */
 export const DiffKind = {
   ADD: 0,
@@ -149,7 +145,7 @@ export function detailedDiff(
   const replaces = new Set((result.replaces ?? []).map((k) => (k.startsWith("fractal:") ? "server" : k)));
   const out: Record<string, number> = {};
   for (const k of new Set([...Object.keys(oldInputs), ...Object.keys(news)])) {
-    if (k === "__provider" || same(oldInputs[k], news[k])) continue;
+    if (k === "__provider" || sameValue(oldInputs[k], news[k])) continue;
     const added = oldInputs[k] === undefined;
     const deleted = news[k] === undefined;
     const r = replaces.has(k);

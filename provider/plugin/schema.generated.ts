@@ -142,15 +142,15 @@ export const SCHEMA = {
         },
         id: {
           type: "string",
-          description: "Docker container ID.",
+          description: "ID of the replica on its target (a Docker container ID).",
         },
         name: {
           type: "string",
-          description: "Container name.",
+          description: "Name of the replica (a container name).",
         },
         image: {
           type: "string",
-          description: "Image served by this container.",
+          description: "Image served by this replica.",
         },
         hostPort: {
           type: "number",

@@ -14,7 +14,7 @@ import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
 import { buildTesseractImage } from "../../provider/resources/tesseract-image-impl";
 import { CliProject, REPO_ROOT } from "../helpers/plugin-cli";
-import { cleanupRun, EXAMPLES } from "../integration/tesseract-image-helpers";
+import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
 
 const run = `plugin-import-${process.pid}`;
 const tag = `import-${process.pid}`;

@@ -12,7 +12,7 @@ import { after, before, it } from "node:test";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
 import { REPO_ROOT } from "../helpers/plugin-cli";
-import { cleanupRun, EXAMPLES } from "../integration/tesseract-image-helpers";
+import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
 
 const run = `plugin-py-${process.pid}`;
 const tag = `py-${process.pid}`;

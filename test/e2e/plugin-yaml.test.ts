@@ -16,7 +16,7 @@ import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
 import * as serviceImpl from "../../provider/resources/tesseract-service-impl";
 import { CliProject, REPO_ROOT } from "../helpers/plugin-cli";
-import { cleanupRun, EXAMPLES } from "../integration/tesseract-image-helpers";
+import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
 
 const run = `plugin-yaml-${process.pid}`;
 const tag = `yaml-${process.pid}`;
@@ -154,9 +154,11 @@ resources:
       memory: 3m
 `,
     );
-    const expected = serviceImpl
-      .failuresOf({ image: `hello:${tag}`, replicas: 0, memory: "3m", serviceName: "bad" })
-      .map((f) => f.reason);
+    const direct = await serviceImpl.check(
+      {},
+      { image: `hello:${tag}`, replicas: 0, memory: "3m", serviceName: "bad", stack: project.stack },
+    );
+    const expected = (direct.failures ?? []).map((f) => f.reason);
     assert.equal(expected.length, 2, JSON.stringify(expected));
     const r = await project.run(["preview"]);
     assert.notEqual(r.code, 0);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { tesseractImageSchema } from "../../provider/build";
 import { TaskGroupInputsSchema } from "../../provider/fractal/schemas";
 import { parseConfig } from "../../provider/plugin/config";
 import { parseImageImportId } from "../../provider/plugin/import";
@@ -42,6 +43,10 @@ describe("plugin schema", () => {
 
   it("TaskGroup inputs are the validated inputs", () => {
     assert.deepEqual(keys(resources[TASK_GROUP].inputProperties), keys(TaskGroupInputsSchema.shape));
+  });
+
+  it("TesseractImage inputs are the validated inputs", () => {
+    assert.deepEqual(keys(resources[IMAGE].inputProperties), keys(tesseractImageSchema.shape));
   });
 
   it("TesseractImage inputs are all accepted by check, and only they", async () => {
