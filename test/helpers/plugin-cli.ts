@@ -25,6 +25,9 @@ export class CliProject {
   readonly stack: string;
   readonly log: string[] = [];
 
+  /** Whether bin/ (the plugin launcher) is put first on PATH. */
+  pluginOnPath = true;
+
   constructor(prefix: string, stack: string) {
     this.dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
     this.backend = path.join(this.dir, ".state");
@@ -36,7 +39,7 @@ export class CliProject {
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,
-      PATH: `${path.join(REPO_ROOT, "bin")}:${process.env.PATH}`,
+      PATH: this.pluginOnPath ? `${path.join(REPO_ROOT, "bin")}:${process.env.PATH}` : process.env.PATH,
       PULUMI_BACKEND_URL: `file://${this.backend}`,
       PULUMI_CONFIG_PASSPHRASE: "pt-plugin-test",
       PULUMI_SKIP_UPDATE_CHECK: "true",
