@@ -1,12 +1,12 @@
 /**
  * examples/yaml (real `pulumi preview`, YAML host) and examples/python (`automation.py preview`, the
- * generated SDK) plan the root stack's ten resources with every input checked by the plugin
+ * generated SDK) plan the root stack's ten resources, and the README's ten-line YAML stack its three, with every input checked by the plugin
  * (source folders, configs, task package spec); nothing is built or created. Copies of the example
  * folders run against a private backend so no stack file lands in the repository.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, it } from "node:test";
@@ -58,4 +58,23 @@ it("examples/python previews the same resources through the Automation API", { t
   });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /\+ 10 to create/);
+});
+
+it("the README's YAML stack previews", { timeout: 600_000 }, async () => {
+  const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(yaml, "README has a YAML stack");
+  const project = new CliProject("pt-plugin-readme", `readme-${process.pid}`);
+  try {
+    cpSync(path.join(REPO_ROOT, "examples", "tesseracts", "hello"), path.join(project.dir, "hello"), {
+      recursive: true,
+    });
+    project.write("Pulumi.yaml", yaml);
+    await project.ok(["stack", "init", project.stack]);
+    const r = await project.ok(["preview", "--json"]);
+    const steps = JSON.parse(r.stdout).steps as { op: string; urn: string }[];
+    assert.equal(steps.filter((s) => s.op === "create" && /::tesseract:index:/.test(s.urn)).length, 3, r.stdout);
+  } finally {
+    await project.dispose();
+  }
 });
