@@ -1,9 +1,10 @@
 /**
  * The plugin installed the way README documents for machines without the launcher on PATH:
  * `pulumi plugin install resource tesseract <version> --file <package>/bin` copies the launcher
- * into the plugin folder, which finds the package in the project's node_modules. With ambient
- * plugins ignored, a YAML preview reaches the installed plugin's check (a bad input fails with the
- * lifecycle's message). No Docker object is created.
+ * into the plugin folder, which finds the package in the project's node_modules. With bin/ off
+ * PATH, a YAML preview reaches the installed plugin's check (a bad input fails with the lifecycle's
+ * message). No Docker object is created. (The YAML host stays on PATH: the CLI refuses to install
+ * a language it considers bundled.)
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -18,7 +19,7 @@ const { version } = require("../../package.json") as { version: string };
 const home = mkdtempSync(path.join(tmpdir(), "pt-plugin-home-"));
 const project = new CliProject("pt-plugin-install", `install-${process.pid}`);
 project.pluginOnPath = false;
-const env = { PULUMI_HOME: home, PULUMI_IGNORE_AMBIENT_PLUGINS: "true" };
+const env = { PULUMI_HOME: home };
 
 after(async () => {
   await project.dispose();
@@ -29,13 +30,11 @@ it("pulumi plugin install --file <bin folder>, then a preview uses the installed
   timeout: 600_000,
 }, async () => {
   execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, stdio: "ignore" });
-  const yamlHost = execFileSync("sh", ["-c", "command -v pulumi-language-yaml"], { encoding: "utf8" }).trim();
   const install = async (args: string[]) => {
     const r = await project.run(["plugin", "install", ...args], 300_000, env);
     assert.equal(r.code, 0, r.all);
   };
   await install(["resource", "tesseract", version, "--file", path.join(REPO_ROOT, "bin")]);
-  await install(["language", "yaml", "1.25.0", "--file", yamlHost]);
   const ls = await project.run(["plugin", "ls"], 60_000, env);
   assert.match(ls.all, new RegExp(`tesseract\\s+resource\\s+${version.replace(/\./g, "\\.")}`));
 
@@ -57,6 +56,14 @@ resources:
   const r = await project.run(["preview"], 300_000, env);
   assert.notEqual(r.code, 0);
   assert.doesNotMatch(r.all, /pulumi-resource-tesseract from \$PATH/);
+  assert.equal(
+    execFileSync("sh", ["-c", "command -v pulumi-resource-tesseract || true"], {
+      encoding: "utf8",
+      env: project.env(),
+    }).trim(),
+    "",
+    "no launcher on PATH",
+  );
   const direct = await serviceImpl.check(
     {},
     { image: "hello:1", replicas: 0, serviceName: "bad", stack: project.stack, project: "pt-plugin-install" },
