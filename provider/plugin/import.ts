@@ -50,15 +50,22 @@ export async function importImage(id: string): Promise<provider.ReadResult> {
       );
   }
   const repoTags = info.RepoTags ?? [];
+  const contextHash = info.Config?.Labels?.[LABELS.contextHash];
+  // The build stage a build tagged as its dependency cache: adopted too, so destroy removes it.
+  const cacheTag = contextHash
+    ? `pulumi-tesseract-cache/${prepared.config.name}:${contextHash.slice(0, 16)}`
+    : undefined;
+  const stage = cacheTag ? await docker.inspectImage(cacheTag) : undefined;
   const props = {
     imageId: info.Id,
     imageName: prepared.tags[0],
     tags: prepared.tags.filter((t) => repoTags.includes(t)),
     name: prepared.config.name,
     version: prepared.config.version,
-    contextHash: info.Config?.Labels?.[LABELS.contextHash] ?? `imported:${info.Id}`,
+    contextHash: contextHash ?? `imported:${info.Id}`,
     endpoints: prepared.endpoints,
     srcDir: prepared.srcDir,
+    ...(stage ? { cacheTag, buildStageImageId: stage.Id } : {}),
   };
   return { id: prepared.tags[0], props, inputs: { ...inputs } };
 }

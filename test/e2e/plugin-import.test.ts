@@ -24,17 +24,19 @@ const work = mkdtempSync(path.join(tmpdir(), "pt-plugin-import-"));
 const src = path.join(work, "hello");
 const project = new CliProject("pt-plugin-import", `import-${process.pid}`);
 const HEADER = "name: pt-plugin-import\nruntime: yaml\n";
+let cacheTag: string | undefined;
 
 before(async () => {
   execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, stdio: "ignore" });
   cpSync(path.join(EXAMPLES, "hello"), src, { recursive: true });
-  await buildTesseractImage(src, {
+  const built = await buildTesseractImage(src, {
     tag,
     buildNetwork: "host",
     caCertificates: hostCaCertificates(),
     labels: { "pulumi-tesseract.test": run },
     onLine: () => undefined,
   });
+  cacheTag = built.cacheTag;
   project.write("Pulumi.yaml", HEADER);
   await project.ok(["stack", "init", project.stack]);
 });
@@ -42,6 +44,7 @@ before(async () => {
 after(async () => {
   await project.dispose();
   await cleanupRun(docker, run);
+  if (cacheTag) await docker.removeImage(cacheTag).catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -83,8 +86,10 @@ describe("pulumi import of a TesseractImage (real CLI, YAML)", { timeout: 1_800_
     assert.equal(res.id, image);
   });
 
-  it("destroy removes the imported image", async () => {
+  it("destroy removes the imported image and its build cache tag", async () => {
     await project.ok(["destroy", "--yes"]);
     assert.equal(await docker.inspectImage(image), undefined);
+    assert.ok(cacheTag, "the build tagged its dependency cache");
+    assert.equal(await docker.inspectImage(cacheTag), undefined);
   });
 });

@@ -2,7 +2,8 @@
  * The `tesseract` provider plugin under the real `pulumi` CLI with a Pulumi YAML program (the YAML
  * language host from the test setup; bin/pulumi-resource-tesseract found on PATH): `up` builds
  * the hello Tesseract, serves it, calls it with `fn::invoke` of `tesseract:index:apply`, and
- * collects a local Fractal task group; `preview` then shows no changes, also after `refresh`;
+ * collects a local Fractal task group, with `tesseract:dockerHost` set in the stack config; `preview`
+ * then shows no changes, also after `refresh`;
  * `destroy` leaves no container, image or task folder. A bad input fails at `preview` with the
  * message the dynamic resource's check gives, before anything is created.
  */
@@ -13,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
-import { DockerClient } from "../../provider/docker";
+import { DockerClient, resolveHost } from "../../provider/docker";
 import * as serviceImpl from "../../provider/resources/tesseract-service-impl";
 import { CliProject, REPO_ROOT } from "../helpers/plugin-cli";
 import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
@@ -25,6 +26,7 @@ const work = mkdtempSync(path.join(tmpdir(), "pt-plugin-yaml-"));
 const src = path.join(work, "hello");
 const tasksDir = path.join(work, "tasks");
 const project = new CliProject("pt-plugin-yaml", `yaml-${process.pid}`);
+const dockerHost = resolveHost(undefined);
 
 /** A YAML value on one line (JSON is YAML). */
 const y = (v: unknown) => JSON.stringify(v);
@@ -94,6 +96,8 @@ describe("Pulumi YAML stack on the tesseract plugin (real pulumi CLI)", { timeou
   it("up builds, serves, calls the Tesseract and collects the task group", async () => {
     project.write("Pulumi.yaml", program());
     await project.ok(["stack", "init", project.stack]);
+    // Provider configuration: the engine's Configure request reaches the plugin.
+    await project.ok(["config", "set", "tesseract:dockerHost", dockerHost]);
     const up = await project.ok(["up", "--yes"]);
     assert.match(up.all, /pulumi-resource-tesseract/, "the ambient plugin from PATH is used");
     const out = await project.outputs();
@@ -106,6 +110,9 @@ describe("Pulumi YAML stack on the tesseract plugin (real pulumi CLI)", { timeou
     for (const id of out.containerIds) assert.equal((await docker.inspectContainer(id))?.State.Running, true);
     assert.ok(out.tasks.length > 0, "the task group lists tasks");
     assert.ok(existsSync(out.venvPath), "the task venv exists");
+    const state = JSON.parse((await project.ok(["stack", "export"])).stdout);
+    const img = state.deployment.resources.find((r: { type: string }) => r.type === "tesseract:index:TesseractImage");
+    assert.deepEqual(img.inputs.docker, { host: dockerHost }, "tesseract:dockerHost became the image's docker input");
   });
 
   it("preview after up shows no changes", async () => {
