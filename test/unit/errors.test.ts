@@ -9,13 +9,14 @@ import * as pkg from "../../provider";
 import { check } from "../../provider/resources/tesseract-image-impl";
 
 test("every exported error class extends TesseractPulumiError", () => {
-  const classes = Object.entries(pkg).filter(
-    ([name, v]) => typeof v === "function" && /Error$/.test(name) && v.prototype instanceof Error,
+  const classes = (Object.entries(pkg) as [string, unknown][]).filter(
+    (e): e is [string, ErrorConstructor] =>
+      typeof e[1] === "function" && /Error$/.test(e[0]) && e[1].prototype instanceof Error,
   );
   assert.ok(classes.length >= 12, `found ${classes.map(([n]) => n).join(", ")}`);
   for (const [name, cls] of classes) {
     assert.ok(
-      cls === pkg.TesseractPulumiError || cls.prototype instanceof pkg.TesseractPulumiError,
+      (cls as unknown) === pkg.TesseractPulumiError || cls.prototype instanceof pkg.TesseractPulumiError,
       `${name} does not extend TesseractPulumiError`,
     );
   }
