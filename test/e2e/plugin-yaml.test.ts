@@ -50,6 +50,7 @@ ${ca ? `      caCertificates: ${y(ca)}\n` : ""}      labels:
     properties:
       image: \${hello.imageName}
       replicas: 2
+      startupTimeout: 180
       labels:
         pulumi-tesseract.test: ${y(run)}
   tasks:

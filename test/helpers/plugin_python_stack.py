@@ -27,7 +27,7 @@ def program() -> None:
         ca_certificates=spec.get("caCertificates"),
         labels=labels,
     )
-    service = tesseract.TesseractService("hello", image=image.image_name, labels=labels)
+    service = tesseract.TesseractService("hello", image=image.image_name, labels=labels, startup_timeout=180)
     result = tesseract.apply_output(url=service.url, inputs={"name": "python"})
     pulumi.export("imageName", image.image_name)
     pulumi.export("imageId", image.image_id)
