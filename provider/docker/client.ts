@@ -103,6 +103,11 @@ export class DockerClient {
       const pinned = this.endpoint?.apiVersion;
       if (pinned) return pinned;
       const res = await this.raw("GET", "/_ping", {});
+      if (res.statusCode !== 200) {
+        // e.g. plain HTTP to a TLS port: "Client sent an HTTP request to an HTTPS server."
+        const text = (await res.body.text().catch(() => "")).trim().slice(0, 200);
+        throw new DockerUnreachableError(this.describe(), `/_ping answered HTTP ${res.statusCode}: ${text}`);
+      }
       await res.body.dump();
       const server = String(res.headers["api-version"] ?? "1.41");
       return compareVersions(server, MAX_API_VERSION) < 0 ? server : MAX_API_VERSION;
@@ -136,6 +141,12 @@ export class DockerClient {
           code,
         )
       ) {
+        const tls = this.endpoint?.tls;
+        if (tls && !tls.cert && /UND_ERR_SOCKET|ECONNRESET/.test(code)) {
+          const hint =
+            "the engine may require a client certificate: cert.pem + key.pem in DOCKER_CERT_PATH, or certPem/keyPem";
+          throw new DockerUnreachableError(this.describe(), `${(err as Error).message}; ${hint}`);
+        }
         throw new DockerUnreachableError(this.describe(), err);
       }
       throw err;
