@@ -17,6 +17,7 @@ import {
   DockerUnreachableError,
   dockerConnectionSchema,
 } from "../../provider/docker";
+import { probeWithHiddenSockets } from "../helpers/discovery-probe";
 import { PrivateDockerd } from "../helpers/private-dockerd";
 import { freePort, PrivateSshd } from "../helpers/private-sshd";
 import { makeTlsFiles, type TlsFiles } from "../helpers/tls-certs";
@@ -325,27 +326,8 @@ describe("local sockets (in private mount namespaces; the shared socket is hidde
     execFileSync("python3", ["-c", `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(stale)})`]);
   });
 
-  /** Runs the discovery probe in a new mount namespace where /run/docker.sock is a stale socket. */
-  function probeHidden(env: Record<string, string>): {
-    host?: string;
-    source?: string;
-    id?: string;
-    error?: string;
-    name?: string;
-  } {
-    const probe = path.join(__dirname, "..", "helpers", "discovery-probe.ts");
-    const script = `mount --bind "$STALE" /run/docker.sock && [ ! -S /run/podman/podman.sock ] || mount --bind "$STALE" /run/podman/podman.sock; exec node --import tsx "$PROBE"`;
-    const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), STALE: stale, PROBE: probe };
-    for (const k of ENV_KEYS) if (k !== "PATH") delete childEnv[k];
-    Object.assign(childEnv, { DOCKER_CONFIG: path.join(configDir, "empty") }, env);
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
-      env: childEnv,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    assert.equal(r.status, 0, `probe failed: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
-  }
+  const probeHidden = (env: Record<string, string>) =>
+    probeWithHiddenSockets(stale, { DOCKER_CONFIG: path.join(configDir, "empty"), ...env });
 
   test("the default socket comes first when it answers", async () => {
     await withEnv({}, async () => {
