@@ -132,3 +132,11 @@ export function unsetSources(conn: DockerConnection | undefined): string[] {
     `currentContext in ${configPath}`,
   ];
 }
+
+/** The machine a tcp:// or ssh:// engine runs on (for URLs of ports it publishes); undefined for sockets. */
+export function engineHostname(host: string): string | undefined {
+  const tcp = /^tcp:\/\/(\[[^\]]+\]|[^/:]+)/.exec(host);
+  if (tcp) return tcp[1];
+  const ssh = /^ssh:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)/.exec(host);
+  return ssh?.[1];
+}

@@ -10,6 +10,7 @@ import { toPlainJson } from "../common/plain";
 import { UNKNOWN } from "../common/unknown";
 import { DockerClient } from "../docker/client";
 import { type DockerConnection, resolveHost } from "../docker/connection";
+import { engineHostname } from "../docker/discovery";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
 import { isLocalEngine, type ServiceInputs, unknownTopLevelKeys, validateInputs } from "../serve/args";
 import { waitHealthy } from "../serve/health";
@@ -213,11 +214,9 @@ function imagesOf(inputs: ServiceInputs): string[] {
 /** Address the health check and the URLs use for a published host port. */
 function reachableHost(inputs: ServiceInputs): string {
   if (inputs.hostIp !== "0.0.0.0") return inputs.hostIp;
-  const host = resolveHost(inputs.docker);
-  if (!isLocalEngine(inputs.docker) && host.startsWith("tcp://")) {
-    return host.replace(/^tcp:\/\//, "").replace(/:\d+\/?$/, "");
-  }
-  return "127.0.0.1";
+  // A remote engine (tcp:// or ssh://) publishes on its own machine.
+  const remote = isLocalEngine(inputs.docker) ? undefined : engineHostname(resolveHost(inputs.docker));
+  return remote ?? "127.0.0.1";
 }
 
 function urlOf(inputs: ServiceInputs, port: number): string {
