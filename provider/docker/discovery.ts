@@ -71,11 +71,16 @@ export function resolveExplicit(conn: DockerConnection | undefined): Endpoint | 
   if (conn?.host) {
     const pems = conn.caPem || conn.certPem || conn.keyPem;
     const tls = pems ? { ca: conn.caPem, cert: conn.certPem, key: conn.keyPem, verify: true } : envTls(conn.host);
-    return { ...base, host: withDefaultPort(conn.host, Boolean(tls)), source: "the docker.host input", tls };
+    return {
+      ...base,
+      host: withDefaultPort(conn.host, Boolean(tls), "the docker.host input"),
+      source: "the docker.host input",
+      tls,
+    };
   }
   if (env.DOCKER_HOST) {
     const tls = envTls(env.DOCKER_HOST);
-    return { ...base, host: withDefaultPort(env.DOCKER_HOST, Boolean(tls)), source: "DOCKER_HOST", tls };
+    return { ...base, host: withDefaultPort(env.DOCKER_HOST, Boolean(tls), "DOCKER_HOST"), source: "DOCKER_HOST", tls };
   }
   // `docker: { context: "default" }` means what the CLI's built-in context means: no stored context.
   if (conn?.context === "default") return undefined;
@@ -96,7 +101,8 @@ function fromContext(name: string, why: string, base: Pick<Endpoint, "apiVersion
     hasTls && ctx.host.startsWith("tcp://")
       ? { ca: ctx.caPem, cert: ctx.certPem, key: ctx.keyPem, verify: !ctx.skipTlsVerify }
       : undefined;
-  return { ...base, host: withDefaultPort(ctx.host, Boolean(tls)), source: `context "${name}" (${why})`, tls };
+  const source = `context "${name}" (${why})`;
+  return { ...base, host: withDefaultPort(ctx.host, Boolean(tls), source), source, tls };
 }
 
 /**
@@ -116,7 +122,8 @@ function envTls(host: string): Endpoint["tls"] {
 }
 
 /** `tcp://host` without a port means 2376 with TLS and 2375 without, as in the CLI. */
-function withDefaultPort(host: string, tls: boolean): string {
+function withDefaultPort(host: string, tls: boolean, source: string): string {
+  supported(host, source);
   const m = /^tcp:\/\/(\[[^\]]+\]|[^/:]+)(:\d+)?\/?$/.exec(host);
   if (!m) return host;
   return `tcp://${m[1]}${m[2] ?? `:${tls ? 2376 : 2375}`}`;
@@ -139,4 +146,12 @@ export function engineHostname(host: string): string | undefined {
   if (tcp) return tcp[1];
   const ssh = /^ssh:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)/.exec(host);
   return ssh?.[1];
+}
+
+/** The address forms this client speaks; others (npipe://, fd://) get a clear error. */
+function supported(host: string, source: string): void {
+  if (/^(unix:\/\/\/|tcp:\/\/|ssh:\/\/)/.test(host)) return;
+  throw new Error(
+    `${source}: engine address ${JSON.stringify(host)} is not supported: use unix:///path/docker.sock, tcp://HOST:PORT or ssh://USER@HOST`,
+  );
 }
