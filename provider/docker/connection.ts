@@ -123,3 +123,8 @@ function envKey(): string {
     e.XDG_RUNTIME_DIR,
   ].join(",");
 }
+
+/** The engine a `docker` input names by itself (host or context; "" when discovered), for diffs. */
+export function namedEngine(conn: DockerConnection | undefined): string {
+  return conn?.context ? `context:${conn.context}` : (conn?.host ?? "");
+}

@@ -14,6 +14,7 @@ import {
   DockerClient,
   type DockerConnection,
   dockerConnectionSchema,
+  namedEngine,
 } from "../docker";
 import {
   applyConfigOverrides,
@@ -438,8 +439,8 @@ export async function diff(
   news: TesseractImageInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
   const replaces: string[] = [];
-  const oldHost = olds.docker?.host ?? "";
-  if (!containsUnknown(news.docker) && (news.docker?.host ?? "") !== oldHost) replaces.push("docker");
+  // Another engine (host or context) means another image: replace.
+  if (!containsUnknown(news.docker) && namedEngine(news.docker) !== namedEngine(olds.docker)) replaces.push("docker");
   if (containsUnknown(clean(news as unknown as Record<string, unknown>))) return { changes: true, replaces };
   let hash: string;
   try {
