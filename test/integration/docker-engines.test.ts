@@ -171,6 +171,33 @@ describe("DOCKER_HOST", () => {
   });
 });
 
+describe("the docker input", () => {
+  test("host + caPem/certPem/keyPem reaches the TLS dockerd; a wrong key fails without echoing it", async () => {
+    await withEnv({}, async () => {
+      const conn = {
+        host: `tcp://127.0.0.1:${tcpPort}`,
+        caPem: tls.read("ca"),
+        certPem: tls.read("cert"),
+        keyPem: tls.read("key"),
+      };
+      assert.equal(dockerConnectionSchema.safeParse(conn).success, true);
+      const { id, client } = await whoAnswers(conn);
+      assert.equal(id, privateId);
+      assert.equal(client.source, "the docker.host input");
+      const other = makeTlsFiles();
+      temps.push(other.dir);
+      const bad = new DockerClient({ ...conn, certPem: other.read("cert"), keyPem: other.read("key") });
+      const err = await bad.version().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      await bad.close();
+      assert.ok(err instanceof DockerUnreachableError, String(err));
+      assert.doesNotMatch(err.message, /BEGIN|PRIVATE KEY/);
+    });
+  });
+});
+
 describe("contexts", () => {
   let ctxDir: string;
   before(() => {
