@@ -8,9 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { pack } from "tar-stream";
 import {
   DockerClient,
   DockerNotFoundError,
@@ -316,6 +319,24 @@ describe("ssh://", () => {
         await new Promise((r) => setTimeout(r, 200));
       assert.match(await client.containerLogs(cid), /via-ssh/);
       assert.equal(await client.removeContainer(cid), true);
+      // A build streams its tar context through ssh's stdin (8 MiB here) and its log back.
+      const ctx = pack();
+      ctx.entry({ name: "Dockerfile" }, "FROM debian:bookworm-slim\nCOPY blob /blob\nRUN wc -c /blob\n");
+      ctx.entry({ name: "blob" }, randomBytes(8 << 20));
+      ctx.finalize();
+      const lines: string[] = [];
+      const tag = `pulumi-tesseract-test/ssh-build:${run}`;
+      const imageId = await client.build(
+        ctx as unknown as Readable,
+        { tags: [tag], labels: { "pulumi-tesseract.test": run } },
+        (l) => lines.push(l),
+      );
+      assert.match(imageId, /^sha256:/);
+      assert.ok(
+        lines.some((l) => l.includes("8388608 /blob")),
+        lines.join("\n"),
+      );
+      assert.equal(await client.removeImage(tag, { force: true }), true);
     } finally {
       await client.close();
     }
