@@ -1,7 +1,9 @@
 import type { Readable } from "node:stream";
 import type { Pool } from "undici";
+import { parseBuildLine } from "./build-log";
 import { connectionKey, type DockerConnection, resolveHost } from "./connection";
 import { type Endpoint, resolveExplicit, unsetSources } from "./discovery";
+import type { ContainerEngine } from "./engine";
 import { DockerApiError, DockerBuildError, DockerUnreachableError } from "./errors";
 import { demuxLogs, splitJsonLines } from "./stream";
 import { createPool, probeDefault } from "./transport";
@@ -39,7 +41,7 @@ const clients = new Map<string, DockerClient>();
  * (`docker system dial-stdio`). The engine is found on first use (docs/docker-engines.md): one pool
  * per engine, API version negotiated once, every call's failure turned into a readable error.
  */
-export class DockerClient {
+export class DockerClient implements ContainerEngine {
   private readonly configuredHost: string;
   private endpoint: Endpoint | undefined;
   private pool: Promise<Pool> | undefined;
@@ -296,7 +298,7 @@ export class DockerClient {
         pending = lines.pop() ?? "";
         for (const line of lines) {
           if (!line.trim()) continue;
-          if (/^Step \d+\/\d+ : /.test(line)) {
+          if (parseBuildLine(line)?.kind === "step") {
             step = line;
             onStep(line);
           }
