@@ -8,6 +8,7 @@ import type { DockerConnection } from "../docker/connection";
 /** The plugin's configuration keys (without the `tesseract:` namespace). */
 export interface PluginConfig {
   dockerHost?: string;
+  dockerContext?: string;
   dockerCaPem?: string;
   dockerCertPem?: string;
   dockerKeyPem?: string;
@@ -19,6 +20,7 @@ export interface PluginConfig {
 
 const KEYS: (keyof PluginConfig)[] = [
   "dockerHost",
+  "dockerContext",
   "dockerCaPem",
   "dockerCertPem",
   "dockerKeyPem",
@@ -49,6 +51,7 @@ export function parseConfig(variables: Record<string, string>, args?: Record<str
 export function dockerDefault(config: PluginConfig): DockerConnection | undefined {
   const conn: DockerConnection = {
     host: config.dockerHost,
+    context: config.dockerContext,
     caPem: config.dockerCaPem,
     certPem: config.dockerCertPem,
     keyPem: config.dockerKeyPem,

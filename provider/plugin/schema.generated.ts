@@ -15,7 +15,12 @@ export const SCHEMA = {
       dockerHost: {
         type: "string",
         description:
-          "Default for the `docker` input's `host` when a resource does not set it: `unix:///var/run/docker.sock` (default: `DOCKER_HOST`, else that socket) or `tcp://127.0.0.1:2376`.",
+          "Default for the `docker` input's `host` when a resource does not set it: The engine's address: `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2376` or\n`ssh://user@host[:port][/path/to/docker.sock]` (runs `docker system dial-stdio` on that host\nthrough the local `ssh`, like the Docker CLI). Default: discovered.",
+      },
+      dockerContext: {
+        type: "string",
+        description:
+          "Default for the `docker` input's `context` when a resource does not set it: A Docker CLI context to use (`docker context ls`), e.g. `remote`. Excludes `host`.",
       },
       dockerCaPem: {
         type: "string",
@@ -36,7 +41,7 @@ export const SCHEMA = {
       dockerApiVersion: {
         type: "string",
         description:
-          "Default for the `docker` input's `apiVersion` when a resource does not set it: Engine API version to use, e.g. `1.41`. Default: negotiated with the engine.",
+          "Default for the `docker` input's `apiVersion` when a resource does not set it: Engine API version to use, e.g. `1.41`. Default: DOCKER_API_VERSION, else negotiated with the engine.",
       },
       fractalUrl: {
         type: "string",
@@ -62,7 +67,12 @@ export const SCHEMA = {
       dockerHost: {
         type: "string",
         description:
-          "Default for the `docker` input's `host` when a resource does not set it: `unix:///var/run/docker.sock` (default: `DOCKER_HOST`, else that socket) or `tcp://127.0.0.1:2376`.",
+          "Default for the `docker` input's `host` when a resource does not set it: The engine's address: `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2376` or\n`ssh://user@host[:port][/path/to/docker.sock]` (runs `docker system dial-stdio` on that host\nthrough the local `ssh`, like the Docker CLI). Default: discovered.",
+      },
+      dockerContext: {
+        type: "string",
+        description:
+          "Default for the `docker` input's `context` when a resource does not set it: A Docker CLI context to use (`docker context ls`), e.g. `remote`. Excludes `host`.",
       },
       dockerCaPem: {
         type: "string",
@@ -83,7 +93,7 @@ export const SCHEMA = {
       dockerApiVersion: {
         type: "string",
         description:
-          "Default for the `docker` input's `apiVersion` when a resource does not set it: Engine API version to use, e.g. `1.41`. Default: negotiated with the engine.",
+          "Default for the `docker` input's `apiVersion` when a resource does not set it: Engine API version to use, e.g. `1.41`. Default: DOCKER_API_VERSION, else negotiated with the engine.",
       },
       fractalUrl: {
         type: "string",
@@ -107,12 +117,16 @@ export const SCHEMA = {
     "tesseract:index:DockerConnection": {
       type: "object",
       description:
-        "How to reach a Docker engine. Shared by TesseractImage and TesseractService so that one stack\ncan place resources on several engines.",
+        "How to reach a Docker engine. Shared by TesseractImage and TesseractService so that one stack\ncan place resources on several engines. Leave it out to find the engine the way the Docker CLI\ndoes (DOCKER_HOST, then the current context, then the local sockets; see docs/docker-engines.md).",
       properties: {
         host: {
           type: "string",
           description:
-            "`unix:///var/run/docker.sock` (default: `DOCKER_HOST`, else that socket) or `tcp://127.0.0.1:2376`.",
+            "The engine's address: `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2376` or\n`ssh://user@host[:port][/path/to/docker.sock]` (runs `docker system dial-stdio` on that host\nthrough the local `ssh`, like the Docker CLI). Default: discovered.",
+        },
+        context: {
+          type: "string",
+          description: "A Docker CLI context to use (`docker context ls`), e.g. `remote`. Excludes `host`.",
         },
         caPem: {
           type: "string",
@@ -126,9 +140,17 @@ export const SCHEMA = {
           type: "string",
           description: "PEM client key for TLS client authentication. Keep it a Pulumi secret.",
         },
+        sshOptions: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: 'Extra options for the `ssh` command of an `ssh://` host, e.g. `["-i", "/path/key"]`.',
+        },
         apiVersion: {
           type: "string",
-          description: "Engine API version to use, e.g. `1.41`. Default: negotiated with the engine.",
+          description:
+            "Engine API version to use, e.g. `1.41`. Default: DOCKER_API_VERSION, else negotiated with the engine.",
         },
       },
     },

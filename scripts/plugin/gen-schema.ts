@@ -95,6 +95,7 @@ const TYPE_NAMES: Record<string, string> = {
 /** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */
 const CONFIG = [
   { name: "dockerHost", from: ["DockerConnection", "host"] },
+  { name: "dockerContext", from: ["DockerConnection", "context"] },
   { name: "dockerCaPem", from: ["DockerConnection", "caPem"] },
   { name: "dockerCertPem", from: ["DockerConnection", "certPem"] },
   { name: "dockerKeyPem", from: ["DockerConnection", "keyPem"], secret: true },

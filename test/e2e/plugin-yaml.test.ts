@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
-import { DockerClient, resolveHost } from "../../provider/docker";
+import { DockerClient } from "../../provider/docker";
 import * as serviceImpl from "../../provider/resources/tesseract-service-impl";
 import { CliProject, REPO_ROOT } from "../helpers/plugin-cli";
 import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
@@ -26,7 +26,7 @@ const work = mkdtempSync(path.join(tmpdir(), "pt-plugin-yaml-"));
 const src = path.join(work, "hello");
 const tasksDir = path.join(work, "tasks");
 const project = new CliProject("pt-plugin-yaml", `yaml-${process.pid}`);
-const dockerHost = resolveHost(undefined);
+const dockerHost = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
 
 /** A YAML value on one line (JSON is YAML). */
 const y = (v: unknown) => JSON.stringify(v);
