@@ -8,19 +8,7 @@
  *   (`Accept: application/json+base64`), decoded into typed arrays (`NDArray`).
  * - No timeout on computations by default (a Jacobian may take hours); connecting times out.
  */
-import { type Dispatcher, Pool } from "undici";
-import {
-  type ArrayEncoding,
-  type EncodedBody,
-  encodeRequestBody,
-  encodeTree,
-  isArrayLikeValue,
-  isEncodedArray,
-  type NDArray,
-  parseResponseBody,
-  ResponseParser,
-  toWireArray,
-} from "./codec";
+import { Pool } from "undici";
 import { isTypedArray } from "./dtypes";
 import {
   parseValidationBody,
@@ -31,7 +19,10 @@ import {
   TesseractTimeoutError,
   TesseractValidationError,
 } from "./errors";
-import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./schema";
+import { isArrayLikeValue, isEncodedArray, type NDArray, toWireArray } from "./ndarray";
+import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./openapi";
+import { type ArrayEncoding, type EncodedBody, encodeRequestBody, encodeTree } from "./request-body";
+import { dispatch, errorCode, isStaleConnection, type RawResponse } from "./transport";
 
 /** Options for a `TesseractClient` (and for the Tesseract functions). */
 export interface TesseractClientOptions {
@@ -80,7 +71,6 @@ export type VjpOutputs = Record<string, NDArray>;
 export type AbstractEvalOutputs = Record<string, unknown>;
 
 const OPTIONAL_ENDPOINTS = new Set(["jacobian", "jacobian_vector_product", "vector_jacobian_product", "abstract_eval"]);
-const STALE_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 const ACCEPT = "application/json+base64";
 
 /** `http://` added when there is no scheme, trailing `/` removed (as tesseract-core's client does). */
@@ -88,20 +78,6 @@ export function normalizeUrl(url: string): string {
   const trimmed = url.trim();
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
   return withScheme.replace(/\/+$/, "");
-}
-
-function errorCode(err: unknown): string | undefined {
-  const e = err as { code?: string; errors?: { code?: string }[]; cause?: unknown };
-  if (typeof e?.code === "string") return e.code;
-  if (Array.isArray(e?.errors)) for (const x of e.errors) if (typeof x?.code === "string") return x.code;
-  if (e?.cause && e.cause !== err) return errorCode(e.cause);
-  return undefined;
-}
-
-function isStaleConnection(err: unknown): boolean {
-  const code = errorCode(err);
-  if (code && STALE_CODES.has(code)) return true;
-  return /other side closed|socket hang up/i.test((err as Error)?.message ?? "");
 }
 
 /** Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. */
@@ -419,126 +395,3 @@ export class TesseractClient {
     if (pool) await pool.close();
   }
 }
-
-interface RawResponse {
-  status: number;
-  /** The body, unless it was parsed (2xx with `parse`). */
-  raw: Buffer;
-  parsed?: unknown;
-  /** Set when a 2xx body could not be parsed; thrown by the caller (not a connection error). */
-  parseError?: unknown;
-}
-
-function contentLengthOf(rawHeaders: Buffer[] | string[] | null | undefined): number {
-  if (!rawHeaders) return Number.NaN;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i].toString();
-    if (name.length === 14 && name.toLowerCase() === "content-length") return Number(rawHeaders[i + 1].toString());
-  }
-  return Number.NaN;
-}
-
-/**
- * One request through undici's low-level `dispatch` (no response stream object, no promise per
- * chunk). A 2xx body with `parse` goes through a `ResponseParser` chunk by chunk as it arrives, so
- * large base64 buffers are decoded while the rest is still on the wire; other bodies are collected
- * into one Buffer (preallocated when the length is announced).
- */
-function dispatch(
-  pool: Pool,
-  req: {
-    method: "GET" | "POST";
-    path: string;
-    headers: Record<string, string>;
-    body: string | Iterable<string> | undefined;
-    signal: AbortSignal | undefined;
-    parse: boolean;
-  },
-): Promise<RawResponse> {
-  return new Promise<RawResponse>((resolve, reject) => {
-    const { signal } = req;
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    let status = 0;
-    let parser: ResponseParser | undefined;
-    let parseError: unknown;
-    let out: Buffer | undefined;
-    let outLength = 0;
-    let chunks: Buffer[] | undefined;
-    let abort: ((err?: Error) => void) | undefined;
-    const onAbort = () => abort?.(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const settle = () => signal?.removeEventListener("abort", onAbort);
-    const handler = {
-      onConnect(abortRequest: (err?: Error) => void) {
-        abort = abortRequest;
-        if (signal?.aborted) abortRequest(signal.reason);
-      },
-      onHeaders(statusCode: number, rawHeaders: Buffer[]) {
-        status = statusCode;
-        const length = contentLengthOf(rawHeaders);
-        // small bodies are collected and parsed at once (parseResponseBody); large ones stream
-        if (req.parse && statusCode >= 200 && statusCode < 300 && !(length < STREAM_THRESHOLD)) {
-          parser = new ResponseParser(Number.isFinite(length) ? length : undefined);
-        } else if (Number.isFinite(length) && length >= 0) out = Buffer.allocUnsafe(length);
-        else chunks = [];
-        return true;
-      },
-      onData(chunk: Buffer) {
-        if (parser) {
-          if (parseError === undefined) {
-            try {
-              parser.push(chunk);
-            } catch (err) {
-              parseError = err;
-            }
-          }
-        } else if (out) {
-          // undici enforces content-length, so a chunk never overflows; guard anyway
-          outLength += chunk.copy(out, outLength, 0, Math.min(chunk.length, out.length - outLength));
-        } else chunks?.push(chunk);
-        return true;
-      },
-      onComplete() {
-        settle();
-        if (parser) {
-          let parsed: unknown;
-          if (parseError === undefined) {
-            try {
-              parsed = parser.finish();
-            } catch (err) {
-              parseError = err;
-            }
-          }
-          resolve({ status, raw: EMPTY, parsed, parseError });
-          return;
-        }
-        const raw = out ? (outLength === out.length ? out : out.subarray(0, outLength)) : Buffer.concat(chunks ?? []);
-        if (req.parse && status >= 200 && status < 300) {
-          try {
-            resolve({ status, raw: EMPTY, parsed: parseResponseBody(raw) });
-          } catch (err) {
-            resolve({ status, raw: EMPTY, parseError: err });
-          }
-          return;
-        }
-        resolve({ status, raw });
-      },
-      onError(err: Error) {
-        settle();
-        reject(err);
-      },
-    };
-    pool.dispatch(
-      // an iterable body is supported by undici at runtime (its types only list streams)
-      { method: req.method, path: req.path, headers: req.headers, body: req.body as string | undefined },
-      handler as unknown as Dispatcher.DispatchHandler,
-    );
-  });
-}
-
-const EMPTY = Buffer.alloc(0);
-/** Responses announced shorter than this are parsed in one go; longer ones as they stream in. */
-const STREAM_THRESHOLD = 65536;
