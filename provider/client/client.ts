@@ -19,6 +19,7 @@ import {
   TesseractTimeoutError,
   TesseractValidationError,
 } from "./errors";
+import type { FromImageOptions, ServedTesseractClient } from "./from-image";
 import { isArrayLikeValue, isEncodedArray, type NDArray, toWireArray } from "./ndarray";
 import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./openapi";
 import { type ArrayEncoding, type EncodedBody, encodeRequestBody, encodeTree } from "./request-body";
@@ -393,5 +394,25 @@ export class TesseractClient {
     this.pool = undefined;
     this.exchanges = 0;
     if (pool) await pool.close();
+  }
+
+  /** `await using t = ...` calls `close()` at scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * Serves `image` in a new container on a free loopback port and returns a client for it once
+   * `GET /health` answers; `close()` (or `await using`) removes the container. Debug is off
+   * unless `options.debug` is set.
+   *
+   * ```ts
+   * await using t = await TesseractClient.fromImage("vectoradd:1.0.0");
+   * const out = await t.apply({ a: new Float64Array([1, 2]), b: new Float64Array([3, 4]) });
+   * ```
+   */
+  static async fromImage(image: string, options?: FromImageOptions): Promise<ServedTesseractClient> {
+    const { fromImage } = await import("./from-image");
+    return fromImage(image, options);
   }
 }

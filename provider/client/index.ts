@@ -3,6 +3,7 @@ export { decodeBase64ToBuffer, encodeBase64 } from "./array-bytes";
 export * from "./client";
 export { DTYPES, type DType, type TypedArray } from "./dtypes";
 export * from "./errors";
+export { type FromImageOptions, ServedTesseractClient } from "./from-image";
 export {
   type ArrayInput,
   isNDArray,
