@@ -7,6 +7,8 @@ export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
 export * from "./client";
 export * from "./common/errors";
 export * from "./functions";
+export * from "./listing/list-tesseracts";
+export * from "./run/run-tesseract";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
 export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
