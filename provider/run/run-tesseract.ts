@@ -4,7 +4,7 @@
  * Engine API. The container is removed on every path (success, failure, error, timeout, abort).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -149,6 +149,12 @@ function payloadTarget(index: number, source: string): string {
 
 /** The Engine API body of the run container, and the `args` as the container sees them. */
 export function runContainerSpec(args: RunTesseractArgs, runId: string, cwd = process.cwd()): ContainerSpec {
+  if (args.outputFormat === "json+binref" && !args.outputPath) {
+    throw new RunTesseractArgumentError(
+      "outputFormat",
+      '"json+binref" writes array buffers to .bin files, which are lost without an output folder (fix: set outputPath)',
+    );
+  }
   const binds: string[] = [];
   const env: Record<string, string> = { ...args.environment };
   const cmd: string[] = [args.command];
@@ -156,10 +162,10 @@ export function runContainerSpec(args: RunTesseractArgs, runId: string, cwd = pr
   (args.args ?? []).forEach((arg, i) => {
     if (arg.startsWith("@") && !isUrlPath(arg.slice(1))) {
       const source = resolve(cwd, arg.slice(1));
-      if (!existsSync(source)) {
+      if (!existsSync(source) || !statSync(source).isFile()) {
         throw new RunTesseractArgumentError(
           `args[${i}]`,
-          `names ${source}, which does not exist (fix: correct the path)`,
+          `names ${source}, which is not a file (fix: correct the path)`,
         );
       }
       const target = payloadTarget(files++, source);

@@ -88,8 +88,22 @@ describe("runContainerSpec", () => {
   it("names a missing @file", () => {
     assert.throws(
       () => runContainerSpec({ image: "x:1", command: "apply", args: ["@nope.json"] }, "abc", dir),
-      (err: Error) =>
-        err instanceof RunTesseractArgumentError && /args\[0\].*nope\.json.*does not exist/.test(err.message),
+      (err: Error) => err instanceof RunTesseractArgumentError && /args\[0\].*nope\.json.*not a file/.test(err.message),
+    );
+  });
+});
+
+describe("runContainerSpec refusals as upstream", () => {
+  it("json+binref without an output folder", () => {
+    assert.throws(
+      () => runContainerSpec({ image: "x:1", command: "apply", outputFormat: "json+binref" }, "abc", dir),
+      /outputFormat .*set outputPath/,
+    );
+  });
+  it("an @ argument that is a folder", () => {
+    assert.throws(
+      () => runContainerSpec({ image: "x:1", command: "apply", args: [`@${dir}`] }, "abc", dir),
+      /not a file/,
     );
   });
 });
