@@ -8,7 +8,6 @@ export * from "./client";
 export * from "./common/errors";
 export * from "./functions";
 export * from "./listing/list-tesseracts";
-export * from "./run/run-tesseract";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
 export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
@@ -21,3 +20,5 @@ export {
   type TesseractServiceArgs,
   type TesseractServiceContainer,
 } from "./resources/tesseract-service";
+export * from "./run/run-tesseract";
+export * from "./test-cases/run-tesseract-tests";

@@ -9,7 +9,16 @@
  * - No timeout on computations by default (a Jacobian may take hours); connecting times out.
  */
 import { Pool } from "undici";
-import { isTypedArray } from "./dtypes";
+import type {
+  AbstractEvalOutputs,
+  ApplyOutputs,
+  CallOptions,
+  JacobianBlocks,
+  JvpOutputs,
+  TesseractClientOptions,
+  TestCaseVerdict,
+  VjpOutputs,
+} from "./client-types";
 import {
   parseValidationBody,
   TesseractConnectionError,
@@ -20,56 +29,11 @@ import {
   TesseractValidationError,
 } from "./errors";
 import type { FromImageOptions, ServedTesseractClient } from "./from-image";
-import { isArrayLikeValue, isEncodedArray, type NDArray, toWireArray } from "./ndarray";
 import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./openapi";
-import { type ArrayEncoding, type EncodedBody, encodeRequestBody, encodeTree } from "./request-body";
+import { EncodedBody, encodeRequestBody, encodeTree, toAbstract } from "./request-body";
 import { dispatch, errorCode, isStaleConnection, type RawResponse } from "./transport";
 
-/** Options for a `TesseractClient` (and for the Tesseract functions). */
-export interface TesseractClientOptions {
-  /** How arrays are sent: `"base64"` (default, fast and exact) or `"json"` (readable lists). */
-  encoding?: ArrayEncoding;
-  /**
-   * Check inputs against the Tesseract's input schema (fetched once from `/openapi.json`) before
-   * sending, and report every problem with its path. Default `false`: the server validates anyway.
-   */
-  validateInputs?: boolean;
-  /** Overall time limit per call in milliseconds. Default: none (computations may run long). */
-  timeoutMs?: number;
-  /** Time limit for opening a TCP connection in milliseconds. Default 10,000. */
-  connectTimeoutMs?: number;
-  /** Maximum concurrent connections to the Tesseract. Default 32. */
-  connections?: number;
-  /** How long an idle kept-alive connection is reused, in ms. Default 30,000 (the server keeps 60 s). */
-  keepAliveTimeoutMs?: number;
-  /** Extra HTTP headers sent with every request (e.g. for a proxy in front of the Tesseract). */
-  headers?: Record<string, string>;
-}
-
-/** Per-call options. */
-export interface CallOptions {
-  /** Run id for the Tesseract's logs (`run_<id>/` under its output path); the server picks one otherwise. */
-  runId?: string;
-  /** Overrides the client's `timeoutMs` for this call. */
-  timeoutMs?: number;
-  /** Cancels the call. */
-  signal?: AbortSignal;
-  /** Overrides the client's `encoding` for this call. */
-  encoding?: ArrayEncoding;
-  /** Overrides the client's `validateInputs` for this call. */
-  validateInputs?: boolean;
-}
-
-/** Outputs of `apply`: the Tesseract's OutputSchema, with every array decoded to an `NDArray`. */
-export type ApplyOutputs = Record<string, unknown>;
-/** Jacobian blocks: `{outputPath: {inputPath: NDArray of shape (*out.shape, *in.shape)}}`. */
-export type JacobianBlocks = Record<string, Record<string, NDArray>>;
-/** JVP result: `{outputPath: NDArray}`. */
-export type JvpOutputs = Record<string, NDArray>;
-/** VJP result: `{inputPath: NDArray}`. */
-export type VjpOutputs = Record<string, NDArray>;
-/** `abstract_eval` result: the OutputSchema with every array as `{shape, dtype}`. */
-export type AbstractEvalOutputs = Record<string, unknown>;
+export * from "./client-types";
 
 const OPTIONAL_ENDPOINTS = new Set(["jacobian", "jacobian_vector_product", "vector_jacobian_product", "abstract_eval"]);
 const ACCEPT = "application/json+base64";
@@ -79,22 +43,6 @@ export function normalizeUrl(url: string): string {
   const trimmed = url.trim();
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
   return withScheme.replace(/\/+$/, "");
-}
-
-/** Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. */
-function toAbstract(v: unknown): unknown {
-  if (isTypedArray(v) || isArrayLikeValue(v)) {
-    const nd = toWireArray(v);
-    if (nd) return { shape: nd.shape, dtype: nd.dtype };
-  }
-  if (isEncodedArray(v)) return { shape: v.shape, dtype: v.dtype };
-  if (Array.isArray(v)) return v.map(toAbstract);
-  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toAbstract(x);
-    return out;
-  }
-  return v;
 }
 
 /**
@@ -339,6 +287,18 @@ export class TesseractClient {
   async abstractEval(inputs: Record<string, unknown>, opts?: CallOptions): Promise<AbstractEvalOutputs> {
     const body = encodeRequestBody({ inputs: toAbstract(inputs) }, "json");
     return (await this.exchange("POST", "abstract_eval", body, opts ?? {}, true)) as AbstractEvalOutputs;
+  }
+
+  /**
+   * Runs one upstream-format test case (`POST /test`; served only in debug mode) and returns the
+   * runtime's verdict. A failed comparison is `status: "failed"`, not an exception.
+   * @param spec `{endpoint, payload, expected_outputs | expected_exception, atol?, rtol?, ...}`, or
+   *   its JSON text as read from a file (sent unchanged, so `5.0` stays a float for strict dtypes).
+   */
+  async test(spec: Record<string, unknown> | string, opts?: CallOptions): Promise<TestCaseVerdict> {
+    const body =
+      typeof spec === "string" ? new EncodedBody([spec], Buffer.byteLength(spec)) : encodeRequestBody(spec, "json");
+    return (await this.exchange("POST", "test", body, opts ?? {}, true)) as TestCaseVerdict;
   }
 
   /** `GET /health`: `{status: "ok"}` when the Tesseract is up. */

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { arrayBytes, SPLICE_THRESHOLD } from "./array-bytes";
 import { DTYPE_INFO, isTypedArray } from "./dtypes";
-import { isEncodedArray, isPlainObject, toWireArray } from "./ndarray";
+import { isArrayLikeValue, isEncodedArray, isPlainObject, toWireArray } from "./ndarray";
 
 /** How array buffers travel in requests. Responses are always requested as base64. */
 export type ArrayEncoding = "base64" | "json";
@@ -142,4 +142,20 @@ export function encodeRequestBody(payload: unknown, encoding: ArrayEncoding = "b
   parts.push(tail);
   byteLength += Buffer.byteLength(tail);
   return new EncodedBody(parts, byteLength);
+}
+
+/** Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. */
+export function toAbstract(v: unknown): unknown {
+  if (isTypedArray(v) || isArrayLikeValue(v)) {
+    const nd = toWireArray(v);
+    if (nd) return { shape: nd.shape, dtype: nd.dtype };
+  }
+  if (isEncodedArray(v)) return { shape: v.shape, dtype: v.dtype };
+  if (Array.isArray(v)) return v.map(toAbstract);
+  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toAbstract(x);
+    return out;
+  }
+  return v;
 }
