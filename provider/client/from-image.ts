@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { UserError } from "../common/errors";
+import { LABELS } from "../common/labels";
 import { DockerClient } from "../docker/client";
 import type { DockerConnection } from "../docker/connection";
 import { DockerApiError } from "../docker/errors";
@@ -128,7 +129,7 @@ export function serveContainerSpec(image: string, o: FromImageOptions, id: strin
     Cmd: cmd,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     User: o.user ?? defaultUser(),
-    Labels: { ...o.labels, "pulumi-tesseract.managed": "true", "pulumi-tesseract.from-image": id },
+    Labels: { ...o.labels, [LABELS.managed]: "true", [LABELS.fromImage]: id },
     ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
     HostConfig: {
       Init: true,

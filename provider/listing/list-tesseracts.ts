@@ -6,12 +6,11 @@
  * and a container's owner from the labels `TesseractService` sets.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { LABELS } from "../common/labels";
 import { DockerClient } from "../docker/client";
 import type { DockerConnection } from "../docker/connection";
 import type { ContainerInspect } from "../docker/types";
 
-/** Label the package's builder puts on images: the endpoints `tesseract_api.py` defines, comma-separated. */
-export const ENDPOINTS_LABEL = "pulumi-tesseract.endpoints";
 const CONTAINER_API_PORT = "8000/tcp";
 /** Inspections run at most this many at a time (an engine may hold thousands of images). */
 const CONCURRENCY = 8;
@@ -112,7 +111,7 @@ export async function getTesseractImages(args: ListTesseractsArgs = {}): Promise
     } catch {
       metadata = undefined;
     }
-    const endpoints = labels[ENDPOINTS_LABEL];
+    const endpoints = labels[LABELS.endpoints];
     return {
       id: img.Id,
       name: env.TESSERACT_NAME,
@@ -123,7 +122,7 @@ export async function getTesseractImages(args: ListTesseractsArgs = {}): Promise
       metadata,
       created: img.Created,
       size: img.Size,
-      managed: labels["pulumi-tesseract.managed"] === "true",
+      managed: labels[LABELS.managed] === "true",
     };
   });
   return found
@@ -161,17 +160,17 @@ export async function getTesseractContainers(
     if (!c || env.TESSERACT_NAME === undefined) return undefined;
     const l = c.Config.Labels ?? {};
     const owner = {
-      stack: l["pulumi-tesseract.stack"],
-      project: l["pulumi-tesseract.project"],
-      service: l["pulumi-tesseract.service"],
-      serviceId: l["pulumi-tesseract.service-id"],
-      replica: l["pulumi-tesseract.replica"],
+      stack: l[LABELS.stack],
+      project: l[LABELS.project],
+      service: l[LABELS.service],
+      serviceId: l[LABELS.serviceId],
+      replica: l[LABELS.replica],
     };
-    const startedBy = l["pulumi-tesseract.service"]
+    const startedBy = l[LABELS.service]
       ? "TesseractService"
-      : l["pulumi-tesseract.run"]
+      : l[LABELS.run]
         ? "runTesseract"
-        : l["pulumi-tesseract.from-image"]
+        : l[LABELS.fromImage]
           ? "fromImage"
           : undefined;
     return {

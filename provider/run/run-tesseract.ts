@@ -9,6 +9,7 @@ import { extname, resolve } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { UserError } from "../common/errors";
+import { LABELS } from "../common/labels";
 import { DockerClient } from "../docker/client";
 import { type DockerConnection, dockerConnectionSchema } from "../docker/connection";
 import { DockerApiError } from "../docker/errors";
@@ -124,12 +125,9 @@ const runArgsSchema = z.strictObject({
 
 /** A bad `runTesseract` argument, naming the field, the value and the fix. */
 export class RunTesseractArgumentError extends UserError {
-  constructor(
-    /** The argument at fault, e.g. `args[0]`. */
-    readonly property: string,
-    message: string,
-  ) {
-    super(`runTesseract: ${property} ${message}`);
+  /** @param property The argument at fault, e.g. `args[0]` (also on the error as `property`). */
+  constructor(property: string, message: string) {
+    super(`runTesseract: ${property} ${message}`, { property });
     this.name = "RunTesseractArgumentError";
   }
 }
@@ -208,7 +206,7 @@ export function runContainerSpec(args: RunTesseractArgs, runId: string, cwd = pr
     Cmd: cmd,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     User: args.user ?? defaultUser(),
-    Labels: { ...args.labels, "pulumi-tesseract.managed": "true", "pulumi-tesseract.run": runId },
+    Labels: { ...args.labels, [LABELS.managed]: "true", [LABELS.run]: runId },
     Tty: false,
     HostConfig: {
       Binds: binds.length ? binds : undefined,

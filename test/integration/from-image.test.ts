@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { TesseractClient } from "../../provider/client/client";
 import { DockerClient } from "../../provider/docker";
 import { getTesseractContainers, getTesseractImages } from "../../provider/listing/list-tesseracts";
-import { ensureHelloImage } from "./tesseract-service-fixture";
+import { ensureHelloImage } from "../helpers/service-fixture";
 
 const RUN_ID = `from-image-${process.pid}-${Date.now()}`;
 const labels = { "pulumi-tesseract.test": RUN_ID };
@@ -107,6 +107,8 @@ describe("getTesseractImages", { timeout: 120_000 }, () => {
     assert.equal(hello.version, "0.1.0");
     assert.equal(hello.description, "Greets whoever it is given.");
     assert.equal(hello.managed, true);
+    // the fixture may predate the endpoints label; when present it lists what tesseract_api.py defines
+    if (hello.endpoints) assert.deepEqual(hello.endpoints, ["apply"]);
     // not a Tesseract: never listed
     assert.ok(!images.some((i) => i.tags.includes("debian:bookworm-slim")));
   });

@@ -15,9 +15,9 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { DockerClient } from "../../provider/docker";
 import { runTesseractTests } from "../../provider/test-cases/run-tesseract-tests";
-import { freePort, REPO_ROOT, type ServedRuntime, serveRuntime, venvPython } from "../helpers/serve-runtime";
-import { venvBin } from "./tesseract-image-helpers";
-import { ensureHelloImage } from "./tesseract-service-fixture";
+import { freePort, REPO_ROOT, type ServedRuntime, serveRuntime } from "../helpers/serve-runtime";
+import { ensureHelloImage } from "../helpers/service-fixture";
+import { venvBin, venvPython } from "../helpers/venv";
 
 const EXAMPLES = join(REPO_ROOT, "examples/tesseracts");
 const RUN_ID = `tests-${process.pid}-${Date.now()}`;

@@ -13,8 +13,8 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { DockerClient } from "../../provider/docker";
 import { RunTesseractArgumentError, RunTesseractTimeoutError, runTesseract } from "../../provider/run/run-tesseract";
-import { venvBin } from "./tesseract-image-helpers";
-import { ensureHelloImage } from "./tesseract-service-fixture";
+import { ensureHelloImage } from "../helpers/service-fixture";
+import { venvBin } from "../helpers/venv";
 
 const run = promisify(execFile);
 const RUN_ID = `run-${process.pid}-${Date.now()}`;
