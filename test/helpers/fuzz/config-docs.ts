@@ -226,7 +226,9 @@ type Mutation = (doc: YamlNode) => fc.Arbitrary<YamlNode>;
 function mappings(node: YamlNode, path: number[] = [], out: number[][] = []): number[][] {
   if ("mapping" in node) {
     out.push(path);
-    node.mapping.forEach(([, v], i) => mappings(v, [...path, i], out));
+    node.mapping.forEach(([, v], i) => {
+      mappings(v, [...path, i], out);
+    });
   }
   return out;
 }
