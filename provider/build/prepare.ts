@@ -83,6 +83,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     caCertificates: inputs.caCertificates,
     pipIndexUrl: Boolean(inputs.pipIndexUrl),
     pipExtraIndexUrls: Boolean(inputs.pipExtraIndexUrls?.length),
+    installer: inputs.installer,
   });
   const buildArgs: Record<string, string> = { ...inputs.buildArgs };
   if (inputs.pipIndexUrl) buildArgs.PIP_INDEX_URL = inputs.pipIndexUrl;
