@@ -22,6 +22,12 @@ export interface TesseractClientOptions {
   keepAliveTimeoutMs?: number;
   /** Extra HTTP headers sent with every request (e.g. for a proxy in front of the Tesseract). */
   headers?: Record<string, string>;
+  /**
+   * The Tesseract's output folder as this process sees it (e.g. the host folder mounted as a
+   * `TesseractService`'s `outputPath`). When set, arrays come back as `json+binref`: the server
+   * writes them to `.bin` files there and the client reads them, with no base64 on either side.
+   */
+  outputPath?: string;
 }
 
 /** Per-call options. */

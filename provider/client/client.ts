@@ -60,9 +60,10 @@ export class TesseractClient {
   readonly url: string;
   private readonly origin: string;
   private readonly basePath: string;
-  private readonly options: Required<Omit<TesseractClientOptions, "timeoutMs" | "headers">> & {
+  private readonly options: Required<Omit<TesseractClientOptions, "timeoutMs" | "headers" | "outputPath">> & {
     timeoutMs?: number;
     headers: Record<string, string>;
+    outputPath?: string;
   };
   private pool: Pool | undefined;
   /** Headers of every request (user headers and Accept), built once. */
@@ -91,8 +92,12 @@ export class TesseractClient {
       connections: options.connections ?? 32,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
       headers: { ...(options.headers ?? {}) },
+      outputPath: options.outputPath,
     };
-    this.requestHeaders = { ...this.options.headers, accept: ACCEPT };
+    this.requestHeaders = {
+      ...this.options.headers,
+      accept: options.outputPath === undefined ? ACCEPT : "application/json+binref",
+    };
     if (this.options.encoding !== "base64" && this.options.encoding !== "json") {
       throw new TypeError(`encoding must be "base64" or "json", got ${JSON.stringify(options.encoding)}`);
     }
@@ -161,6 +166,7 @@ export class TesseractClient {
           body: body ? (body.parts.length === 1 ? (body.parts[0] as string) : body.stream()) : undefined,
           signal,
           parse,
+          binrefDir: this.options.outputPath,
         });
       } catch (err) {
         if (timeoutSignal?.aborted) {

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { decodeBase64ToBuffer, typedFromBytes } from "./array-bytes";
+import { readBinref } from "./binref";
 import { DTYPE_INFO, type DType, isDType } from "./dtypes";
 import { lz4FrameDecompress } from "./lz4";
 import { flatten, isEncodedArray, isPlainObject, type NDArray, product } from "./ndarray";
@@ -20,11 +21,19 @@ export function decodeArray(
     data: { buffer: unknown; encoding: string; compression?: string | null };
   },
   pre?: BlobResolver,
+  binrefDir?: string,
 ): NDArray {
   const { shape, dtype } = enc;
   const { buffer, encoding, compression } = enc.data;
   if (compression && compression !== "lz4")
     throw new TypeError(`array compression ${JSON.stringify(compression)} is not supported (only lz4)`);
+  if (encoding === "binref" && binrefDir !== undefined && typeof buffer === "string") {
+    return {
+      shape: [...shape],
+      dtype,
+      data: typedFromBytes(dtype, readBinref(buffer, shape, dtype, compression, binrefDir), shape),
+    };
+  }
   if (encoding === "base64") {
     if (typeof buffer !== "string") throw new TypeError("base64 array buffer must be a string");
     const blob = pre?.(buffer);
@@ -34,7 +43,8 @@ export function decodeArray(
     }
     return { shape: [...shape], dtype, data: typedFromBytes(dtype, ab, shape) };
   }
-  if (compression) throw new TypeError(`lz4 compression applies to base64 arrays, not ${JSON.stringify(encoding)}`);
+  if (compression)
+    throw new TypeError(`lz4 compression applies to base64 and binref arrays, not ${JSON.stringify(encoding)}`);
   if (pre && typeof buffer === "string" && pre(buffer)) {
     return decodeArray({ shape, dtype, data: { buffer: blobText(pre(buffer) as CutField), encoding, compression } });
   }
@@ -43,7 +53,7 @@ export function decodeArray(
     return toWireFromPlain(shape, dtype, flat);
   }
   throw new TypeError(
-    `array encoding ${JSON.stringify(encoding)} is not supported by this client (binref needs the server's output path)`,
+    `array encoding ${JSON.stringify(encoding)} is not supported by this client (binref needs the server's output path: the outputPath option)`,
   );
 }
 
@@ -71,16 +81,16 @@ function toWireFromPlain(shape: number[], dtype: DType, flat: unknown[]): NDArra
 }
 
 /** Recursively replaces every wire-format array in a response with an `NDArray`. */
-export function decodeTree(value: unknown, pre?: BlobResolver): unknown {
+export function decodeTree(value: unknown, pre?: BlobResolver, binrefDir?: string): unknown {
   if (pre && typeof value === "string") {
     const blob = pre(value);
     return blob ? blobText(blob) : value;
   }
-  if (Array.isArray(value)) return value.map((v) => decodeTree(v, pre));
+  if (Array.isArray(value)) return value.map((v) => decodeTree(v, pre, binrefDir));
   if (!isPlainObject(value)) return value;
-  if (isEncodedArray(value)) return decodeArray(value, pre);
+  if (isEncodedArray(value)) return decodeArray(value, pre, binrefDir);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = decodeTree(v, pre);
+  for (const [k, v] of Object.entries(value)) out[k] = decodeTree(v, pre, binrefDir);
   return out;
 }
 
@@ -112,8 +122,14 @@ export class ResponseParser {
   private lastSignificant = -1;
   private recent = "";
 
-  /** @param maxBytes the body length when known: no preallocation exceeds it. */
-  constructor(private readonly maxBytes = Number.POSITIVE_INFINITY) {}
+  /**
+   * @param maxBytes the body length when known: no preallocation exceeds it.
+   * @param binrefDir where binref buffers are read from (the service's output folder), if readable.
+   */
+  constructor(
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+    private readonly binrefDir?: string,
+  ) {}
 
   private commit(piece: Buffer, copy: boolean): void {
     if (!piece.length) return;
@@ -184,12 +200,12 @@ export class ResponseParser {
     this.text = [];
     const cuts = this.cuts;
     const parsed = JSON.parse(text);
-    if (!cuts.length) return decodeTree(parsed);
+    if (!cuts.length) return decodeTree(parsed, undefined, this.binrefDir);
     const resolve = (s: string): CutField | undefined => {
       const m = PLACEHOLDER_RE.exec(s);
       return m ? cuts[Number(m[1])] : undefined;
     };
-    return decodeTree(parsed, resolve);
+    return decodeTree(parsed, resolve, this.binrefDir);
   }
 }
 
@@ -197,9 +213,9 @@ export class ResponseParser {
  * Parses a whole response body (see `ResponseParser`, which also takes it chunk by chunk).
  * Arrays become `NDArray`s.
  */
-export function parseResponseBody(body: Buffer): unknown {
-  if (body.length < 65536) return decodeTree(JSON.parse(body.toString("utf8")));
-  const p = new ResponseParser(body.length);
+export function parseResponseBody(body: Buffer, binrefDir?: string): unknown {
+  if (body.length < 65536) return decodeTree(JSON.parse(body.toString("utf8")), undefined, binrefDir);
+  const p = new ResponseParser(body.length, binrefDir);
   p.push(body);
   return p.finish();
 }

@@ -58,6 +58,8 @@ export function dispatch(
     body: string | Iterable<string> | undefined;
     signal: AbortSignal | undefined;
     parse: boolean;
+    /** Where binref buffers are read from, when the caller can read the service's output folder. */
+    binrefDir?: string;
   },
 ): Promise<RawResponse> {
   return new Promise<RawResponse>((resolve, reject) => {
@@ -86,7 +88,7 @@ export function dispatch(
         const length = contentLengthOf(rawHeaders);
         // small bodies are collected and parsed at once (parseResponseBody); large ones stream
         if (req.parse && statusCode >= 200 && statusCode < 300 && !(length < STREAM_THRESHOLD)) {
-          parser = new ResponseParser(Number.isFinite(length) ? length : undefined);
+          parser = new ResponseParser(Number.isFinite(length) ? length : undefined, req.binrefDir);
         } else if (Number.isFinite(length) && length >= 0) out = Buffer.allocUnsafe(length);
         else chunks = [];
         return true;
@@ -123,7 +125,7 @@ export function dispatch(
         const raw = out ? (outLength === out.length ? out : out.subarray(0, outLength)) : Buffer.concat(chunks ?? []);
         if (req.parse && status >= 200 && status < 300) {
           try {
-            resolve({ status, raw: EMPTY, parsed: parseResponseBody(raw) });
+            resolve({ status, raw: EMPTY, parsed: parseResponseBody(raw, req.binrefDir) });
           } catch (err) {
             resolve({ status, raw: EMPTY, parseError: err });
           }
