@@ -184,7 +184,8 @@ export async function fromImage(image: string, options: FromImageOptions = {}): 
     }
     const { docker: _d, hostIp: _h, startupTimeoutMs: _s, ...clientOptions } = options;
     const outputPath = options.outputPath && !isUrlPath(options.outputPath) ? resolve(options.outputPath) : undefined;
-    return new ServedTesseractClient(url, clientOptions, docker, containerId, name, outputPath);
+    // a local output folder is readable here: arrays come back through its .bin files (json+binref)
+    return new ServedTesseractClient(url, { ...clientOptions, outputPath }, docker, containerId, name, outputPath);
   } catch (err) {
     await docker.removeContainer(containerId).catch(() => undefined);
     throw err;
