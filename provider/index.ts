@@ -7,6 +7,7 @@ export {
   type BuildTesseractImageOptions,
   type BuiltTesseractImage,
   buildTesseractImage,
+  type GeneratedTesseractContext,
   TesseractBuildError,
 } from "./build";
 export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
