@@ -4,8 +4,9 @@
  * that can read that folder (the host side of a mounted output path) reads the bytes straight from
  * the file, with no base64 on either side.
  */
-import { closeSync, openSync, readSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { DTYPE_INFO, type DType } from "./dtypes";
 import { lz4FrameDecompress } from "./lz4";
 import { product } from "./ndarray";
@@ -57,4 +58,31 @@ export function readBinref(
     return lz4FrameDecompress(new Uint8Array(readExact(file, at, Number(size))), bytes);
   }
   return readExact(file, at, bytes);
+}
+
+/**
+ * Large request arrays as files in the service's input folder: each array's bytes go to
+ * `pt-in-<random>.bin` there, referenced as `"<name>:0"` (the runtime resolves it against its input
+ * path). `remove()` deletes them once the call is over.
+ */
+export class BinrefInputs {
+  private readonly files: string[] = [];
+  private readonly prefix = `pt-in-${randomBytes(8).toString("hex")}`;
+
+  constructor(private readonly dir: string) {}
+
+  /** The writer `encodeRequestBody` calls for each large array. */
+  readonly writer = (bytes: Buffer): string => {
+    const name = `${this.prefix}-${this.files.length}.bin`;
+    const file = join(this.dir, name);
+    writeFileSync(file, bytes, { mode: 0o644 });
+    this.files.push(file);
+    return `${name}:0`;
+  };
+
+  /** Deletes the files written for this call. */
+  remove(): void {
+    for (const f of this.files) rmSync(f, { force: true });
+    this.files.length = 0;
+  }
 }

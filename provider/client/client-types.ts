@@ -28,6 +28,12 @@ export interface TesseractClientOptions {
    * writes them to `.bin` files there and the client reads them, with no base64 on either side.
    */
   outputPath?: string;
+  /**
+   * The Tesseract's input folder as this process sees it (the host folder mounted as its
+   * `inputPath`). When set, arrays of 4 KiB and more are written there as `.bin` files and sent as
+   * `binref` references (removed after the call), instead of base64 in the request body.
+   */
+  inputPath?: string;
 }
 
 /** Per-call options. */

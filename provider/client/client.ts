@@ -9,6 +9,7 @@
  * - No timeout on computations by default (a Jacobian may take hours); connecting times out.
  */
 import { Pool } from "undici";
+import { BinrefInputs } from "./binref";
 import type {
   AbstractEvalOutputs,
   ApplyOutputs,
@@ -60,10 +61,13 @@ export class TesseractClient {
   readonly url: string;
   private readonly origin: string;
   private readonly basePath: string;
-  private readonly options: Required<Omit<TesseractClientOptions, "timeoutMs" | "headers" | "outputPath">> & {
+  private readonly options: Required<
+    Omit<TesseractClientOptions, "timeoutMs" | "headers" | "outputPath" | "inputPath">
+  > & {
     timeoutMs?: number;
     headers: Record<string, string>;
     outputPath?: string;
+    inputPath?: string;
   };
   private pool: Pool | undefined;
   /** Headers of every request (user headers and Accept), built once. */
@@ -93,6 +97,7 @@ export class TesseractClient {
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
       headers: { ...(options.headers ?? {}) },
       outputPath: options.outputPath,
+      inputPath: options.inputPath,
     };
     this.requestHeaders = {
       ...this.options.headers,
@@ -204,11 +209,16 @@ export class TesseractClient {
   }
 
   private async post(endpoint: string, payload: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
-    const body = encodeRequestBody(payload, opts.encoding ?? this.options.encoding);
-    if (opts.validateInputs ?? this.options.validateInputs) {
-      await this.validate(endpoint, payload, opts);
+    const files = this.options.inputPath === undefined ? undefined : new BinrefInputs(this.options.inputPath);
+    try {
+      const body = encodeRequestBody(payload, opts.encoding ?? this.options.encoding, files?.writer);
+      if (opts.validateInputs ?? this.options.validateInputs) {
+        await this.validate(endpoint, payload, opts);
+      }
+      return await this.exchange("POST", endpoint, body, opts, true);
+    } finally {
+      files?.remove();
     }
-    return this.exchange("POST", endpoint, body, opts, true);
   }
 
   private async validate(endpoint: string, payload: Record<string, unknown>, opts: CallOptions): Promise<void> {

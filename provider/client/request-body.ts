@@ -50,10 +50,14 @@ export class EncodedBody {
 }
 
 /** Wire form of one array, or `undefined` when `value` is not an array value. */
+/** Writes large array bytes where the server reads them and returns the binref buffer string. */
+export type BinrefWriter = (bytes: Buffer) => string;
+
 function encodeArrayValue(
   value: unknown,
   encoding: ArrayEncoding,
   splice: (bytes: Buffer) => string,
+  binref?: BinrefWriter,
 ): Record<string, unknown> | undefined {
   const nd = toWireArray(value);
   if (!nd) return undefined;
@@ -73,19 +77,23 @@ function encodeArrayValue(
       (nd.data as BigInt64Array).some((x) => x > 9007199254740991n || x < -9007199254740991n)
     );
   let buffer: unknown;
+  let wire: string = asJson ? "json" : "base64";
   if (asJson) {
     if (nd.dtype === "int64" || nd.dtype === "uint64") buffer = Array.from(nd.data as BigInt64Array, Number);
     else if (nd.dtype === "bool") buffer = Array.from(nd.data as Uint8Array, Boolean);
     else buffer = Array.from(nd.data as Float64Array);
   } else {
     const bytes = arrayBytes(nd);
-    buffer = Math.ceil(bytes.length / 3) * 4 >= SPLICE_THRESHOLD ? splice(bytes) : bytes.toString("base64");
+    if (binref && bytes.length >= SPLICE_THRESHOLD) {
+      buffer = binref(bytes);
+      wire = "binref";
+    } else buffer = Math.ceil(bytes.length / 3) * 4 >= SPLICE_THRESHOLD ? splice(bytes) : bytes.toString("base64");
   }
   return {
     object_type: "array",
     shape: nd.shape,
     dtype: nd.dtype,
-    data: { buffer, encoding: asJson ? "json" : "base64" },
+    data: { buffer, encoding: wire },
   };
 }
 
@@ -97,14 +105,15 @@ export function encodeTree(
   tree: unknown,
   encoding: ArrayEncoding = "base64",
   splice: (bytes: Buffer) => string = (b) => b.toString("base64"),
+  binref?: BinrefWriter,
 ): unknown {
   const walk = (v: unknown): unknown => {
     if (typeof v === "bigint") return Number(v);
-    if (isTypedArray(v)) return encodeArrayValue(v, encoding, splice);
+    if (isTypedArray(v)) return encodeArrayValue(v, encoding, splice, binref);
     if (Array.isArray(v)) return v.map(walk);
     if (!isPlainObject(v)) return v;
     if (isEncodedArray(v)) return v;
-    const arr = encodeArrayValue(v, encoding, splice);
+    const arr = encodeArrayValue(v, encoding, splice, binref);
     if (arr) return arr;
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = walk(x);
@@ -118,13 +127,22 @@ export function encodeTree(
  * (a random placeholder marks their place) and kept as raw bytes, base64-encoded only while the body
  * is written, so they are never copied into (or scanned by) `JSON.stringify`.
  */
-export function encodeRequestBody(payload: unknown, encoding: ArrayEncoding = "base64"): EncodedBody {
+export function encodeRequestBody(
+  payload: unknown,
+  encoding: ArrayEncoding = "base64",
+  binref?: BinrefWriter,
+): EncodedBody {
   const blobs: Buffer[] = [];
   const nonce = `${PROCESS_NONCE}${++bodyCounter}`;
-  const encoded = encodeTree(payload, encoding, (bytes) => {
-    blobs.push(bytes);
-    return `@@pt:${nonce}:${blobs.length - 1}@@`;
-  });
+  const encoded = encodeTree(
+    payload,
+    encoding,
+    (bytes) => {
+      blobs.push(bytes);
+      return `@@pt:${nonce}:${blobs.length - 1}@@`;
+    },
+    binref,
+  );
   const text = JSON.stringify(encoded);
   if (blobs.length === 0) return new EncodedBody([text], Buffer.byteLength(text));
   const parts: (string | Buffer)[] = [];

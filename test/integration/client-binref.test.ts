@@ -1,10 +1,12 @@
 /**
- * `outputPath`: against the real runtime (`tesseract-runtime serve`, output path on this host),
- * responses come back as `json+binref` and the client reads the `.bin` files the server wrote;
+ * `outputPath` / `inputPath`: against the real runtime (`tesseract-runtime serve`, input and output
+ * paths on this host), large input arrays go as `.bin` files into the input folder (removed after
+ * the call) and responses come back as `json+binref`, read from the `.bin` files the server wrote;
  * results equal the base64 path for every dtype the passthrough carries, large and small.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { TesseractClient } from "../../provider/client/client";
@@ -16,15 +18,17 @@ describe("TesseractClient with outputPath (json+binref)", { skip: !venvPython(),
   let served: ServedRuntime;
   let viaFiles: TesseractClient;
   let viaBase64: TesseractClient;
+  const inputDir = mkdtempSync(path.join(tmpdir(), "pt-runtime-in-"));
   before(async () => {
-    served = await serveRuntime();
-    viaFiles = new TesseractClient(served.url, { outputPath: served.outputDir });
+    served = await serveRuntime({ env: { TESSERACT_INPUT_PATH: inputDir } });
+    viaFiles = new TesseractClient(served.url, { outputPath: served.outputDir, inputPath: inputDir });
     viaBase64 = new TesseractClient(served.url);
   });
   after(async () => {
     await viaFiles?.close();
     await viaBase64?.close();
     await served?.stop();
+    rmSync(inputDir, { recursive: true, force: true });
   });
 
   it("apply: arrays read from the server's .bin files equal the base64 results", async () => {
@@ -51,6 +55,7 @@ describe("TesseractClient with outputPath (json+binref)", { skip: !venvPython(),
       runs.some((r) => readdirSync(path.join(served.outputDir, r)).some((f) => f.endsWith(".bin"))),
       "the server wrote binref files",
     );
+    assert.deepEqual(readdirSync(inputDir), [], "the input .bin files are removed after the call");
   });
 
   it("jacobian blocks come back through files too", async () => {
