@@ -17,14 +17,18 @@ import { cleanupRun, EXAMPLES, hostBuildOptions } from "../test/helpers/tesserac
 const RUN = `installer-bench-${process.pid}`;
 const GOAL = 0.5;
 
+/** The build stage's cache tags carry no run label: removed by name at the end. */
+const cacheTags: string[] = [];
+
 async function coldBuild(installer: "pip" | "uv"): Promise<number> {
   const t0 = performance.now();
-  await buildTesseractImage(path.join(EXAMPLES, "vectoradd"), {
+  const built = await buildTesseractImage(path.join(EXAMPLES, "vectoradd"), {
     ...hostBuildOptions(RUN),
     tag: `${installer}-${RUN}`,
     installer,
     noCache: true,
   });
+  if (built.cacheTag) cacheTags.push(built.cacheTag);
   return (performance.now() - t0) / 1000;
 }
 
@@ -51,6 +55,7 @@ async function main() {
     writeFileSync(path.join(__dirname, "results", "build-installer.json"), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await cleanupRun(docker, RUN);
+    for (const t of cacheTags) await docker.removeImage(t).catch(() => undefined);
   }
 }
 

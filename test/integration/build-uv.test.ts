@@ -12,9 +12,12 @@ import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-ima
 
 const RUN_ID = `uv-${process.pid}-${Date.now()}`;
 const docker = DockerClient.for();
+/** The build stage's cache tag carries no test label: removed by name. */
+const cacheTags: string[] = [];
 
 after(async () => {
   await cleanupRun(docker, RUN_ID);
+  for (const t of cacheTags) await docker.removeImage(t).catch(() => undefined);
 });
 
 describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
