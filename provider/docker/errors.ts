@@ -39,3 +39,11 @@ export class DockerBuildError extends Error {
     this.name = "DockerBuildError";
   }
 }
+
+/** A push the engine started but could not finish; `engineMessage` is the engine's (or registry's) text. */
+export class DockerPushError extends Error {
+  constructor(readonly engineMessage: string) {
+    super(`image push failed: ${engineMessage}`);
+    this.name = "DockerPushError";
+  }
+}
