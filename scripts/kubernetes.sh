@@ -6,6 +6,7 @@
 #   registry-up | registry-down | cluster-up | cluster-down   one half only
 #   env              print the addresses, kubeconfig path and registry credentials (KEY=VALUE)
 #   leftovers        print anything of the cluster still on the host; exit 1 if any
+#   status           "registry up|down" and "cluster up|down"
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/kubernetes.sh"
@@ -30,5 +31,10 @@ case "${1:-}" in
     echo "PULUMI_TESSERACT_KUBECTL=$(k8s_bin kubectl)"
     ;;
   leftovers) k8s_leftovers ;;
-  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+  status)
+    ok=1; for n in "${REGISTRY_INSTANCES[@]}"; do registry_answers "$n" || ok=0; done
+    [ $ok = 1 ] && echo "registry up" || echo "registry down"
+    k8s_ready && echo "cluster up" || echo "cluster down"
+    ;;
+  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac

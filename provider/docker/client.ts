@@ -207,7 +207,10 @@ export class DockerClient {
   ): Promise<string> {
     const res = await this.call("POST", `/images/${encodeURIComponent(name)}/push`, {
       query: { tag },
-      headers: { "x-registry-auth": Buffer.from(JSON.stringify(auth)).toString("base64url") },
+      // base64url *with* padding: engines decode with Go's base64.URLEncoding, which requires it.
+      headers: {
+        "x-registry-auth": Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_"),
+      },
       signal,
     });
     let digest: string | undefined;

@@ -13,6 +13,8 @@ import { type DockerConnection, resolveHost } from "../docker/connection";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
 import { isLocalEngine, type ServiceInputs, unknownTopLevelKeys, validateInputs } from "../serve/args";
 import { waitHealthy } from "../serve/health";
+import type { KubernetesServiceOutputs } from "../serve/kubernetes/lifecycle";
+import type { KubernetesServiceInputs } from "../serve/kubernetes/manifests";
 import {
   AUTO_PORT_RANGE,
   isPortConflict,
@@ -97,6 +99,11 @@ export const REPLACE_ON_CHANGES = [
 /** Inputs applied in place by `update`: scaling, the restart policy, the health deadline, TLS material. */
 export const UPDATE_IN_PLACE = ["replicas", "restartPolicy", "startupTimeout", "docker"] as const;
 
+/** The Kubernetes target's lifecycle, loaded only for services that use it (it loads the Kubernetes client). */
+function kubernetesLifecycle(): typeof import("../serve/kubernetes/lifecycle") {
+  return require("../serve/kubernetes/lifecycle");
+}
+
 // ---- check ------------------------------------------------------------------------------------
 
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
@@ -146,6 +153,8 @@ export async function diff(
   olds: ServiceOutputs,
   news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
+  if (olds.kubernetes || news.kubernetes)
+    return kubernetesLifecycle().diff(olds as unknown as KubernetesServiceOutputs, news);
   const replaces: string[] = [];
   let changes = false;
   for (const key of REPLACE_ON_CHANGES) {
@@ -490,6 +499,7 @@ function requestsFor(
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
   const inputs = resolveInputs(raw);
+  if (inputs.kubernetes) return kubernetesLifecycle().create(inputs as KubernetesServiceInputs);
   const progress = new Progress(`TesseractService ${inputs.serviceName}`, secretsOf(inputs));
   const docker = DockerClient.for(inputs.docker);
   const imageIds = await checkImages(docker, inputs);
@@ -553,6 +563,7 @@ async function statusOf(docker: DockerClient, id: string, network?: string): Pro
  * host port when it is still free), so `pulumi up --refresh` heals the service in place.
  */
 export async function read(id: string, props: ServiceOutputs): Promise<pulumi.dynamic.ReadResult> {
+  if (props.kubernetes) return kubernetesLifecycle().read(id, props as unknown as KubernetesServiceOutputs);
   const docker = DockerClient.for(props.docker);
   const containers = await Promise.all(
     (props.containers ?? []).map(async (c) => ({ ...c, status: await statusOf(docker, c.id, props.network) })),
@@ -572,6 +583,8 @@ export async function update(
   news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
   const inputs = resolveInputs(news);
+  if (inputs.kubernetes)
+    return kubernetesLifecycle().update(olds as unknown as KubernetesServiceOutputs, inputs as KubernetesServiceInputs);
   const progress = new Progress(`TesseractService ${inputs.serviceName}`, secretsOf(inputs));
   const docker = DockerClient.for(inputs.docker);
   const serviceId = olds.serviceId ?? id;
@@ -624,6 +637,7 @@ export async function update(
  * them), including strays found by label, and the network if this service created it.
  */
 export async function remove(id: string, props: ServiceOutputs): Promise<void> {
+  if (props.kubernetes) return kubernetesLifecycle().remove(props as unknown as KubernetesServiceOutputs);
   const docker = DockerClient.for(props.docker);
   const progress = new Progress(`TesseractService ${props.serviceName ?? id}`, [
     props.docker?.keyPem,

@@ -1,6 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerConnection } from "../docker/connection";
+import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
+import type { KubernetesTarget } from "../serve/kubernetes/inputs";
 import { TesseractImage } from "./tesseract-image";
 import type { ContainerRecord } from "./tesseract-service-impl";
 
@@ -98,7 +100,18 @@ export interface TesseractServiceArgs {
   labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret. */
   docker?: pulumi.Input<DockerConnectionInput>;
+  /**
+   * Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,
+   * rolling updates that keep every replica serving) and a Service. The image must be pullable by
+   * the cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry
+   * reference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,
+   * `networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.
+   */
+  kubernetes?: pulumi.Input<KubernetesTargetInput>;
 }
+
+/** {@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret). */
+export type KubernetesTargetInput = { [K in keyof KubernetesTarget]?: pulumi.Input<KubernetesTarget[K]> };
 
 /** One served container as recorded in state. */
 export type TesseractServiceContainer = ContainerRecord;
@@ -138,6 +151,19 @@ export class TesseractService extends pulumi.dynamic.Resource {
   declare readonly engine: pulumi.Output<string>;
   /** True when this service created its `network` and will remove it. */
   declare readonly networkCreated: pulumi.Output<boolean>;
+  /** Kubernetes target: the namespace of the objects. */
+  declare readonly namespace: pulumi.Output<string | undefined>;
+  /** Kubernetes target: the Deployment's name. */
+  declare readonly deployment: pulumi.Output<string | undefined>;
+  /** Kubernetes target: the Service's name (`url` is its in-cluster address). */
+  declare readonly service: pulumi.Output<string | undefined>;
+  /**
+   * How a caller outside the cluster reaches the service: pass it as `url` to `apply`,
+   * `applyOutput` and the other functions, which then open a port-forward through the API server
+   * for the call (spread over the ready pods). A secret when the kubeconfig content is. For the
+   * Docker target it is the `url`.
+   */
+  readonly endpoint: pulumi.Output<string | KubernetesEndpoint>;
 
   /**
    * @param name Resource name; also the prefix of container names.
@@ -166,14 +192,33 @@ export class TesseractService extends pulumi.dynamic.Resource {
         serviceId: undefined,
         engine: undefined,
         networkCreated: undefined,
+        namespace: undefined,
+        deployment: undefined,
+        service: undefined,
+        served: undefined,
       },
       {
         ...opts,
-        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "docker"],
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "docker", "kubernetes"],
       },
       "tesseract",
       "TesseractService",
     );
+    // Computed in the program from the inputs, so it is a secret exactly when the kubeconfig is.
+    this.endpoint = pulumi
+      .all([pulumi.output(args.kubernetes), this.url, this.namespace, this.service])
+      .apply(([k, url, namespace, service]): string | KubernetesEndpoint =>
+        k && namespace && service
+          ? {
+              kind: "kubernetes",
+              ...(k.kubeconfig !== undefined ? { kubeconfig: k.kubeconfig } : {}),
+              ...(k.context !== undefined ? { context: k.context } : {}),
+              namespace,
+              service,
+              targetPort: 8000,
+            }
+          : url,
+      );
   }
 }
 

@@ -2,74 +2,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { z } from "zod";
 import { UserError } from "../../common/errors";
+import { isKubeconfigContent, type KubernetesTarget } from "./inputs";
 
-/** Where a TesseractService runs when it targets Kubernetes instead of a Docker engine. */
-export interface KubernetesTarget {
-  /**
-   * A kubeconfig: a file path, or the YAML content itself (keep content a Pulumi secret).
-   * Default: `KUBECONFIG`, else `~/.kube/config`, else the in-cluster service account.
-   */
-  kubeconfig?: string;
-  /** Context of the kubeconfig to use (default: its current context). */
-  context?: string;
-  /** Namespace for the Deployment, Service and pull secret (default: the context's, else `default`). It must exist. */
-  namespace?: string;
-  /** Kubernetes Service type: `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
-  serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer";
-  /** When the kubelet pulls the image: `IfNotPresent` (default; images are referenced by digest), `Always` or `Never`. */
-  imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
-  /** Credentials for pulling the image from a private registry: stored as a `kubernetes.io/dockerconfigjson` Secret. */
-  imagePullSecret?: { registry: string; username: string; password: string };
-  /** CPU request and limit per replica in Kubernetes syntax, e.g. `500m` or `2`. */
-  cpu?: string;
-  /** Node labels replicas must be scheduled on, e.g. `{"nvidia.com/gpu.present": "true"}`. */
-  nodeSelector?: Record<string, string>;
-  /** Seconds to wait for a rollout (create or update) to have every replica ready (default 300). */
-  rolloutTimeout?: number;
-}
-
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-export const kubernetesTargetSchema = z.strictObject({
-  kubeconfig: z.string().min(1, "must be a kubeconfig file path or its YAML content").optional(),
-  context: z.string().min(1).optional(),
-  namespace: z
-    .string()
-    .max(63)
-    .regex(DNS_LABEL, "must be a Kubernetes namespace name (lowercase letters, digits and -; fix: e.g. tesseracts)")
-    .optional(),
-  serviceType: z
-    .enum(["ClusterIP", "NodePort", "LoadBalancer"], { message: 'must be "ClusterIP", "NodePort" or "LoadBalancer"' })
-    .optional(),
-  imagePullPolicy: z
-    .enum(["IfNotPresent", "Always", "Never"], { message: 'must be "IfNotPresent", "Always" or "Never"' })
-    .optional(),
-  imagePullSecret: z
-    .strictObject({
-      registry: z.string().min(1, "must be the registry host, e.g. ghcr.io or 127.0.0.1:5000"),
-      username: z.string().min(1),
-      password: z.string().min(1),
-    })
-    .optional(),
-  cpu: z
-    .string()
-    .regex(/^\d+(\.\d+)?m?$/, 'must be a Kubernetes CPU quantity (fix: e.g. "500m" or "2")')
-    .optional(),
-  nodeSelector: z.record(z.string(), z.string().regex(LABEL_VALUE, "must be a Kubernetes label value")).optional(),
-  rolloutTimeout: z
-    .number()
-    .positive("must be more than 0 seconds")
-    .max(3600, "must be at most 3600 seconds")
-    .optional(),
-});
-
-/** True when a kubeconfig input is YAML content rather than a path. */
-export function isKubeconfigContent(value: string): boolean {
-  return /\n/.test(value) || /^\s*(apiVersion|kind|clusters)\s*:/.test(value);
-}
+export type { KubernetesTarget };
 
 /** The connection as resolved: a loaded KubeConfig set to the chosen context, and the namespace. */
 export interface KubernetesConnection {
