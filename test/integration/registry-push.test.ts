@@ -13,7 +13,11 @@ import { pushImage, type RegistryPush } from "../../provider/build/push";
 import { UserError } from "../../provider/common/errors";
 import { Progress } from "../../provider/common/log";
 import { DockerClient } from "../../provider/docker";
-import { type BuiltTesseractImage, buildTesseractImage } from "../../provider/resources/tesseract-image-impl";
+import {
+  type BuiltTesseractImage,
+  buildTesseractImage,
+  removeTesseractImage,
+} from "../../provider/resources/tesseract-image-impl";
 import { startTestInfra, type TestInfra } from "../helpers/kubernetes";
 import { cleanupRun, EXAMPLES, hostBuildOptions } from "./tesseract-image-helpers";
 
@@ -44,6 +48,7 @@ after(async () => {
     for (const t of img.RepoTags ?? [])
       if (t.includes(`/${repository}:`)) await docker.removeImage(t).catch(() => false);
   }
+  if (built) await removeTesseractImage(built).catch(() => undefined);
   await cleanupRun(docker, run);
   await docker.close();
   infra?.stop();
