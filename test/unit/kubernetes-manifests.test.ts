@@ -17,7 +17,7 @@ import {
 
 function inputs(extra: Record<string, unknown> = {}): KubernetesServiceInputs {
   const { inputs, failures } = validateInputs(
-    { image: "127.0.0.1:5000/t/hello@sha256:" + "a".repeat(64), serviceName: "hello svc", kubernetes: {}, ...extra },
+    { image: `127.0.0.1:5000/t/hello@sha256:${"a".repeat(64)}`, serviceName: "hello svc", kubernetes: {}, ...extra },
     new Set(),
     "/tmp",
   );
