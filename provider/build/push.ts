@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { UserError } from "../common/errors";
 import type { Progress } from "../common/log";
-import { type DockerClient, DockerPushError, DockerUnreachableError } from "../docker";
+import { DockerPushError, DockerUnreachableError } from "../docker";
+import type { ContainerEngine } from "../docker/engine";
 import type { PushMessage } from "../docker/types";
 import { tagProblem } from "../tesseract-config/names";
 
@@ -80,7 +81,7 @@ export interface PushResult {
  * fix; the built image and its other tags stay (only the push failed).
  */
 export async function pushImage(
-  docker: DockerClient,
+  docker: ContainerEngine,
   imageId: string,
   push: RegistryPush,
   imageTag: string,

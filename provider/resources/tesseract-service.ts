@@ -159,7 +159,7 @@ export class TesseractService extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
-        image: imageReference(args.image),
+        image: imageReference(args.image, args.kubernetes !== undefined),
         network: docker.Network.isInstance(args.network) ? args.network.name : args.network,
         serviceName: name,
         stack: pulumi.getStack(),
@@ -206,8 +206,10 @@ export class TesseractService extends pulumi.dynamic.Resource {
 }
 
 /** The image name behind any accepted `image` value. */
-function imageReference(image: TesseractServiceArgs["image"]): pulumi.Input<string> | undefined {
-  if (image instanceof TesseractImage) return image.imageName;
+function imageReference(image: TesseractServiceArgs["image"], cluster: boolean): pulumi.Input<string> | undefined {
+  // A cluster pulls: it runs the pushed digest (a TesseractImage without `push` gives its local name).
+  if (image instanceof TesseractImage)
+    return cluster ? pulumi.all([image.repoDigest, image.imageName]).apply(([d, n]) => d ?? n) : image.imageName;
   if (docker.Image.isInstance(image)) return image.imageName;
   if (docker.RemoteImage.isInstance(image)) return image.name;
   return image as pulumi.Input<string> | undefined;

@@ -20,6 +20,7 @@ import { pushImage } from "../../provider/build/push";
 import { Progress } from "../../provider/common/log";
 import { DockerClient } from "../../provider/docker";
 import { apply } from "../../provider/functions/apply";
+import { TesseractImage } from "../../provider/resources/tesseract-image";
 import {
   type BuiltTesseractImage,
   buildTesseractImage,
@@ -43,7 +44,8 @@ const built: BuiltTesseractImage[] = [];
 let infra: { env: TestInfra; stop: () => void } | undefined;
 let env: TestInfra;
 let v1 = "";
-let v2 = "";
+const src = join(dir, "hello");
+const src2 = join(dir, "hello-v2");
 let neverReady = "";
 const quiet = new Progress("test", []);
 
@@ -57,8 +59,8 @@ async function stack(name: string, program: () => Promise<Record<string, unknown
 }
 
 /** Builds a Tesseract folder and pushes it to the TLS registry; returns the repo digest. */
-async function buildAndPush(src: string, tag: string): Promise<string> {
-  const b = await buildTesseractImage(src, { ...hostBuildOptions(run), tag, onLine: () => {} });
+async function buildAndPush(srcDir: string, tag: string): Promise<string> {
+  const b = await buildTesseractImage(srcDir, { ...hostBuildOptions(run), tag, onLine: () => {} });
   built.push(b);
   const pushed = await pushImage(
     docker,
@@ -68,6 +70,21 @@ async function buildAndPush(src: string, tag: string): Promise<string> {
     quiet,
   );
   return pushed.repoDigest;
+}
+
+/** The manifest digest the TLS registry serves for `repo:tag`. */
+function registryDigest(tag: string): string | undefined {
+  const out = execFileSync("curl", [
+    "-sI",
+    "--cacert",
+    env.registryCa,
+    "-u",
+    `${env.registryUser}:${env.registryPassword}`,
+    "-H",
+    "Accept: application/vnd.docker.distribution.manifest.v2+json",
+    `https://${env.registryTls}/v2/${repo}/manifests/${tag}`,
+  ]).toString();
+  return /docker-content-digest: (\S+)/i.exec(out)?.[1];
 }
 
 /** An image whose process runs but never serves: for the rollout-timeout case. */
@@ -115,13 +132,13 @@ before(async () => {
   infra = startTestInfra("cluster");
   env = infra.env;
   kubectl(env, ["create", "namespace", namespace]);
-  v1 = await buildAndPush(join(EXAMPLES, "hello"), "v1");
-  // The same Tesseract with a changed tesseract_api.py: the rolling update's new version.
-  const src2 = join(dir, "hello-v2");
+  // The Tesseract the stack builds and pushes, and the same with a changed tesseract_api.py.
+  cpSync(join(EXAMPLES, "hello"), src, { recursive: true });
   cpSync(join(EXAMPLES, "hello"), src2, { recursive: true });
   const api = join(src2, "tesseract_api.py");
   writeFileSync(api, readFileSync(api, "utf8").replace('f"Hello, {inputs.name}!"', 'f"Hi again, {inputs.name}!"'));
-  v2 = await buildAndPush(src2, "v2");
+  // For the bad-input cases: an image the cluster can pull, pushed without the stack.
+  v1 = await buildAndPush(src, "bad-cases");
   neverReady = await buildNeverReady();
 });
 
@@ -153,13 +170,26 @@ after(async () => {
 describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
   let s: Stack;
   let endpoint: KubernetesEndpoint;
+  let repoDigest = "";
+  let pushedReference = "";
 
-  test("serves 3 replicas pulled from the registry; apply works through the functions", {
-    timeout: 600_000,
+  test("builds, pushes, serves 3 replicas pulled from the registry; apply works through the functions", {
+    timeout: 900_000,
   }, async () => {
     s = await stack("main", async () => {
+      const img = new TesseractImage("hello-img", {
+        srcDir: process.env.PT_K8S_SRC as string,
+        tag: `k8s-${process.pid}`,
+        ...hostBuildOptions(run),
+        push: {
+          registry: env.registryTls,
+          repository: repo,
+          username: env.registryUser,
+          password: pulumi.secret(env.registryPassword),
+        },
+      });
       const svc = new TesseractService("hello", {
-        image: (process.env.PT_K8S_IMAGE as string) ?? v1,
+        image: img,
         replicas: 3,
         runtimeConfig: { profiling: false },
         memory: "512m",
@@ -173,9 +203,11 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
         deployment: svc.deployment,
         service: svc.service,
         engine: svc.engine,
+        repoDigest: img.repoDigest,
+        pushedReference: img.pushedReference,
       };
     });
-    process.env.PT_K8S_IMAGE = v1;
+    process.env.PT_K8S_SRC = src;
     const lines: string[] = [];
     const up = await s.up({ onOutput: (l) => lines.push(l) });
     const out = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
@@ -187,6 +219,10 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
     assert.ok(up.outputs.endpoint.secret, "the endpoint carries the kubeconfig content: a secret");
     assert.match(lines.join(""), /rollout of hello-[0-9a-f]{6}: \d\/3 replicas ready/, "rollout progress is shown");
     endpoint = out.endpoint as KubernetesEndpoint;
+    repoDigest = out.repoDigest as string;
+    pushedReference = out.pushedReference as string;
+    const tag = `k8s-${process.pid}`;
+    assert.equal(repoDigest, `${env.registryTls}/${repo}@${registryDigest(tag)}`, "the registry serves the digest");
 
     const dep = JSON.parse(
       kubectl(env, ["-n", namespace, "get", "deployment", out.deployment as string, "-o", "json"]),
@@ -194,7 +230,7 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
     assert.equal(dep.status.readyReplicas, 3);
     assert.equal(dep.spec.strategy.rollingUpdate.maxUnavailable, 0);
     const c = dep.spec.template.spec.containers[0];
-    assert.equal(c.image, v1, "pods run the image by digest");
+    assert.equal(c.image, repoDigest, "pods run the pushed image by digest");
     assert.equal(c.readinessProbe.httpGet.path, "/health");
     assert.equal(c.livenessProbe.httpGet.path, "/health");
     assert.equal(c.resources.limits.memory, String(512 * 1024 ** 2));
@@ -214,7 +250,7 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
     assert.equal(pods.items.length, 3);
     for (const p of pods.items) {
       // imageID is the digest the kubelet pulled from the registry.
-      assert.equal(p.status.containerStatuses[0].imageID, v1);
+      assert.equal(p.status.containerStatuses[0].imageID, repoDigest);
       assert.equal(p.metadata.labels["pulumi-tesseract.stack"], s.name);
     }
 
@@ -256,8 +292,10 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    process.env.PT_K8S_IMAGE = v2;
-    await s.up();
+    process.env.PT_K8S_SRC = src2;
+    const up = await s.up();
+    assert.notEqual(up.outputs.repoDigest.value, repoDigest, "the changed image was pushed");
+    assert.equal(up.summary.resourceChanges?.update, 2, "image and service updated in place (no replacement)");
     // Keep polling briefly after the rollout: the old pods are gone now.
     await new Promise((r) => setTimeout(r, 2_000));
     polling = false;
@@ -304,10 +342,14 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
     assert.equal(d.status.readyReplicas, 3);
   });
 
-  test("destroy removes every object of the stack", { timeout: 300_000 }, async () => {
+  test("destroy removes every object of the stack and the local tags; the registry keeps its history", {
+    timeout: 300_000,
+  }, async () => {
     assert.notEqual(leftovers(s.name), "", "objects exist before destroy");
     await s.destroy();
     assert.equal(leftovers(s.name), "", "nothing of the stack is left in the namespace");
+    assert.equal(await docker.inspectImage(pushedReference), undefined, "the local push tag is removed");
+    assert.ok(registryDigest(`k8s-${process.pid}`), "the registry still has the pushed image");
   });
 });
 
