@@ -89,7 +89,18 @@ export interface TesseractServiceArgs {
 }
 
 /** {@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret). */
-export type KubernetesTargetInput = { [K in keyof KubernetesTarget]?: pulumi.Input<KubernetesTarget[K]> };
+export type KubernetesTargetInput = {
+  [K in Exclude<keyof KubernetesTarget, "imagePullSecret" | "nodeSelector">]?: pulumi.Input<KubernetesTarget[K]>;
+} & {
+  /** Registry credentials for the cluster's pulls (a `kubernetes.io/dockerconfigjson` Secret). */
+  imagePullSecret?: pulumi.Input<{
+    registry: pulumi.Input<string>;
+    username: pulumi.Input<string>;
+    password: pulumi.Input<string>;
+  }>;
+  /** Node labels replicas must be scheduled on. */
+  nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+};
 
 /** Compile-time check: the Args and the schema-inferred plain inputs name the same keys (minus those the class sets). */
 export type TesseractServiceArgsMatchInputs = Assert<

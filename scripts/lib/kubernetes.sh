@@ -70,7 +70,7 @@ ensure_k8s_binaries() {
   for b in "${K8S_BINS[@]}"; do
     [ -x "$out/$b" ] && continue
     t0=$SECONDS
-    (cd "$w" && nice -n 19 go build -trimpath -ldflags "$ldf" -o "$out/$b.tmp" "k8s.io/kubernetes/cmd/$b") || return 1
+    (cd "$w" && go build -trimpath -ldflags "$ldf" -o "$out/$b.tmp" "k8s.io/kubernetes/cmd/$b") || return 1
     mv "$out/$b.tmp" "$out/$b"
     k8s_log "built $b in $((SECONDS - t0)) s"
   done
@@ -107,6 +107,11 @@ GO
   # The build cache is only useful to resume an interrupted build.
   rm -rf "$CACHE_DIR/kubernetes/go-build"
   k8s_built
+}
+
+# Everything the test cluster and registries need installed (nothing started).
+ensure_k8s_test_deps() {
+  ensure_k8s_deps && ensure_registry_deps && ensure_k8s_binaries && ensure_k8s_certs && ensure_registry_certs
 }
 
 # etcd, the CNI plugins and nft come as extracted Debian packages (their services never start);
