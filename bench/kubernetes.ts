@@ -14,7 +14,7 @@ import { buildTesseractImage, removeTesseractImage } from "../provider/resources
 import * as impl from "../provider/resources/tesseract-service-impl";
 import { openServiceForward } from "../provider/serve/kubernetes/forward";
 import { kubectl, startTestInfra } from "../test/helpers/kubernetes";
-import { hostBuildOptions } from "../test/integration/tesseract-image-helpers";
+import { hostBuildOptions } from "../test/helpers/tesseract-image";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const ROOT = join(__dirname, "..");

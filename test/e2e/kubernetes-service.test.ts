@@ -30,7 +30,7 @@ import { TesseractService } from "../../provider/resources/tesseract-service";
 import { type KubernetesEndpoint, openServiceForward } from "../../provider/serve/kubernetes/forward";
 import { kubectl, startTestInfra, type TestInfra } from "../helpers/kubernetes";
 import { testWorkspace } from "../helpers/stack";
-import { EXAMPLES, hostBuildOptions } from "../integration/tesseract-image-helpers";
+import { EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const ROOT = join(__dirname, "..", "..");

@@ -19,7 +19,7 @@ import {
   removeTesseractImage,
 } from "../../provider/resources/tesseract-image-impl";
 import { startTestInfra, type TestInfra } from "../helpers/kubernetes";
-import { cleanupRun, EXAMPLES, hostBuildOptions } from "./tesseract-image-helpers";
+import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const run = `push-${process.pid}`;
