@@ -31,6 +31,7 @@ export function connect(target: KubernetesTarget, cwd = process.cwd()): Kubernet
       if (!existsSync(file))
         throw new UserError(
           `kubernetes.kubeconfig: the file ${file} does not exist (fix: give a kubeconfig path or its content)`,
+          { property: "kubernetes.kubeconfig" },
         );
       config.loadFromString(readFileSync(file, "utf8"));
     }
@@ -38,6 +39,7 @@ export function connect(target: KubernetesTarget, cwd = process.cwd()): Kubernet
     if (err instanceof UserError) throw err;
     throw new UserError(
       `kubernetes.kubeconfig: cannot read the kubeconfig (${(err as Error).message}) (fix: give a valid kubeconfig path or YAML content)`,
+      { property: "kubernetes.kubeconfig" },
     );
   }
   const names = config.getContexts().map((c) => c.name);
@@ -46,6 +48,7 @@ export function connect(target: KubernetesTarget, cwd = process.cwd()): Kubernet
       throw new UserError(
         `kubernetes.context: the kubeconfig has no context ${JSON.stringify(target.context)} ` +
           `(it has: ${names.length ? names.join(", ") : "none"}; fix: pick one of those or omit context)`,
+        { property: "kubernetes.context" },
       );
     }
     config.setCurrentContext(target.context);
@@ -55,6 +58,7 @@ export function connect(target: KubernetesTarget, cwd = process.cwd()): Kubernet
   if (!cluster) {
     throw new UserError(
       `kubernetes.kubeconfig: the context ${JSON.stringify(context)} names no cluster (fix: check the kubeconfig)`,
+      { property: "kubernetes.kubeconfig" },
     );
   }
   const ctxNamespace = config.getContextObject(context)?.namespace;
@@ -138,6 +142,7 @@ export async function checkNamespace(apis: KubernetesApis): Promise<void> {
       throw new UserError(
         `kubernetes.namespace: the namespace ${JSON.stringify(conn.namespace)} does not exist in the cluster ${conn.server} ` +
           `(fix: create it first, e.g. \`kubectl create namespace ${conn.namespace}\` or a k8s.core.v1.Namespace, or pick another)`,
+        { property: "kubernetes.namespace" },
       );
     }
     if (statusOf(err) === 403) return;
