@@ -479,8 +479,9 @@ k8s_down() {
     [ -L "$l" ] && case "$(readlink "$l")" in "$K8S_RUN"/*) rm -f "$l" ;; esac
   done
   [ -f "$K8S_RUN/run/made-var-log-containers" ] && rmdir /var/log/containers 2>/dev/null
-  # Keep the last logs for post-mortems; everything else goes.
-  rm -rf "$K8S_RUN.logs" && mv "$K8S_RUN/logs" "$K8S_RUN.logs" 2>/dev/null
+  # Keep the last logs for post-mortems (in the cache, not on the host); everything else goes.
+  rm -rf "$CACHE_DIR/kubernetes/last-logs"
+  mv "$K8S_RUN/logs" "$CACHE_DIR/kubernetes/last-logs" 2>/dev/null || true
   rm -rf "$K8S_RUN"
   return 0
 }
