@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/docker.sh"
 source "$REPO_ROOT/scripts/lib/python.sh"
 source "$REPO_ROOT/scripts/lib/postgres.sh"
+source "$REPO_ROOT/scripts/lib/engines.sh"
 
 ensure_node_modules() {
   cd "$REPO_ROOT"
@@ -35,5 +36,6 @@ if [ "${1:-}" != "--no-python" ]; then
   # the registry and cluster test files start and stop the cluster themselves.
   source "$REPO_ROOT/scripts/lib/kubernetes.sh"
   step "kubernetes $K8S_VERSION binaries and packages (test cluster)" ensure_k8s_test_deps
+  step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
 fi
 log "setup complete ($((SECONDS - t0)) s)"

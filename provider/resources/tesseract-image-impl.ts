@@ -24,6 +24,7 @@ import { describeError, TesseractPulumiError } from "../common/errors";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { containsUnknown, UNKNOWN } from "../common/unknown";
+import { namedEngine } from "../docker/connection";
 import { engineFor } from "../docker/engine";
 import { TesseractSourceError } from "../tesseract-config";
 
@@ -74,7 +75,8 @@ export async function diff(
   news: TesseractImageInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
   const replaces: string[] = [];
-  if (!containsUnknown(news.docker) && (news.docker?.host ?? "") !== (olds.docker?.host ?? "")) replaces.push("docker");
+  // Another engine (host or context) means another image: replace.
+  if (!containsUnknown(news.docker) && namedEngine(news.docker) !== namedEngine(olds.docker)) replaces.push("docker");
   if (splitInputs(news).hasUnknowns) return { changes: true, replaces };
   let hash: string;
   try {
