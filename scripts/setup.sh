@@ -28,6 +28,8 @@ source "$REPO_ROOT/scripts/lib/pulumi.sh"
 step "docker engine" ensure_docker
 step "base image $BASE_IMAGE" ensure_base_image
 step "pulumi cli v$PULUMI_VERSION" ensure_pulumi_cli
+source "$REPO_ROOT/scripts/lib/plugin.sh"
+step "pulumi yaml language host v$YAML_HOST_VERSION" ensure_yaml_host
 if [ "${1:-}" != "--no-python" ]; then
   step "python peers (tesseract-core, build, fallback fractal-server 2.18.5)" ensure_python_venv
   step "fractal-server venv" ensure_fractal_venv
@@ -37,5 +39,6 @@ if [ "${1:-}" != "--no-python" ]; then
   source "$REPO_ROOT/scripts/lib/kubernetes.sh"
   step "kubernetes $K8S_VERSION binaries and packages (test cluster)" ensure_k8s_test_deps
   step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
+  step "python sdk of the tesseract plugin (pulumi_tesseract wheel)" ensure_python_sdk
 fi
 log "setup complete ($((SECONDS - t0)) s)"

@@ -88,19 +88,37 @@ export interface TesseractServiceArgs {
   kubernetes?: pulumi.Input<KubernetesTargetInput>;
 }
 
+/** Registry credentials the cluster pulls with (a `kubernetes.io/dockerconfigjson` Secret). */
+export interface KubernetesPullSecretInput {
+  /** Registry host, e.g. `ghcr.io` or `127.0.0.1:5000`. */
+  registry: pulumi.Input<string>;
+  /** User name for the registry. */
+  username: pulumi.Input<string>;
+  /** Password or token (keep it a secret). */
+  password: pulumi.Input<string>;
+}
+
 /** {@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret). */
-export type KubernetesTargetInput = {
-  [K in Exclude<keyof KubernetesTarget, "imagePullSecret" | "nodeSelector">]?: pulumi.Input<KubernetesTarget[K]>;
-} & {
-  /** Registry credentials for the cluster's pulls (a `kubernetes.io/dockerconfigjson` Secret). */
-  imagePullSecret?: pulumi.Input<{
-    registry: pulumi.Input<string>;
-    username: pulumi.Input<string>;
-    password: pulumi.Input<string>;
-  }>;
+export interface KubernetesTargetInput {
+  /** A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`. */
+  kubeconfig?: pulumi.Input<string>;
+  /** Kubeconfig context (default: its current context). */
+  context?: pulumi.Input<string>;
+  /** Namespace of the objects (default: the context's, else `default`); it must exist. */
+  namespace?: pulumi.Input<string>;
+  /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
+  serviceType?: pulumi.Input<"ClusterIP" | "NodePort" | "LoadBalancer">;
+  /** `IfNotPresent` (default), `Always` or `Never`. */
+  imagePullPolicy?: pulumi.Input<"IfNotPresent" | "Always" | "Never">;
+  /** Registry credentials for the cluster's pulls. */
+  imagePullSecret?: pulumi.Input<KubernetesPullSecretInput>;
+  /** CPU request and limit per replica, e.g. `500m`. */
+  cpu?: pulumi.Input<string>;
   /** Node labels replicas must be scheduled on. */
   nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-};
+  /** Seconds to wait for a rollout (default 300). */
+  rolloutTimeout?: pulumi.Input<number>;
+}
 
 /** Compile-time check: the Args and the schema-inferred plain inputs name the same keys (minus those the class sets). */
 export type TesseractServiceArgsMatchInputs = Assert<
