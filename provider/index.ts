@@ -10,21 +10,26 @@ export {
   type GeneratedTesseractContext,
   TesseractBuildError,
 } from "./build";
+export { type PushResult, pushImage, type RegistryPush } from "./build/push";
 export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
 export * from "./client";
 export * from "./common/errors";
-export { DockerApiError, DockerBuildError, DockerUnreachableError } from "./docker/errors";
+export { DockerApiError, DockerBuildError, DockerPushError, DockerUnreachableError } from "./docker/errors";
 export { FractalHttpError } from "./fractal/client";
 export { FractalActivityError } from "./fractal/errors";
 export * from "./functions";
 export * from "./listing/list-tesseracts";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
-export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
+export { type RegistryPushInput, TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
+  type KubernetesTargetInput,
   TesseractService,
   type TesseractServiceArgs,
   type TesseractServiceContainer,
 } from "./resources/tesseract-service";
 export * from "./run/run-tesseract";
+// Types only: the Kubernetes client loads when a service targets a cluster, not with the package.
+export type { KubernetesEndpoint, ServiceForward } from "./serve/kubernetes/forward";
+export type { KubernetesTarget } from "./serve/kubernetes/inputs";
 export { TesseractSourceError } from "./tesseract-config";
 export * from "./test-cases/run-tesseract-tests";

@@ -34,6 +34,10 @@ if [ "${1:-}" != "--no-python" ]; then
   step "python peers (tesseract-core, build, fallback fractal-server 2.18.5)" ensure_python_venv
   step "fractal-server venv" ensure_fractal_venv
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
+  # The test cluster's binaries (cached by version; cold ~10 min on 2 idle cores) and packages;
+  # the registry and cluster test files start and stop the cluster themselves.
+  source "$REPO_ROOT/scripts/lib/kubernetes.sh"
+  step "kubernetes $K8S_VERSION binaries and packages (test cluster)" ensure_k8s_test_deps
   step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
   step "python sdk of the tesseract plugin (pulumi_tesseract wheel)" ensure_python_sdk
 fi

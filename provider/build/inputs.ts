@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dockerConnectionSchema } from "../docker/connection";
+import { type RecordedPush, registryPushSchema } from "./push";
 
 const RUNTIME_VERSION = /^\d+\.\d+\.\d+([a-z]+\d+|\.post\d+|\.dev\d+)*$/;
 
@@ -42,13 +43,14 @@ export const tesseractImageSchema = z.strictObject({
     .max(24 * 3600)
     .optional(),
   docker: dockerConnectionSchema.optional(),
+  push: registryPushSchema.optional(),
 });
 
 /** Plain inputs of a TesseractImage, as the provider sees them (inferred from the schema). */
 export type TesseractImageInputs = z.output<typeof tesseractImageSchema>;
 
 /** Inputs whose values are never echoed in check failures. */
-export const SECRET_INPUTS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem"] as const;
+export const SECRET_INPUTS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem", "push.password"] as const;
 
 /** Inputs that shape the sources' validation: checked once all of them are known. */
 export const SOURCE_INPUTS = ["srcDir", "configOverride", "tag", "caCertificates", "runtimeVersion"] as const;
@@ -68,4 +70,10 @@ export interface TesseractImageOutputs {
   cacheTag?: string;
   srcDir: string;
   docker?: TesseractImageInputs["docker"];
+  /** Where the image was pushed (without the password). */
+  push?: RecordedPush;
+  /** `registry/repository@sha256:…` of the last push: the reference clusters should run. */
+  repoDigest?: string;
+  /** `registry/repository:tag`, a local tag of the image made for the push (removed on delete). */
+  pushedReference?: string;
 }

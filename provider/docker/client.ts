@@ -4,7 +4,7 @@ import { parseBuildLine } from "./build-log";
 import { connectionKey, type DockerConnection, resolveHost } from "./connection";
 import { type Endpoint, resolveExplicit, unsetSources } from "./discovery";
 import type { ContainerEngine } from "./engine";
-import { DockerApiError, DockerBuildError, DockerUnreachableError } from "./errors";
+import { DockerApiError, DockerBuildError, DockerPushError, DockerUnreachableError } from "./errors";
 import { demuxLogs, splitJsonLines } from "./stream";
 import { createPool, probeDefault } from "./transport";
 import type * as T from "./types";
@@ -217,6 +217,39 @@ export class DockerClient implements ContainerEngine {
     return this.json("POST", `/images/${encodeURIComponent(source)}/tag`, {
       query: { repo, tag },
     });
+  }
+
+  /**
+   * `POST /images/{name}/push` of one tag: the engine pushes `name:tag` to the registry the name
+   * starts with, authenticating with `auth` (sent as `X-Registry-Auth`, base64url JSON; the engine
+   * requires the header even for anonymous pushes). Each progress message goes to `onProgress`.
+   * Resolves with the manifest digest; rejects with DockerPushError when the engine reports a
+   * failure inside its 200 stream (refused credentials, unreachable registry, refused push).
+   */
+  async pushImage(
+    name: string,
+    tag: string,
+    auth: T.RegistryAuth,
+    onProgress: (message: T.PushMessage) => void,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const res = await this.call("POST", `/images/${encodeURIComponent(name)}/push`, {
+      query: { tag },
+      // base64url *with* padding: engines decode with Go's base64.URLEncoding, which requires it.
+      headers: {
+        "x-registry-auth": Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_"),
+      },
+      signal,
+    });
+    let digest: string | undefined;
+    for await (const msg of splitJsonLines(res.body)) {
+      const m = msg as T.PushMessage;
+      if (m.error || m.errorDetail) throw new DockerPushError(m.errorDetail?.message ?? m.error ?? "unknown error");
+      if (m.aux?.Digest) digest = m.aux.Digest;
+      onProgress(m);
+    }
+    if (!digest) throw new DockerPushError("the engine reported no digest for the pushed image");
+    return digest;
   }
 
   /**

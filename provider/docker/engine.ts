@@ -21,6 +21,17 @@ export interface ContainerEngine {
   removeImage(name: string, opts?: { force?: boolean; noprune?: boolean }): Promise<boolean>;
   /** Adds the tag `repo:tag` to an image. */
   tagImage(source: string, repo: string, tag: string): Promise<void>;
+  /**
+   * Pushes `name:tag` to the registry the name starts with (`auth` as `X-Registry-Auth`); progress
+   * messages go to `onProgress`; resolves with the manifest digest, rejects with DockerPushError.
+   */
+  pushImage(
+    name: string,
+    tag: string,
+    auth: T.RegistryAuth,
+    onProgress: (message: T.PushMessage) => void,
+    signal?: AbortSignal,
+  ): Promise<string>;
   /** Builds a tar context; log lines go to `onLine`; resolves with the image ID. */
   build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string>;
 

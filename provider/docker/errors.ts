@@ -65,3 +65,11 @@ export class DockerNotFoundError extends DockerUnreachableError {
     this.name = "DockerNotFoundError";
   }
 }
+
+/** A push the engine started but could not finish; `engineMessage` is the engine's (or registry's) text. */
+export class DockerPushError extends TesseractPulumiError {
+  constructor(readonly engineMessage: string) {
+    super(`image push failed: ${engineMessage}`);
+    this.name = "DockerPushError";
+  }
+}

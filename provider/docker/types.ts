@@ -20,9 +20,32 @@ export interface BuildMessage {
   errorDetail?: { code?: number; message?: string };
 }
 
+/** Credentials for a registry, as the engine expects them in `X-Registry-Auth`. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  /** An OAuth/identity token instead of a password. */
+  identitytoken?: string;
+  /** The registry, e.g. `127.0.0.1:5000` or `ghcr.io`. */
+  serveraddress: string;
+}
+
+/** One message of a push stream (`POST /images/{name}/push`). */
+export interface PushMessage {
+  status?: string;
+  /** Layer ID the status is about. */
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+  aux?: { Tag?: string; Digest?: string; Size?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
 export interface ImageInspect {
   Id: string;
   RepoTags: string[] | null;
+  /** `registry/repo@sha256:…` of every registry the image was pushed to or pulled from. */
+  RepoDigests?: string[] | null;
   Created: string;
   Size: number;
   Architecture: string;
@@ -41,6 +64,8 @@ export interface ImageInspect {
 export interface ImageSummary {
   Id: string;
   RepoTags: string[] | null;
+  /** `registry/repo@sha256:…` of every registry the image was pushed to or pulled from. */
+  RepoDigests?: string[] | null;
   Labels: Record<string, string> | null;
   Created: number;
 }

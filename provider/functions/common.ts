@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { normalizeUrl, TesseractClient, type TesseractClientOptions } from "../client/client";
 import { toPlainTree } from "../client/ndarray";
 import type { ArrayEncoding } from "../client/request-body";
+import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 
 /** Options every Tesseract function accepts besides `url`. */
 export interface CallSettings {
@@ -21,8 +22,11 @@ export interface CallSettings {
 
 /** What every call names: the served Tesseract, the inputs, and a run id. */
 export interface TesseractCallArgs extends CallSettings {
-  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
-  url: string;
+  /**
+   * Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on
+   * Kubernetes, its `endpoint` output (the call then goes through a port-forward).
+   */
+  url: string | KubernetesEndpoint;
   /**
    * The Tesseract's InputSchema as an object (for gradients: the point to differentiate at).
    * Arrays may be typed arrays, `{shape, dtype, data}` values, or plain numbers and nested lists.
@@ -34,8 +38,8 @@ export interface TesseractCallArgs extends CallSettings {
 
 /** `TesseractCallArgs` for the `…Output` forms: every field may be a `pulumi.Input`. */
 export interface TesseractCallOutputArgs {
-  /** Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output. */
-  url: pulumi.Input<string>;
+  /** Base url of the served Tesseract (a `TesseractService`'s `url`, or its `endpoint` on Kubernetes). */
+  url: pulumi.Input<string | KubernetesEndpoint>;
   /** The Tesseract's InputSchema; values anywhere inside may be `pulumi.Input`s. */
   inputs: pulumi.Input<Record<string, unknown>>;
   /** Run id for the Tesseract's logs. */
@@ -53,12 +57,13 @@ export interface TesseractCallOutputArgs {
 const clients = new Map<string, TesseractClient>();
 
 /** A shared client for `url` with these settings (pools are reused across calls). */
-export function clientFor(url: string, settings: CallSettings = {}): TesseractClient {
+export function clientFor(url: string | KubernetesEndpoint, settings: CallSettings = {}): TesseractClient {
   const options: TesseractClientOptions = {
     encoding: settings.encoding,
     validateInputs: settings.validateInputs,
     headers: settings.headers,
   };
+  if (typeof url !== "string") return forwardedClient(url, options);
   const key = `${normalizeUrl(url)}\n${JSON.stringify(options)}`;
   let client = clients.get(key);
   if (!client) {
@@ -66,6 +71,29 @@ export function clientFor(url: string, settings: CallSettings = {}): TesseractCl
     clients.set(key, client);
   }
   return client;
+}
+
+/**
+ * A client for a Tesseract served on Kubernetes: each method call opens a port-forward to the
+ * Service's ready pods (through the API server), makes the call with a client of its own, and
+ * closes both, so nothing stays open between calls.
+ */
+function forwardedClient(endpoint: KubernetesEndpoint, options: TesseractClientOptions): TesseractClient {
+  const { withServiceForward } = require("../serve/kubernetes/forward") as typeof import("../serve/kubernetes/forward");
+  return new Proxy({} as TesseractClient, {
+    get(_target, method: keyof TesseractClient | "then") {
+      if (method === "then") return undefined; // not a promise
+      return async (...args: unknown[]) =>
+        withServiceForward(endpoint, async (url) => {
+          const client = new TesseractClient(url, options);
+          try {
+            return await (client[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+          } finally {
+            await client.close();
+          }
+        });
+    },
+  });
 }
 
 /** Closes the connection pools the functions opened (they also close when the process exits). */

@@ -154,6 +154,99 @@ export const SCHEMA = {
         },
       },
     },
+    "tesseract:index:RegistryPush": {
+      type: "object",
+      description: "{@link RegistryPush} with every field an Input.",
+      properties: {
+        registry: {
+          type: "string",
+          description:
+            "Registry host with optional port, no scheme: `ghcr.io`, `registry.example.org:5000`, `127.0.0.1:5000`.",
+        },
+        repository: {
+          type: "string",
+          description: "Repository inside the registry, e.g. `team/hello`. Lowercase path components.",
+        },
+        tag: {
+          type: "string",
+          description: "Tag to push (default: the image's first tag's, e.g. the Tesseract's version).",
+        },
+        username: {
+          type: "string",
+          description: "User name for the registry (omit for registries without authentication).",
+        },
+        password: {
+          type: "string",
+          description: "Password or access token for `username`. Keep it a Pulumi secret.",
+        },
+      },
+      required: ["registry", "repository"],
+    },
+    "tesseract:index:KubernetesTarget": {
+      type: "object",
+      description: "{@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret).",
+      properties: {
+        kubeconfig: {
+          type: "string",
+          description:
+            "A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`.",
+        },
+        context: {
+          type: "string",
+          description: "Kubeconfig context (default: its current context).",
+        },
+        namespace: {
+          type: "string",
+          description: "Namespace of the objects (default: the context's, else `default`); it must exist.",
+        },
+        serviceType: {
+          type: "string",
+          description: "`ClusterIP` (default), `NodePort` or `LoadBalancer`.",
+        },
+        imagePullPolicy: {
+          type: "string",
+          description: "`IfNotPresent` (default), `Always` or `Never`.",
+        },
+        imagePullSecret: {
+          $ref: "#/types/tesseract:index:KubernetesPullSecret",
+          description: "Registry credentials for the cluster's pulls.",
+        },
+        cpu: {
+          type: "string",
+          description: "CPU request and limit per replica, e.g. `500m`.",
+        },
+        nodeSelector: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: "Node labels replicas must be scheduled on.",
+        },
+        rolloutTimeout: {
+          type: "number",
+          description: "Seconds to wait for a rollout (default 300).",
+        },
+      },
+    },
+    "tesseract:index:KubernetesPullSecret": {
+      type: "object",
+      description: "Registry credentials the cluster pulls with (a `kubernetes.io/dockerconfigjson` Secret).",
+      properties: {
+        registry: {
+          type: "string",
+          description: "Registry host, e.g. `ghcr.io` or `127.0.0.1:5000`.",
+        },
+        username: {
+          type: "string",
+          description: "User name for the registry.",
+        },
+        password: {
+          type: "string",
+          description: "Password or token (keep it a secret).",
+        },
+      },
+      required: ["registry", "username", "password"],
+    },
     "tesseract:index:TesseractServiceContainer": {
       type: "object",
       description: "One served container as recorded in state.",
@@ -188,6 +281,37 @@ export const SCHEMA = {
         },
       },
       required: ["key", "id", "name", "image", "hostPort", "status"],
+    },
+    "tesseract:index:KubernetesEndpoint": {
+      type: "object",
+      description: "What a caller outside the cluster needs to reach a Kubernetes-served Tesseract.",
+      properties: {
+        kind: {
+          type: "string",
+          description: "Marks the object as a Kubernetes endpoint (functions also accept plain URLs).",
+        },
+        kubeconfig: {
+          type: "string",
+          description: "Kubeconfig path or content (as given to the service).",
+        },
+        context: {
+          type: "string",
+          description: "",
+        },
+        namespace: {
+          type: "string",
+          description: "",
+        },
+        service: {
+          type: "string",
+          description: "The Kubernetes Service's name.",
+        },
+        targetPort: {
+          type: "number",
+          description: "The pods' container port.",
+        },
+      },
+      required: ["kind", "namespace", "service", "targetPort"],
     },
     "tesseract:index:TaskGroupPip": {
       type: "object",
@@ -424,6 +548,15 @@ export const SCHEMA = {
           description:
             "Endpoints `tesseract_api.py` defines: `apply` and any of `jacobian`, `jacobian_vector_product`, `vector_jacobian_product`, `abstract_eval`.",
         },
+        repoDigest: {
+          type: "string",
+          description:
+            "With `push`: `registry/repository@sha256:…`, the immutable reference to run (e.g. on Kubernetes).",
+        },
+        pushedReference: {
+          type: "string",
+          description: "With `push`: `registry/repository:tag` that was pushed.",
+        },
         srcDir: {
           type: "string",
           description:
@@ -483,6 +616,11 @@ export const SCHEMA = {
           },
           description: "Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only.",
         },
+        installer: {
+          type: "string",
+          description:
+            'What installs the runtime and requirements in the build stage: `"pip"` (default) or `"uv"`\n(`pip install uv` from the package index, then `uv pip install`, as upstream\'s image does).',
+        },
         caCertificates: {
           type: "string",
           description:
@@ -518,6 +656,11 @@ export const SCHEMA = {
           description:
             "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image.",
           secret: true,
+        },
+        push: {
+          $ref: "#/types/tesseract:index:RegistryPush",
+          description:
+            "Push the image to a registry after each build: `registry` (host[:port]), `repository`, an\noptional `tag` (default: the image's own) and `username`/`password` (keep the password a\nsecret). Outputs `repoDigest`, the reference a cluster should run. Nothing is pushed when\nnothing changed; deleting the resource removes only the local tags (the registry keeps what\nwas pushed: its history is the registry's to prune).",
         },
       },
       requiredInputs: ["srcDir"],
@@ -591,6 +734,23 @@ export const SCHEMA = {
         networkCreated: {
           type: "boolean",
           description: "True when this service created its `network` and will remove it.",
+        },
+        namespace: {
+          type: "string",
+          description: "Kubernetes target: the namespace of the objects.",
+        },
+        deployment: {
+          type: "string",
+          description: "Kubernetes target: the Deployment's name.",
+        },
+        service: {
+          type: "string",
+          description: "Kubernetes target: the Service's name (`url` is its in-cluster address).",
+        },
+        endpoint: {
+          $ref: "pulumi.json#/Any",
+          description:
+            "How a caller outside the cluster reaches the service: pass it as `url` to `apply`,\n`applyOutput` and the other functions, which then open a port-forward through the API server\nfor the call (spread over the ready pods). A secret when the kubeconfig content is. For the\nDocker target it is the `url`.",
         },
         image: {
           type: "string",
@@ -726,6 +886,11 @@ export const SCHEMA = {
             "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
           secret: true,
         },
+        kubernetes: {
+          $ref: "#/types/tesseract:index:KubernetesTarget",
+          description:
+            "Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,\nrolling updates that keep every replica serving) and a Service. The image must be pullable by\nthe cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry\nreference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,\n`networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.",
+        },
       },
       required: [
         "url",
@@ -739,6 +904,7 @@ export const SCHEMA = {
         "serviceId",
         "engine",
         "networkCreated",
+        "endpoint",
       ],
       inputProperties: {
         image: {
@@ -856,6 +1022,11 @@ export const SCHEMA = {
           description:
             "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
           secret: true,
+        },
+        kubernetes: {
+          $ref: "#/types/tesseract:index:KubernetesTarget",
+          description:
+            "Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,\nrolling updates that keep every replica serving) and a Service. The image must be pullable by\nthe cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry\nreference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,\n`networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.",
         },
       },
       requiredInputs: [],
@@ -1071,8 +1242,9 @@ export const SCHEMA = {
       inputs: {
         properties: {
           url: {
-            type: "string",
-            description: "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output.",
+            $ref: "pulumi.json#/Any",
+            description:
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
           },
           inputs: {
             type: "object",
@@ -1141,8 +1313,9 @@ export const SCHEMA = {
             description: 'Differentiable output paths to differentiate, e.g. `["result"]`.',
           },
           url: {
-            type: "string",
-            description: "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output.",
+            $ref: "pulumi.json#/Any",
+            description:
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
           },
           inputs: {
             type: "object",
@@ -1221,8 +1394,9 @@ export const SCHEMA = {
             description: "One array per entry of `jvpInputs`, shaped like that input.",
           },
           url: {
-            type: "string",
-            description: "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output.",
+            $ref: "pulumi.json#/Any",
+            description:
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
           },
           inputs: {
             type: "object",
@@ -1297,8 +1471,9 @@ export const SCHEMA = {
             description: "One array per entry of `vjpOutputs`, shaped like that output.",
           },
           url: {
-            type: "string",
-            description: "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output.",
+            $ref: "pulumi.json#/Any",
+            description:
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
           },
           inputs: {
             type: "object",

@@ -3,6 +3,8 @@
  * operations of `provider/build/`. Loaded by package name from the provider shim (see
  * tesseract-image.ts); the exported names are part of the stack-state contract.
  */
+
+import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import {
   type BuiltTesseractImage,
@@ -16,8 +18,10 @@ import {
   type TesseractImageOutputs,
   tesseractImageSchema,
 } from "../build";
+import { pushImage, recordedPush } from "../build/push";
 import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
 import { describeError, TesseractPulumiError } from "../common/errors";
+import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { containsUnknown, UNKNOWN } from "../common/unknown";
 import { namedEngine } from "../docker/connection";
@@ -80,7 +84,9 @@ export async function diff(
   } catch {
     return { changes: true, replaces }; // update reports the problem
   }
-  return { changes: hash !== olds.contextHash || replaces.length > 0, replaces };
+  // A new push target (not new credentials) pushes again; an unchanged one never does.
+  const pushChanged = !isDeepStrictEqual(toPlainJson(recordedPush(news.push) ?? null), toPlainJson(olds.push ?? null));
+  return { changes: hash !== olds.contextHash || pushChanged || replaces.length > 0, replaces };
 }
 
 // ---- create -----------------------------------------------------------------------------------
@@ -90,9 +96,26 @@ function outputsOf(built: BuiltTesseractImage): TesseractImageOutputs {
   return toPlainJson(outs);
 }
 
-/** Builds the image from the plain inputs (without `__provider`). */
-function build(news: TesseractImageInputs): Promise<BuiltTesseractImage> {
-  return buildTesseractImage(news.srcDir, splitInputs(news).inputs as TesseractImageInputs);
+/** Builds the image from the plain inputs (without `__provider`), then pushes it when `push` is set. */
+async function build(news: TesseractImageInputs): Promise<BuiltTesseractImage> {
+  const inputs = splitInputs(news).inputs as TesseractImageInputs;
+  const built = await buildTesseractImage(news.srcDir, inputs);
+  if (!inputs.push) return built;
+  // A failed push throws with the registry named; the built image stays (only the push failed).
+  const progress = new Progress(`TesseractImage ${built.imageName}`, [inputs.push.password]);
+  const tag = built.imageName.slice(built.imageName.lastIndexOf(":") + 1);
+  const pushed = await pushImage(engineFor(inputs.docker), built.imageId, inputs.push, tag, progress);
+  return {
+    ...built,
+    push: recordedPush(inputs.push),
+    repoDigest: pushed.repoDigest,
+    pushedReference: pushed.reference,
+  };
+}
+
+/** The local tags of a build, the push's included. */
+function allTags(outs: TesseractImageOutputs): TesseractImageOutputs {
+  return outs.pushedReference ? { ...outs, tags: [...(outs.tags ?? []), outs.pushedReference] } : outs;
 }
 
 export async function create(inputs: TesseractImageInputs): Promise<{ id: string; outs: TesseractImageOutputs }> {
@@ -127,14 +150,15 @@ export async function update(
   news: TesseractImageInputs,
 ): Promise<{ outs: TesseractImageOutputs }> {
   const built = await build(news);
-  await releasePreviousBuild(olds, built);
+  await releasePreviousBuild(allTags(olds), allTags(built));
   return { outs: outputsOf(built) };
 }
 
 // ---- delete -----------------------------------------------------------------------------------
 
 export async function remove(_id: string, props: TesseractImageOutputs): Promise<void> {
-  await removeTesseractImage(props);
+  // Only local tags go: the registry keeps what was pushed (its history is the registry's to prune).
+  await removeTesseractImage(allTags(props));
 }
 
 /** The name providers serialized by earlier versions call on delete. */

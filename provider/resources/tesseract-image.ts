@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TesseractImageInputs, TesseractImageOutputs } from "../build/inputs";
+import type { RegistryPush } from "../build/push";
 import type { Assert, SameKeys } from "../common/inputs";
 import type { DockerConnection } from "../docker/connection";
 import { dynamicProvider } from "./shim";
@@ -54,9 +55,20 @@ export interface TesseractImageArgs {
   timeoutSeconds?: pulumi.Input<number>;
   /** Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image. */
   docker?: pulumi.Input<DockerConnection>;
+  /**
+   * Push the image to a registry after each build: `registry` (host[:port]), `repository`, an
+   * optional `tag` (default: the image's own) and `username`/`password` (keep the password a
+   * secret). Outputs `repoDigest`, the reference a cluster should run. Nothing is pushed when
+   * nothing changed; deleting the resource removes only the local tags (the registry keeps what
+   * was pushed: its history is the registry's to prune).
+   */
+  push?: pulumi.Input<RegistryPushInput>;
 }
 
 /** Compile-time check: the Args and the schema-inferred plain inputs name the same keys. */
+/** {@link RegistryPush} with every field an Input. */
+export type RegistryPushInput = { [K in keyof RegistryPush]: pulumi.Input<RegistryPush[K]> };
+
 export type TesseractImageArgsMatchInputs = Assert<SameKeys<TesseractImageArgs, TesseractImageInputs>>;
 
 /**
@@ -88,6 +100,10 @@ export class TesseractImage extends pulumi.dynamic.Resource {
   declare readonly contextHash: pulumi.Output<string>;
   /** Endpoints `tesseract_api.py` defines: `apply` and any of `jacobian`, `jacobian_vector_product`, `vector_jacobian_product`, `abstract_eval`. */
   declare readonly endpoints: pulumi.Output<string[]>;
+  /** With `push`: `registry/repository@sha256:…`, the immutable reference to run (e.g. on Kubernetes). */
+  declare readonly repoDigest: pulumi.Output<string | undefined>;
+  /** With `push`: `registry/repository:tag` that was pushed. */
+  declare readonly pushedReference: pulumi.Output<string | undefined>;
 
   /**
    * @param name The Pulumi resource name.
@@ -100,6 +116,8 @@ export class TesseractImage extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
+        // The whole push setting is kept secret in state, so a plain password never is stored in clear.
+        push: args.push ? pulumi.secret(args.push) : undefined,
         imageId: undefined,
         imageName: undefined,
         tags: undefined,
@@ -107,6 +125,8 @@ export class TesseractImage extends pulumi.dynamic.Resource {
         version: undefined,
         contextHash: undefined,
         endpoints: undefined,
+        repoDigest: undefined,
+        pushedReference: undefined,
       },
       opts,
       "tesseract",

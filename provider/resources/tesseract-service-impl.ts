@@ -22,6 +22,8 @@ import {
   serviceLabels,
   validateInputs,
 } from "../serve";
+import type { KubernetesServiceOutputs } from "../serve/kubernetes/lifecycle";
+import type { KubernetesServiceInputs } from "../serve/kubernetes/manifests";
 import { replicaKeys } from "../serve/spec";
 
 export type { ContainerRecord, ServiceOutputs };
@@ -69,6 +71,15 @@ const OUTPUT_KEYS = new Set([
   "networkCreated",
 ]);
 
+/**
+ * The Kubernetes target's lifecycle (provider/serve/kubernetes/lifecycle.ts), loaded only for
+ * services that set `kubernetes` (it loads the Kubernetes client). Its diff differs from the
+ * container targets': a changed pod template is a rolling update in place, not a replacement.
+ */
+function kubernetesLifecycle(): typeof import("../serve/kubernetes/lifecycle") {
+  return require("../serve/kubernetes/lifecycle");
+}
+
 // ---- check ------------------------------------------------------------------------------------
 
 /** Validates and normalizes the known inputs; unknown ones pass through to be checked at `up`. */
@@ -107,6 +118,8 @@ export async function diff(
   olds: ServiceOutputs,
   news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
+  if (olds.kubernetes || news.kubernetes)
+    return kubernetesLifecycle().diff(olds as unknown as KubernetesServiceOutputs, news);
   const target = serveTargetFor(olds);
   const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
   const newDocker = news.docker as DockerConnection | typeof UNKNOWN | undefined;
@@ -157,6 +170,7 @@ function outputsOf(inputs: ServiceInputs, served: ServedSet, target: ServeTarget
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
   const inputs = resolveInputs(raw);
+  if (inputs.kubernetes) return kubernetesLifecycle().create(inputs as KubernetesServiceInputs);
   const target = serveTargetFor(inputs);
   const served = await target.create(inputs, progressFor(inputs, inputs.serviceName));
   return { id: served.serviceId, outs: outputsOf(inputs, served, target) };
@@ -170,6 +184,7 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
  * `pulumi up --refresh` heals the service in place.
  */
 export async function read(id: string, props: ServiceOutputs): Promise<pulumi.dynamic.ReadResult> {
+  if (props.kubernetes) return kubernetesLifecycle().read(id, props as unknown as KubernetesServiceOutputs);
   const containers = await serveTargetFor(props).read(props);
   return { id, props: toPlainJson({ ...props, containers }) };
 }
@@ -183,6 +198,8 @@ export async function update(
   news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
   const inputs = resolveInputs(news);
+  if (inputs.kubernetes)
+    return kubernetesLifecycle().update(olds as unknown as KubernetesServiceOutputs, inputs as KubernetesServiceInputs);
   const target = serveTargetFor(inputs);
   const state = { ...olds, serviceId: olds.serviceId ?? id };
   const served = await target.update(state, inputs, progressFor(inputs, inputs.serviceName));
@@ -192,6 +209,7 @@ export async function update(
 // ---- delete -----------------------------------------------------------------------------------
 
 export async function remove(id: string, props: ServiceOutputs): Promise<void> {
+  if (props.kubernetes) return kubernetesLifecycle().remove(props as unknown as KubernetesServiceOutputs);
   const state = { ...props, serviceId: props.serviceId ?? id };
   await serveTargetFor(props).remove(state, progressFor(props, props.serviceName ?? id));
 }

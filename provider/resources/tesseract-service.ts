@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Assert, SameKeys } from "../common/inputs";
 import type { DockerConnection } from "../docker/connection";
 import type { ServiceInputs } from "../serve/args";
+import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
+import type { KubernetesTarget } from "../serve/kubernetes/inputs";
 import type { ContainerRecord, ServiceOutputs } from "../serve/target";
 import { dynamicProvider } from "./shim";
 import { TesseractImage } from "./tesseract-image";
@@ -76,6 +78,46 @@ export interface TesseractServiceArgs {
   labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret. */
   docker?: pulumi.Input<DockerConnectionInput>;
+  /**
+   * Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,
+   * rolling updates that keep every replica serving) and a Service. The image must be pullable by
+   * the cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry
+   * reference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,
+   * `networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.
+   */
+  kubernetes?: pulumi.Input<KubernetesTargetInput>;
+}
+
+/** Registry credentials the cluster pulls with (a `kubernetes.io/dockerconfigjson` Secret). */
+export interface KubernetesPullSecretInput {
+  /** Registry host, e.g. `ghcr.io` or `127.0.0.1:5000`. */
+  registry: pulumi.Input<string>;
+  /** User name for the registry. */
+  username: pulumi.Input<string>;
+  /** Password or token (keep it a secret). */
+  password: pulumi.Input<string>;
+}
+
+/** {@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret). */
+export interface KubernetesTargetInput {
+  /** A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`. */
+  kubeconfig?: pulumi.Input<string>;
+  /** Kubeconfig context (default: its current context). */
+  context?: pulumi.Input<string>;
+  /** Namespace of the objects (default: the context's, else `default`); it must exist. */
+  namespace?: pulumi.Input<string>;
+  /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
+  serviceType?: pulumi.Input<"ClusterIP" | "NodePort" | "LoadBalancer">;
+  /** `IfNotPresent` (default), `Always` or `Never`. */
+  imagePullPolicy?: pulumi.Input<"IfNotPresent" | "Always" | "Never">;
+  /** Registry credentials for the cluster's pulls. */
+  imagePullSecret?: pulumi.Input<KubernetesPullSecretInput>;
+  /** CPU request and limit per replica, e.g. `500m`. */
+  cpu?: pulumi.Input<string>;
+  /** Node labels replicas must be scheduled on. */
+  nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Seconds to wait for a rollout (default 300). */
+  rolloutTimeout?: pulumi.Input<number>;
 }
 
 /** Compile-time check: the Args and the schema-inferred plain inputs name the same keys (minus those the class sets). */
@@ -121,6 +163,19 @@ export class TesseractService extends pulumi.dynamic.Resource {
   declare readonly engine: pulumi.Output<string>;
   /** True when this service created its `network` and will remove it. */
   declare readonly networkCreated: pulumi.Output<boolean>;
+  /** Kubernetes target: the namespace of the objects. */
+  declare readonly namespace: pulumi.Output<string | undefined>;
+  /** Kubernetes target: the Deployment's name. */
+  declare readonly deployment: pulumi.Output<string | undefined>;
+  /** Kubernetes target: the Service's name (`url` is its in-cluster address). */
+  declare readonly service: pulumi.Output<string | undefined>;
+  /**
+   * How a caller outside the cluster reaches the service: pass it as `url` to `apply`,
+   * `applyOutput` and the other functions, which then open a port-forward through the API server
+   * for the call (spread over the ready pods). A secret when the kubeconfig content is. For the
+   * Docker target it is the `url`.
+   */
+  readonly endpoint: pulumi.Output<string | KubernetesEndpoint>;
 
   /**
    * @param name Resource name; also the prefix of container names.
@@ -133,7 +188,7 @@ export class TesseractService extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
-        image: imageReference(args.image),
+        image: imageReference(args.image, args.kubernetes !== undefined),
         network: docker.Network.isInstance(args.network) ? args.network.name : args.network,
         serviceName: name,
         stack: pulumi.getStack(),
@@ -149,20 +204,41 @@ export class TesseractService extends pulumi.dynamic.Resource {
         serviceId: undefined,
         engine: undefined,
         networkCreated: undefined,
+        namespace: undefined,
+        deployment: undefined,
+        service: undefined,
+        served: undefined,
       },
       {
         ...opts,
-        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "docker"],
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "docker", "kubernetes"],
       },
       "tesseract",
       "TesseractService",
     );
+    // Computed in the program from the inputs, so it is a secret exactly when the kubeconfig is.
+    this.endpoint = pulumi
+      .all([pulumi.output(args.kubernetes), this.url, this.namespace, this.service])
+      .apply(([k, url, namespace, service]): string | KubernetesEndpoint =>
+        k && namespace && service
+          ? {
+              kind: "kubernetes",
+              ...(k.kubeconfig !== undefined ? { kubeconfig: k.kubeconfig } : {}),
+              ...(k.context !== undefined ? { context: k.context } : {}),
+              namespace,
+              service,
+              targetPort: 8000,
+            }
+          : url,
+      );
   }
 }
 
 /** The image name behind any accepted `image` value. */
-function imageReference(image: TesseractServiceArgs["image"]): pulumi.Input<string> | undefined {
-  if (image instanceof TesseractImage) return image.imageName;
+function imageReference(image: TesseractServiceArgs["image"], cluster: boolean): pulumi.Input<string> | undefined {
+  // A cluster pulls: it runs the pushed digest (a TesseractImage without `push` gives its local name).
+  if (image instanceof TesseractImage)
+    return cluster ? pulumi.all([image.repoDigest, image.imageName]).apply(([d, n]) => d ?? n) : image.imageName;
   if (docker.Image.isInstance(image)) return image.imageName;
   if (docker.RemoteImage.isInstance(image)) return image.name;
   return image as pulumi.Input<string> | undefined;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type CheckFailure, zodFailures } from "../common/check";
 import { LABELS } from "../common/labels";
 import { type DockerConnection, dockerConnectionSchema, resolveHost } from "../docker/connection";
+import { kubernetesFailures, kubernetesTargetSchema } from "./kubernetes/inputs";
 import { parsePort, portCount } from "./ports";
 import { absolutePath, CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "./volumes";
 
@@ -136,6 +137,7 @@ export const serviceSchema = z.strictObject({
     })
     .optional(),
   docker: dockerConnectionSchema.optional(),
+  kubernetes: kubernetesTargetSchema.optional(),
   serviceName: z.string().min(1),
   stack: z.string().optional(),
   project: z.string().optional(),
@@ -171,7 +173,7 @@ export function validateInputs(
 ): ValidateResult {
   const failures: CheckFailure[] = [];
   const parsed = serviceSchema.safeParse(raw);
-  if (!parsed.success) failures.push(...zodFailures(parsed.error, raw, "", ["docker"]));
+  if (!parsed.success) failures.push(...zodFailures(parsed.error, raw, "", ["docker", "kubernetes"]));
 
   const hasImage = raw.image !== undefined || unknownKeys.has("image");
   const hasImages = raw.images !== undefined || unknownKeys.has("images");
@@ -185,7 +187,9 @@ export function validateInputs(
   }
   if (!parsed.success) return { failures };
   const v = parsed.data;
-  const local = isLocalEngine(v.docker);
+  // Paths of a Kubernetes service are on the cluster's nodes: nothing to look at here.
+  const local = v.kubernetes ? false : isLocalEngine(v.docker);
+  if (v.kubernetes) failures.push(...kubernetesFailures(raw, v));
 
   // port: syntax, range, and room for every container
   let portSpec: ReturnType<typeof parsePort> | undefined;

@@ -90,6 +90,12 @@ const TYPE_NAMES: Record<string, string> = {
   TaskInfo: "TaskGroupTask",
   TesseractServiceContainer: "TesseractServiceContainer",
   ContainerRecord: "TesseractServiceContainer",
+  RegistryPush: "RegistryPush",
+  RegistryPushInput: "RegistryPush",
+  KubernetesTarget: "KubernetesTarget",
+  KubernetesTargetInput: "KubernetesTarget",
+  KubernetesEndpoint: "KubernetesEndpoint",
+  KubernetesPullSecretInput: "KubernetesPullSecret",
 };
 
 /** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */

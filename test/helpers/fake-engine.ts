@@ -114,6 +114,11 @@ export class FakeEngine implements ContainerEngine {
     img.tags.add(`${repo}:${tag}`);
   }
 
+  async pushImage(name: string, tag: string): Promise<string> {
+    this.calls.push(`pushImage ${name}:${tag}`);
+    throw new Error("FakeEngine does not push images");
+  }
+
   async build(_context: Readable, _params: T.BuildParams, _onLine: (line: string) => void): Promise<string> {
     throw new Error("FakeEngine does not build images");
   }

@@ -1,0 +1,343 @@
+// Serving a Tesseract on Kubernetes: a Deployment and a Service (plus a pull Secret), created,
+// rolled, refreshed and removed through the official client.
+import { randomBytes } from "node:crypto";
+import type * as k8s from "@kubernetes/client-node";
+import { UserError } from "../../common/errors";
+import type { Progress } from "../../common/log";
+import {
+  apiMessage,
+  apisFor,
+  call,
+  checkNamespace,
+  connect,
+  type KubernetesApis,
+  type KubernetesTarget,
+  statusOf,
+} from "./connection";
+import {
+  clusterUrl,
+  DEFAULT_ROLLOUT_TIMEOUT,
+  deployment,
+  dnsLabel,
+  type KubernetesServiceInputs,
+  pullSecret,
+  pullSecretName,
+  service,
+  servicePort,
+} from "./manifests";
+import { describePods, servicePods, waitForRollout } from "./rollout";
+
+/** What a Kubernetes-served TesseractService records in state about its objects. */
+export interface KubernetesServed {
+  /** Name of the Deployment and the Service (and the `pulumi-tesseract.service-id` label). */
+  serviceId: string;
+  namespace: string;
+  /** Kubeconfig context used. */
+  context: string;
+  /** API server URL. */
+  server: string;
+  deployment: string;
+  service: string;
+  /** Name of the pull Secret, when `kubernetes.imagePullSecret` is set. */
+  pullSecret?: string;
+  /** The image the pods run. */
+  image: string;
+  /** Port of the Service. */
+  port: number;
+  /** In-cluster URL of the Service. */
+  clusterUrl: string;
+  /** What `read` last saw of the Deployment (drift). */
+  observed: { exists: boolean; replicas?: number; readyReplicas?: number; image?: string };
+}
+
+function imageOf(inputs: KubernetesServiceInputs): string {
+  if (!inputs.image) throw new UserError("image: the Kubernetes target serves one image; give `image`");
+  return inputs.image;
+}
+
+function connection(target: KubernetesTarget): KubernetesApis {
+  return apisFor(connect(target));
+}
+
+/** Creates (or replaces) an object: `create`, and on 409 read its version and `replace`. */
+async function apply<T extends { metadata?: k8s.V1ObjectMeta }>(
+  apis: KubernetesApis,
+  obj: T,
+  ops: {
+    create: () => Promise<unknown>;
+    read: () => Promise<T>;
+    replace: (body: T) => Promise<unknown>;
+    merge?: (current: T, next: T) => T;
+  },
+): Promise<void> {
+  try {
+    await call(apis.conn, ops.create);
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+    const current = await call(apis.conn, ops.read);
+    const next = ops.merge ? ops.merge(current, obj) : obj;
+    next.metadata = { ...next.metadata, resourceVersion: current.metadata?.resourceVersion };
+    await call(apis.conn, () => ops.replace(next));
+  }
+}
+
+/** Writes the service's objects: pull Secret, Service, Deployment (in that order). */
+async function writeObjects(apis: KubernetesApis, inputs: KubernetesServiceInputs, serviceId: string): Promise<void> {
+  const namespace = apis.conn.namespace;
+  const secret = pullSecret(inputs, serviceId, namespace);
+  if (secret) {
+    await apply(apis, secret, {
+      create: () => apis.core.createNamespacedSecret({ namespace, body: secret }),
+      read: () => apis.core.readNamespacedSecret({ namespace, name: pullSecretName(serviceId) }),
+      replace: (body) => apis.core.replaceNamespacedSecret({ namespace, name: pullSecretName(serviceId), body }),
+    });
+  } else {
+    await deleteIgnoringMissing(apis, () =>
+      apis.core.deleteNamespacedSecret({ namespace, name: pullSecretName(serviceId) }),
+    );
+  }
+  const svc = service(inputs, serviceId, namespace);
+  await apply(apis, svc, {
+    create: () => apis.core.createNamespacedService({ namespace, body: svc }),
+    read: () => apis.core.readNamespacedService({ namespace, name: serviceId }),
+    replace: (body) => apis.core.replaceNamespacedService({ namespace, name: serviceId, body }),
+    // The allocated cluster IPs and node ports are the Service's own; keep them.
+    merge: (current, next) => ({
+      ...next,
+      spec: {
+        ...next.spec,
+        clusterIP: current.spec?.clusterIP,
+        clusterIPs: current.spec?.clusterIPs,
+        ports: next.spec?.ports?.map((p) => ({
+          ...p,
+          nodePort: current.spec?.ports?.find((c) => c.name === p.name)?.nodePort,
+        })),
+      },
+    }),
+  });
+  const dep = deployment(inputs, serviceId, namespace, imageOf(inputs));
+  await apply(apis, dep, {
+    create: () => apis.apps.createNamespacedDeployment({ namespace, body: dep }),
+    read: () => apis.apps.readNamespacedDeployment({ namespace, name: serviceId }),
+    replace: (body) => apis.apps.replaceNamespacedDeployment({ namespace, name: serviceId, body }),
+  });
+}
+
+async function deleteIgnoringMissing(apis: KubernetesApis, fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call(apis.conn, fn);
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw err;
+  }
+}
+
+/** Deletes the service's objects and waits (bounded) until its pods are gone. */
+async function deleteObjects(apis: KubernetesApis, serviceId: string, progress: Progress): Promise<void> {
+  const namespace = apis.conn.namespace;
+  const background = { propagationPolicy: "Background" };
+  const removed = [
+    await deleteIgnoringMissing(apis, () =>
+      apis.apps.deleteNamespacedDeployment({ namespace, name: serviceId, body: background }),
+    ),
+    await deleteIgnoringMissing(apis, () => apis.core.deleteNamespacedService({ namespace, name: serviceId })),
+    await deleteIgnoringMissing(apis, () =>
+      apis.core.deleteNamespacedSecret({ namespace, name: pullSecretName(serviceId) }),
+    ),
+  ].filter(Boolean).length;
+  // ReplicaSets and pods go with the Deployment (garbage collection); wait so that nothing is left
+  // running when the resource is reported deleted.
+  const deadline = Date.now() + 90_000;
+  let pods = await servicePods(apis, serviceId);
+  while (pods.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    pods = await servicePods(apis, serviceId);
+  }
+  if (pods.length) {
+    // A pod stuck terminating (e.g. its node is gone) is force-deleted: the API object is ours.
+    for (const p of pods) {
+      await deleteIgnoringMissing(apis, () =>
+        apis.core.deleteNamespacedPod({ namespace, name: p.metadata?.name ?? "", gracePeriodSeconds: 0 }),
+      );
+    }
+  }
+  progress.info(`removed ${removed} object(s) and the pods of ${serviceId} from namespace ${namespace}`);
+}
+
+function servedOf(apis: KubernetesApis, inputs: KubernetesServiceInputs, serviceId: string): KubernetesServed {
+  const port = servicePort(inputs);
+  return {
+    serviceId,
+    namespace: apis.conn.namespace,
+    context: apis.conn.context,
+    server: apis.conn.server,
+    deployment: serviceId,
+    service: serviceId,
+    pullSecret: inputs.kubernetes.imagePullSecret ? pullSecretName(serviceId) : undefined,
+    image: imageOf(inputs),
+    port,
+    clusterUrl: clusterUrl(serviceId, apis.conn.namespace, port),
+    observed: { exists: true, replicas: inputs.replicas, readyReplicas: inputs.replicas, image: imageOf(inputs) },
+  };
+}
+
+/** The error of a failed rollout: what went wrong, the pods' story, and what was done about it. */
+async function rolloutError(
+  apis: KubernetesApis,
+  inputs: KubernetesServiceInputs,
+  serviceId: string,
+  detail: string,
+  aftermath: string,
+): Promise<UserError> {
+  const story = await describePods(apis, serviceId);
+  const hint = /ImagePull|ErrImage|InvalidImageName/.test(detail + story)
+    ? ` (fix: check that \`image\` = ${JSON.stringify(imageOf(inputs))} exists in its registry and that the cluster can pull it: registry address, TLS trust, kubernetes.imagePullSecret)`
+    : /timeout|within/.test(detail)
+      ? ` (kubernetes.rolloutTimeout is ${inputs.kubernetes.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT} s; check the events and logs below)`
+      : "";
+  return new UserError(
+    `kubernetes: the rollout of Deployment ${serviceId} in namespace ${apis.conn.namespace} failed: ${detail}${hint}. ${aftermath}\n${story}`,
+  );
+}
+
+/**
+ * Creates the Deployment, Service and pull Secret and waits until every replica is ready. On any
+ * failure the objects are removed again and the error carries the pods' events and logs.
+ */
+export async function createKubernetesService(
+  inputs: KubernetesServiceInputs,
+  progress: Progress,
+): Promise<KubernetesServed> {
+  const apis = connection(inputs.kubernetes);
+  await checkNamespace(apis);
+  const serviceId = `${dnsLabel(inputs.serviceName, 40)}-${randomBytes(3).toString("hex")}`;
+  const timeout = inputs.kubernetes.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT;
+  progress.info(
+    `serving ${imageOf(inputs)} as Deployment ${serviceId} (${inputs.replicas} replica(s)) in namespace ${apis.conn.namespace} of ${apis.conn.server}`,
+  );
+  try {
+    await writeObjects(apis, inputs, serviceId);
+  } catch (err) {
+    await deleteObjects(apis, serviceId, progress).catch(() => undefined);
+    throw apiFailure(apis, err, `creating the objects of ${serviceId}`);
+  }
+  const outcome = await waitForRollout(apis, serviceId, timeout, progress, imageOf(inputs)).catch(async (err) => {
+    await deleteObjects(apis, serviceId, progress).catch(() => undefined);
+    throw err;
+  });
+  if (!outcome.ok) {
+    const error = await rolloutError(
+      apis,
+      inputs,
+      serviceId,
+      outcome.detail ?? "",
+      "The Deployment, Service and Secret were removed.",
+    );
+    await deleteObjects(apis, serviceId, progress).catch(() => undefined);
+    throw error;
+  }
+  progress.info(`${inputs.replicas} replica(s) of ${serviceId} ready after ${outcome.seconds.toFixed(1)} s`);
+  return servedOf(apis, inputs, serviceId);
+}
+
+/** Refresh: what the Deployment looks like now (deleted, scaled or re-imaged by hand). */
+export async function readKubernetesService(
+  target: KubernetesTarget,
+  served: KubernetesServed,
+): Promise<KubernetesServed> {
+  const apis = connection({ ...target, namespace: served.namespace, context: target.context ?? served.context });
+  const d = await call(apis.conn, () =>
+    apis.apps.readNamespacedDeployment({ namespace: served.namespace, name: served.deployment }),
+  ).catch((err) => {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  });
+  const svc = await call(apis.conn, () =>
+    apis.core.readNamespacedService({ namespace: served.namespace, name: served.service }),
+  ).catch((err) => {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  });
+  return {
+    ...served,
+    observed:
+      d && svc
+        ? {
+            exists: true,
+            replicas: d.spec?.replicas,
+            readyReplicas: d.status?.readyReplicas ?? 0,
+            image: d.spec?.template.spec?.containers[0]?.image,
+          }
+        : { exists: false },
+  };
+}
+
+/** True when `read` saw the objects differ from what state says (so `update` re-applies them). */
+export function drifted(served: KubernetesServed, inputs: { replicas: number }): boolean {
+  const o = served.observed;
+  return !o?.exists || o.replicas !== inputs.replicas || (o.image !== undefined && o.image !== served.image);
+}
+
+/**
+ * In place: re-applies the objects (a changed pod template rolls out with `maxUnavailable: 0`, so
+ * the old replicas serve until new ones are ready) and waits for the rollout. A failed rollout is
+ * rolled back to `previous` so the service keeps serving the old version.
+ */
+export async function updateKubernetesService(
+  served: KubernetesServed,
+  inputs: KubernetesServiceInputs,
+  previous: KubernetesServiceInputs | undefined,
+  progress: Progress,
+): Promise<KubernetesServed> {
+  const apis = connection(inputs.kubernetes);
+  const serviceId = served.serviceId;
+  const timeout = inputs.kubernetes.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT;
+  progress.info(`updating Deployment ${serviceId} (${inputs.replicas} replica(s) of ${imageOf(inputs)})`);
+  try {
+    await writeObjects(apis, inputs, serviceId);
+  } catch (err) {
+    throw apiFailure(apis, err, `updating the objects of ${serviceId}`);
+  }
+  const outcome = await waitForRollout(apis, serviceId, timeout, progress, imageOf(inputs));
+  if (!outcome.ok) {
+    let aftermath = "The objects were left as they are.";
+    if (previous) {
+      try {
+        await writeObjects(apis, previous, serviceId);
+        aftermath = `The Deployment was rolled back to the previous settings (${imageOf(previous)}).`;
+      } catch (err) {
+        aftermath = `Rolling back failed too: ${apiMessage(err)}`;
+      }
+    }
+    throw await rolloutError(apis, inputs, serviceId, outcome.detail ?? "", aftermath);
+  }
+  progress.info(`rollout of ${serviceId} complete after ${outcome.seconds.toFixed(1)} s`);
+  return servedOf(apis, inputs, serviceId);
+}
+
+/** Removes the Deployment (with its ReplicaSets and pods), the Service and the pull Secret. */
+export async function removeKubernetesService(
+  target: KubernetesTarget,
+  served: KubernetesServed,
+  progress: Progress,
+): Promise<void> {
+  const apis = connection({ ...target, namespace: served.namespace, context: target.context ?? served.context });
+  await deleteObjects(apis, served.serviceId, progress);
+}
+
+/** A readable error for a refused API call (RBAC, quota, invalid object, admission). */
+function apiFailure(apis: KubernetesApis, err: unknown, what: string): Error {
+  if (err instanceof UserError) return err;
+  const code = statusOf(err);
+  if (code === undefined) return err as Error;
+  const fix =
+    code === 403
+      ? " (fix: the kubeconfig's user needs rights to manage Deployments, Services and Secrets in this namespace)"
+      : code === 422
+        ? " (fix: an input produced an object the API server rejects; see its message)"
+        : "";
+  return new UserError(
+    `kubernetes: ${what} in namespace ${apis.conn.namespace} was refused by ${apis.conn.server} (${code}): ${apiMessage(err)}${fix}`,
+  );
+}
