@@ -28,8 +28,8 @@ step "docker engine" ensure_docker
 step "base image $BASE_IMAGE" ensure_base_image
 step "pulumi cli v$PULUMI_VERSION" ensure_pulumi_cli
 if [ "${1:-}" != "--no-python" ]; then
-  step "python peers (tesseract-core, build, fallback fractal-server 2.18.5)" ensure_python_venv
-  step "fractal-server venv" ensure_fractal_venv
+  step "python peers (tesseract-core, build)" ensure_python_venv
+  step "fractal-server venvs ($(fractal_versions | paste -sd " "))" ensure_fractal_venvs
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
 fi
 log "setup complete ($((SECONDS - t0)) s)"

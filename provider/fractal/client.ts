@@ -72,6 +72,8 @@ export interface TaskGroupRead {
   /** Required since 2.23. */
   version: string | null;
   python_version: string | null;
+  /** Set for `origin: "pixi"` groups. */
+  pixi_version?: string | null;
   path: string | null;
   venv_path: string | null;
   archive_path: string | null;

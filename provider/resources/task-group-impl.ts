@@ -17,6 +17,15 @@ import {
   type TaskGroupRead,
   taskFromRead,
 } from "../fractal/client";
+import type { DriftItem } from "../fractal/drift";
+import {
+  localDrift,
+  localRecordedFreeze,
+  repairLocal,
+  repairServer,
+  serverDrift,
+  serverRecordedFreeze,
+} from "../fractal/drift-repair";
 import {
   collectCustomLocal,
   collectPipLocal,
@@ -31,6 +40,8 @@ import {
   reactivateLocal,
   tail,
 } from "../fractal/local";
+import { findPixiGroup } from "../fractal/origins";
+import { localPreviewFailures, serverPreviewFailures } from "../fractal/preview-checks";
 import {
   type CustomSpec,
   type PipSpec,
@@ -48,6 +59,10 @@ export interface TaskGroupOutputs extends CheckedInputs, GroupState {
   resolvedBackend: "server" | "local";
   serverUrl?: string;
   serverEmail?: string;
+  /** `pip freeze --all` recorded at collection (what drift is measured against and repairs restore). */
+  envInfo?: string;
+  /** What `read` found changed since the collection (repaired by the next update). */
+  drift?: DriftItem[];
 }
 
 const DEFAULT_STEP_TIMEOUT_S = 600;
@@ -100,6 +115,15 @@ function credentials(inputs: Pick<CheckedInputs, "server">): ServerCredentials {
   return c as ServerCredentials;
 }
 
+/** Credentials for the checks at `check`, when complete (undefined otherwise: nothing is checked). */
+function checkCredentials(inputs: Pick<CheckedInputs, "server">): ServerCredentials | undefined {
+  try {
+    return credentials(inputs);
+  } catch {
+    return undefined;
+  }
+}
+
 function progressFor(inputs: Partial<CheckedInputs>, label: string): Progress {
   const secrets = [inputs.server?.password, config.password, configFromEnv().password];
   return new Progress(`TaskGroup ${label}`, secrets);
@@ -107,6 +131,7 @@ function progressFor(inputs: Partial<CheckedInputs>, label: string): Progress {
 
 function labelOf(inputs: Partial<CheckedInputs>): string {
   if (inputs.custom) return inputs.custom.label ?? "custom";
+  if (inputs.pixi) return `${inputs.pixi.package} (pixi)`;
   if (inputs.pip?.wheelFile) return path.basename(inputs.pip.wheelFile);
   return inputs.pip?.package ?? "task group";
 }
@@ -154,6 +179,13 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
     }
   }
   if (failures.length) return { inputs: news, failures };
+  // What the server (or this machine) would refuse at `up`: fail the preview instead.
+  failures.push(
+    ...(resolveBackend(inputs) === "server"
+      ? await serverPreviewFailures(inputs, checkCredentials(inputs))
+      : localPreviewFailures(inputs)),
+  );
+  if (failures.length) return { inputs: news, failures };
   return { inputs: toPlainJson(inputs) as Record<string, unknown> };
 }
 
@@ -163,6 +195,7 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
 const REPLACE_KEYS = [
   "pip",
   "custom",
+  "pixi",
   "privateGroup",
   "tasksDir",
   "pythonInterpreters",
@@ -201,6 +234,7 @@ function canonical(v: unknown): unknown {
 /** (pkgName, version) the new inputs lead to, when known without network access. */
 function newIdentity(news: CheckedInputs): { pkgName?: string; version?: string } {
   if (news.custom) return { pkgName: news.custom.label, version: news.custom.version };
+  if (news.pixi) return { pkgName: normalizePackageName(news.pixi.package), version: news.pixi.version };
   if (news.pip?.wheelFile) {
     try {
       const w = parseWheelFilename(path.basename(news.pip.wheelFile));
@@ -240,6 +274,9 @@ export async function diff(
   ) {
     replaces.push("fractal:url");
   }
+  // Drift found by `read` (refresh): repaired in place, or by replacing what cannot be.
+  if (olds.drift?.some((d) => d.repair === "replace")) replaces.push("drift");
+  else if (olds.drift?.length) changed.push("drift");
   if (replaces.length === 0) return { changes: changed.length > 0 };
   const id = newIdentity(news);
   // Same (pkg, version) ⇒ same folder / same server identity: the old group must go first.
@@ -266,7 +303,8 @@ function stateFromRead(g: TaskGroupRead, log: string): GroupState {
   const n = <T>(x: T | null): T | undefined => (x === null ? undefined : x);
   return {
     taskGroupId: g.id,
-    origin: g.origin === "pixi" ? "other" : g.origin,
+    origin: g.origin,
+    pixiVersion: n(g.pixi_version ?? null),
     pkgName: g.pkg_name,
     version: n(g.version),
     pythonVersion: n(g.python_version),
@@ -300,6 +338,7 @@ function groupState(o: TaskGroupOutputs): GroupState {
     tasks: o.tasks,
     activityLog: o.activityLog,
     serverUserGroupId: o.serverUserGroupId,
+    pixiVersion: o.pixiVersion,
   };
 }
 
@@ -308,6 +347,7 @@ function outputs(
   state: GroupState,
   backend: "server" | "local",
   creds?: ServerCredentials,
+  envInfo?: string,
 ): TaskGroupOutputs {
   return toPlainJson({
     ...inputs,
@@ -315,6 +355,7 @@ function outputs(
     resolvedBackend: backend,
     serverUrl: creds?.url,
     serverEmail: creds?.email,
+    envInfo,
   });
 }
 
@@ -417,14 +458,23 @@ async function createServer(inputs: CheckedInputs, progress: Progress): Promise<
   const own = { privateGroup: inputs.privateGroup, userGroupId: inputs.userGroupId };
   let group: TaskGroupRead | undefined;
   let log = "";
+  let fullLog = "";
   try {
-    if (inputs.pip) {
+    if (inputs.pixi) {
+      // Never created here (refused at check): adopted on an exact match only.
+      const found = await findPixiGroup(client, inputs.pixi, creds.url);
+      if (!found.group) throw new UserError(found.problem ?? "pixi group not found");
+      group = found.group;
+      progress.warn(`adopting pixi task group ${group.id} (${group.pkg_name}==${group.version})`);
+      log = `adopted pixi task group ${group.id}`;
+    } else if (inputs.pip) {
       const pip = inputs.pip as PipSpec;
       progress.info(`collecting on ${creds.url}`);
       const a = await client.collectPip(pip, own);
       progress.info(`collection accepted: activity ${a.id}, task group ${a.taskgroupv2_id}`);
       const done = await waitOk(client, a, inputs, progress, "collection");
       log = done.log ?? "";
+      fullLog = log;
       group = await client.taskGroup(done.taskgroupv2_id ?? a.taskgroupv2_id ?? -1);
       if (!group)
         throw new UserError(
@@ -459,7 +509,8 @@ async function createServer(inputs: CheckedInputs, progress: Progress): Promise<
     log += `\n${await setActiveServer(client, group.id, inputs.active, inputs, progress)}`;
     group = (await client.taskGroup(group.id)) ?? group;
   }
-  return outputs(inputs, stateFromRead(group, log), "server", creds);
+  const envInfo = await serverRecordedFreeze(client, group, fullLog);
+  return outputs(inputs, stateFromRead(group, log), "server", creds, envInfo);
 }
 
 async function createLocal(inputs: CheckedInputs, progress: Progress): Promise<TaskGroupOutputs> {
@@ -470,8 +521,9 @@ async function createLocal(inputs: CheckedInputs, progress: Progress): Promise<T
   let state = inputs.pip
     ? await collectPipLocal(inputs.pip, o)
     : await collectCustomLocal(inputs.custom as CustomSpec, o);
+  const envInfo = await localRecordedFreeze(state);
   if (!inputs.active) state = await deactivateLocal(state, o);
-  return outputs(inputs, state, "local");
+  return outputs(inputs, state, "local", undefined, envInfo);
 }
 
 export async function create(inputs: CheckedInputs): Promise<pulumi.dynamic.CreateResult> {
@@ -503,13 +555,17 @@ export async function read(id: string, props: TaskGroupOutputs): Promise<pulumi.
     const client = new FractalClient(serverCredsFromState(props));
     const g = await client.taskGroup(props.taskGroupId as number);
     if (!g) return { id: "", props: {} };
-    const state = stateFromRead(g, props.activityLog);
+    // Tasks stay as recorded at collection; what the server has instead is reported as drift.
+    const state = { ...stateFromRead(g, props.activityLog), tasks: props.tasks };
     const userGroupId = props.userGroupId === undefined ? undefined : (g.user_group_id ?? undefined);
-    return { id, props: toPlainJson({ ...props, ...state, userGroupId }) };
+    const drift = await serverDrift(g, { tasks: props.tasks, envInfo: props.envInfo });
+    return { id, props: toPlainJson({ ...props, ...state, userGroupId, drift: drift.length ? drift : undefined }) };
   }
   const seen = await inspectLocal(groupState(props));
   if (!seen.folder || (props.origin === "other" && !seen.interpreter)) return { id: "", props: {} };
-  return { id, props: toPlainJson({ ...props, active: props.origin === "other" ? props.active : seen.venv }) };
+  const drift = await localDrift({ ...groupState(props), envInfo: props.envInfo });
+  const active = props.origin === "other" ? props.active : seen.venv;
+  return { id, props: toPlainJson({ ...props, active, drift: drift.length ? drift : undefined }) };
 }
 
 export async function update(
@@ -526,18 +582,25 @@ export async function update(
     let log = state.activityLog;
     const current = await client.taskGroup(id);
     if (!current) throw new UserError(`task group ${id} no longer exists on ${creds.url}; run \`pulumi refresh\``);
+    if (olds.drift?.length) {
+      const wait = (a: ActivityRead, what: string) => waitOk(client, a, news, progress, what);
+      log = (await repairServer(client, current, olds.drift, olds.tasks, wait, progress)) || log;
+    }
     if (current.active !== news.active) log = await setActiveServer(client, id, news.active, news, progress);
     if (news.userGroupId !== undefined && current.user_group_id !== news.userGroupId) {
       await client.patchUserGroup(id, news.userGroupId);
     }
     const g = await client.taskGroup(id);
     if (!g) throw new UserError(`task group ${id} disappeared from ${creds.url} during the update`);
-    return { outs: outputs(news, stateFromRead(g, log), "server", creds) };
+    const tasks = olds.drift?.length ? olds.tasks : stateFromRead(g, log).tasks;
+    return { outs: outputs(news, { ...stateFromRead(g, log), tasks }, "server", creds, olds.envInfo) };
   }
   const o = localOptions(news, progress);
-  if (olds.active !== news.active)
+  if (olds.drift?.some((d) => d.repair === "reinstall") && news.active)
+    state = await repairLocal(state, olds.envInfo, o);
+  else if (olds.active !== news.active)
     state = news.active ? await reactivateLocal(state, o) : await deactivateLocal(state, o);
-  return { outs: outputs(news, state, "local") };
+  return { outs: outputs(news, state, "local", undefined, olds.envInfo) };
 }
 
 export async function remove(_id: string, props: TaskGroupOutputs): Promise<void> {
