@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { UserError } from "../common/errors";
 import type { Progress } from "../common/log";
-import { resolveVersion } from "./index-api";
+import { resolveVersion } from "./package-index";
 import { type CustomSpec, type ManifestV2, type PipSpec, parseManifest, prepareTasks, type TaskInfo } from "./schemas";
 import { normalizePackageName, parseWheelFilename, validateCmd } from "./validators";
 
