@@ -14,6 +14,7 @@ export * from "./client";
 export * from "./common/errors";
 export { DockerApiError, DockerBuildError, DockerUnreachableError } from "./docker/errors";
 export { FractalHttpError } from "./fractal/client";
+export { FractalActivityError } from "./fractal/errors";
 export * from "./functions";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
 export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";

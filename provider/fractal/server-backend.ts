@@ -7,6 +7,7 @@ import { type CheckedInputs, groupOutputs, groupState, type TaskGroupBackend, ty
 import { type ActivityRead, FractalClient, FractalHttpError, type TaskGroupRead, taskFromRead } from "./client";
 import { credentials, serverCredsFromState } from "./config";
 import { repairServer, serverDrift, serverRecordedFreeze } from "./drift-repair";
+import { FractalActivityError } from "./errors";
 import { customManifest, type GroupState, tail } from "./local";
 import { findPixiGroup } from "./origins";
 import type { CustomSpec, PipSpec } from "./schemas";
@@ -35,12 +36,13 @@ function stateFromRead(g: TaskGroupRead, log: string): GroupState {
   };
 }
 
-function failedActivityError(what: string, a: ActivityRead): UserError {
-  return new UserError(
+function failedActivityError(what: string, a: ActivityRead): FractalActivityError {
+  return new FractalActivityError(
     `fractal-server ${a.action} of ${a.pkg_name}==${a.version} failed (activity ${a.id}); the server removed what it had started.\n--- activity log (tail) ---\n${tail(a.log ?? "", 3000)}`.replace(
       "fractal-server",
       `fractal-server ${what}:`,
     ),
+    a.id,
   );
 }
 

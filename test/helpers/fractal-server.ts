@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { FractalClient, type TaskGroupListItem } from "../../provider/fractal/client";
+import { fractalVenv, requireVenvBin } from "./venv";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -64,13 +65,6 @@ export function startFractalServer(version = selectedFractalVersion()): FractalS
   return JSON.parse(readFileSync(file, "utf8")) as FractalServerInfo;
 }
 
-/** Python of the shared venv (tesseract-core, `build`): builds the fixture wheels. */
-export function venvPython(): string {
-  const venv = process.env.PULUMI_TESSERACT_VENV;
-  if (!venv) throw new Error("PULUMI_TESSERACT_VENV is not set: source scripts/env.sh");
-  return path.join(venv, "bin", "python");
-}
-
 /** The fractal-server version the test server of `version` runs (as scripts/fractal-server.sh resolves it). */
 export function fractalServerVersion(version = selectedFractalVersion()): string {
   return execFileSync("bash", [path.join(REPO_ROOT, "scripts/fractal-server.sh"), "version"], {
@@ -80,10 +74,10 @@ export function fractalServerVersion(version = selectedFractalVersion()): string
   }).trim();
 }
 
-const FIXTURE = path.join(REPO_ROOT, "test/fixtures/fractal-tasks");
+const FIXTURE = path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks");
 
 /**
- * Builds test/fixtures/fractal-tasks into a wheel (once per process; in a copy, so the fixture
+ * Builds test/helpers/fixtures/fractal-tasks into a wheel (once per process; in a copy, so the fixture
  * folder stays clean) and returns its absolute path.
  */
 let builtWheel: string | undefined;
@@ -94,7 +88,10 @@ export function buildFixtureWheel(): string {
   cpSync(FIXTURE, src, { recursive: true });
   const dist = path.join(work, "dist");
   mkdirSync(dist);
-  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  execFileSync(requireVenvBin("python"), ["-m", "build", "--wheel", "--outdir", dist, src], {
+    stdio: "pipe",
+    timeout: 300_000,
+  });
   const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
   if (!whl) throw new Error(`no wheel built in ${dist}`);
   builtWheel = path.join(dist, whl);
@@ -121,7 +118,10 @@ export function buildVariantWheel(opts: {
     writeFileSync(manifest, JSON.stringify(opts.editManifest(JSON.parse(readFileSync(manifest, "utf8")))));
   const dist = path.join(work, "dist");
   mkdirSync(dist);
-  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  execFileSync(requireVenvBin("python"), ["-m", "build", "--wheel", "--outdir", dist, src], {
+    stdio: "pipe",
+    timeout: 300_000,
+  });
   const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
   if (!whl) throw new Error(`no wheel built in ${dist}`);
   return path.join(dist, whl);
