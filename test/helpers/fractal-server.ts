@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { FractalClient, type TaskGroupListItem } from "../../provider/fractal/client";
-import { fractalVenv, requireVenvBin } from "./venv";
+import { requireVenvBin } from "./venv";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
