@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/docker.sh"
 source "$REPO_ROOT/scripts/lib/python.sh"
 source "$REPO_ROOT/scripts/lib/postgres.sh"
+source "$REPO_ROOT/scripts/lib/engines.sh"
 
 ensure_node_modules() {
   cd "$REPO_ROOT"
@@ -31,5 +32,6 @@ if [ "${1:-}" != "--no-python" ]; then
   step "python peers (tesseract-core, build)" ensure_python_venv
   step "fractal-server venvs ($(fractal_versions | paste -sd " "))" ensure_fractal_venvs
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
+  step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
 fi
 log "setup complete ($((SECONDS - t0)) s)"
