@@ -28,10 +28,13 @@ source "$REPO_ROOT/scripts/lib/pulumi.sh"
 step "docker engine" ensure_docker
 step "base image $BASE_IMAGE" ensure_base_image
 step "pulumi cli v$PULUMI_VERSION" ensure_pulumi_cli
+source "$REPO_ROOT/scripts/lib/plugin.sh"
+step "pulumi yaml language host v$YAML_HOST_VERSION" ensure_yaml_host
 if [ "${1:-}" != "--no-python" ]; then
   step "python peers (tesseract-core, build)" ensure_python_venv
   step "fractal-server venvs ($(fractal_versions | paste -sd " "))" ensure_fractal_venvs
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
   step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
+  step "python sdk of the tesseract plugin (pulumi_tesseract wheel)" ensure_python_sdk
 fi
 log "setup complete ($((SECONDS - t0)) s)"
