@@ -503,6 +503,11 @@ export const SCHEMA = {
           },
           description: "Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only.",
         },
+        installer: {
+          type: "string",
+          description:
+            'What installs the runtime and requirements in the build stage: `"pip"` (default) or `"uv"`\n(`pip install uv` from the package index, then `uv pip install`, as upstream\'s image does).',
+        },
         caCertificates: {
           type: "string",
           description:
