@@ -15,8 +15,9 @@ export PULUMI_HOME="${PULUMI_HOME:-$CACHE_DIR/pulumi-home}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$CACHE_DIR/state}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-pulumi-tesseract-local}"
 export PULUMI_TESSERACT_VENV="$(venv_dir)"
-# fractal-server 2.24 (Python >= 3.12) for scripts/fractal-server.sh; the shared venv (2.18.5) when none.
-export PULUMI_TESSERACT_FRACTAL_VENV="$(fractal_venv_dir)"
+# The fractal-server test matrix (scripts/fractal-versions.txt, newest first) and the newest one's venv.
+export PULUMI_TESSERACT_FRACTAL_VERSIONS="$(fractal_versions | tr '\n' ' ' | sed 's/ $//')"
+export PULUMI_TESSERACT_FRACTAL_VENV="$(fractal_venv_dir "$(fractal_versions | head -n1)")"
 export PULUMI_TESSERACT_PG_PORT="$PG_PORT"
 export PULUMI_TESSERACT_CACHE="$CACHE_DIR"
 mkdir -p "$PULUMI_HOME" "${PULUMI_BACKEND_URL#file://}"

@@ -1,38 +1,47 @@
 #!/usr/bin/env bash
 # Start/stop a real fractal-server on a loopback port, against the PostgreSQL cluster that
 # scripts/setup.sh runs on 127.0.0.1:$PULUMI_TESSERACT_PG_PORT (user postgres, trust auth). Idempotent.
-# The server comes from $PULUMI_TESSERACT_FRACTAL_VENV (fractal-server 2.24.4 on Python >= 3.12,
-# scripts/fractal-requirements.txt), else from $PULUMI_TESSERACT_VENV (fractal-server 2.18.5).
-# Database and state folder are per major.minor version (migrations differ: a 2.18 database is never
-# reused by 2.24); a running server of another version (e.g. after setup switched venvs) is restarted.
+# One server per fractal-server version of the test matrix (scripts/fractal-versions.txt: the newest
+# release and 2.24.x), each from its own venv (scripts/lib/python.sh), with its own port, database
+# and state folder, so that they can run side by side. 2.18.5 (in the shared venv) can be started
+# the same way: the provider refuses it, which a test checks.
 #
-# Usage: bash scripts/fractal-server.sh start|stop|status|env|reset
+# Usage: bash scripts/fractal-server.sh start|stop|status|env|reset|version|versions
 #   start   create the database (once), env file, `fractalctl set-db`, `init-db-data`, start, wait
 #           for /api/alive/; prints the credentials file path. A running server is reused.
 #   stop    stop the server started by this script (by its pid file).
 #   status  exit 0 when the server answers /api/alive/.
 #   env     print FRACTAL_URL / FRACTAL_EMAIL / FRACTAL_PASSWORD lines (for `source <(...)`).
-#   reset   stop, drop the databases of this port (every version) and the server folder.
-#   version print the fractal-server version of the venv in use.
-# Env: PULUMI_TESSERACT_FRACTAL_PORT (default 18765), PULUMI_TESSERACT_FRACTAL_DIR
-#      (default $PULUMI_TESSERACT_CACHE/fractal-server), PULUMI_TESSERACT_FRACTAL_JWT_EXPIRE (default 180).
+#   reset   stop, drop this server's database and its folder.
+#   version print the fractal-server version this invocation runs.
+#   versions print the matrix (newest first).
+# Env: PULUMI_TESSERACT_FRACTAL_SERVER_VERSION (a matrix version or prefix such as 2.24; default:
+#      the newest), PULUMI_TESSERACT_FRACTAL_PORT (default: the version's port in
+#      scripts/fractal-versions.txt), PULUMI_TESSERACT_FRACTAL_DIR (default
+#      $PULUMI_TESSERACT_CACHE/fractal-server-<version>), PULUMI_TESSERACT_FRACTAL_JWT_EXPIRE (default
+#      180), PULUMI_TESSERACT_FRACTAL_MIN_PYTHON (default 3.11: the oldest Python the resource offers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh >/dev/null
 
-PORT="${PULUMI_TESSERACT_FRACTAL_PORT:-18765}"
-DIR="${PULUMI_TESSERACT_FRACTAL_DIR:-$PULUMI_TESSERACT_CACHE/fractal-server}"
+VERSION="$(fractal_resolve_version "${PULUMI_TESSERACT_FRACTAL_SERVER_VERSION:-}")" || {
+  echo "fractal-server ${PULUMI_TESSERACT_FRACTAL_SERVER_VERSION:-} is not in scripts/fractal-versions.txt ($(fractal_versions | tr '\n' ' '))" >&2
+  exit 2
+}
+[ "${1:-}" = versions ] && { fractal_versions; exit 0; }
+VENV="$(fractal_venv_dir "$VERSION")"
+[ -x "$VENV/bin/fractalctl" ] || { echo "no fractalctl in $VENV (fractal-server $VERSION): run bash scripts/setup.sh" >&2; exit 1; }
+PORT="${PULUMI_TESSERACT_FRACTAL_PORT:-$(fractal_port "$VERSION")}"
+PORT="${PORT:-18772}"
+DIR="${PULUMI_TESSERACT_FRACTAL_DIR:-$PULUMI_TESSERACT_CACHE/fractal-server-$VERSION}"
 URL="http://127.0.0.1:$PORT"
 EMAIL="admin@example.org"
-VENV="${PULUMI_TESSERACT_FRACTAL_VENV:-$PULUMI_TESSERACT_VENV}"
-[ -x "$VENV/bin/fractalctl" ] || VENV="$PULUMI_TESSERACT_VENV"
-[ -x "$VENV/bin/fractalctl" ] || { echo "no fractalctl in $VENV: run bash scripts/setup.sh" >&2; exit 1; }
-VERSION="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("fractal-server"))')"
 MM="$(echo "$VERSION" | cut -d. -f1,2)"
 DB="pulumi_tesseract_fractal_${PORT}_v${MM/./_}"
 # Per-version state (tasks folder, jobs, init marker): groups collected by another version are unknown
 # to this version's database, and their folders would block its collections.
 STATE="$DIR/v$MM"
+MIN_PY="${PULUMI_TESSERACT_FRACTAL_MIN_PYTHON:-3.11}"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
 PSQL=("$PGBIN/psql" -h 127.0.0.1 -p "$PULUMI_TESSERACT_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
 
@@ -54,12 +63,13 @@ write_credentials() {
     "$URL" "$EMAIL" "$(password)" "$STATE/data-tasks" >"$DIR/credentials.json")
 }
 
-# Base interpreters for the resource: the venv's own base Python plus any pyenv 3.9-3.14.
+# Base interpreters for the resource: the venv's own base Python plus any pyenv 3.x >= $MIN_PY (so the
+# server refuses older ones: the provider must catch that at preview).
 python_versions_json() {
-  "$VENV/bin/python" - <<'EOF'
+  MIN_MINOR="${MIN_PY#3.}" "$VENV/bin/python" - <<'EOF'
 import glob, json, os, sys
 versions = {f"{sys.version_info.major}.{sys.version_info.minor}": sys._base_executable}
-for minor in range(9, 15):
+for minor in range(int(os.environ["MIN_MINOR"]), 15):
     v = f"3.{minor}"
     if v in versions:
         continue
@@ -143,11 +153,8 @@ case "${1:-start}" in
   env) write_credentials; printf 'FRACTAL_URL=%s\nFRACTAL_EMAIL=%s\nFRACTAL_PASSWORD=%s\n' "$URL" "$EMAIL" "$(password)" ;;
   reset)
     stop
-    # This port's databases of every version (and the unversioned name used before 2.24).
-    for db in $("${PSQL[@]}" -d postgres -c "SELECT datname FROM pg_database WHERE datname = 'pulumi_tesseract_fractal_${PORT}' OR datname LIKE 'pulumi\\_tesseract\\_fractal\\_${PORT}\\_v%'"); do
-      "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null
-    done
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null
     rm -rf "$DIR" ;;
   version) echo "$VERSION" ;;
-  *) echo "usage: $0 start|stop|status|env|reset|version" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env|reset|version|versions" >&2; exit 2 ;;
 esac

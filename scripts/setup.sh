@@ -31,8 +31,8 @@ step "pulumi cli v$PULUMI_VERSION" ensure_pulumi_cli
 source "$REPO_ROOT/scripts/lib/plugin.sh"
 step "pulumi yaml language host v$YAML_HOST_VERSION" ensure_yaml_host
 if [ "${1:-}" != "--no-python" ]; then
-  step "python peers (tesseract-core, build, fallback fractal-server 2.18.5)" ensure_python_venv
-  step "fractal-server venv" ensure_fractal_venv
+  step "python peers (tesseract-core, build)" ensure_python_venv
+  step "fractal-server venvs ($(fractal_versions | paste -sd " "))" ensure_fractal_venvs
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
   # The test cluster's binaries (cached by version; cold ~10 min on 2 idle cores) and packages;
   # the registry and cluster test files start and stop the cluster themselves.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm test: setup (idempotent), lint, build, then every test tier with node's test runner.
-# Usage: bash scripts/test.sh [unit|integration|e2e|faults|all] [extra node --test args]
+# Usage: bash scripts/test.sh [unit|integration|e2e|faults|all|fractal-matrix] [extra node --test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tier="${1:-all}"; shift || true
@@ -17,6 +17,20 @@ case "$tier" in
     # The whole suite ran one file at a time: anything of ours left unreferenced is a leak.
     export PT_LEAKS_STRICT="${PT_LEAKS_STRICT:-1}" PT_LEAKS_GRACE_SECONDS="${PT_LEAKS_GRACE_SECONDS:-0}"
     final=1
+    ;;
+  # The server-backend suite (integration and e2e) once per fractal-server version of the matrix
+  # (scripts/fractal-versions.txt); `all` runs it on the newest only, plus fractal-versions.test.ts
+  # (the version differences) on every version.
+  fractal-matrix)
+    files=$(ls test/integration/fractal-*.test.ts test/e2e/task-group*.test.ts test/e2e/fractal-server-example.test.ts)
+    rc=0
+    for v in $PULUMI_TESSERACT_FRACTAL_VERSIONS; do
+      echo "== fractal-server $v"
+      # shellcheck disable=SC2086
+      PULUMI_TESSERACT_FRACTAL_SERVER_VERSION="$v" node --import tsx --test --test-concurrency=1 \
+        --test-reporter=spec "$@" $files || rc=1
+    done
+    exit "$rc"
     ;;
   faults) files=$(find "test/faults" -name '*.test.ts' | sort); final=1 ;;
   *) files=$(find "test/$tier" -name '*.test.ts' | sort) ;;

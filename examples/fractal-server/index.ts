@@ -1,9 +1,9 @@
 // Example stack: Fractal task collection on a real fractal-server (server backend).
-//   bash scripts/fractal-server.sh start          # or any fractal-server >= 2.18
+//   bash scripts/fractal-server.sh start          # or any fractal-server >= 2.24, < 2.27
 //   cd examples/fractal-server && pulumi stack init dev
-//   pulumi config set fractal:url http://127.0.0.1:18765
+//   pulumi config set fractal:url http://127.0.0.1:18770
 //   pulumi config set fractal:email admin@example.org
-//   pulumi config set fractal:password --secret "$(cat ~/.cache/pulumi-tesseract/fractal-server/admin-password)"
+//   pulumi config set fractal:password --secret "$(cat ~/.cache/pulumi-tesseract/fractal-server-2.26.0/admin-password)"
 //   pulumi up
 import * as pulumi from "@pulumi/pulumi";
 import { TaskGroup } from "pulumi-tesseract";

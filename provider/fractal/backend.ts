@@ -2,6 +2,7 @@ import type { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import type { ServerCredentials } from "./client";
 import { providerConfig } from "./config";
+import type { DriftItem } from "./drift";
 import type { GroupState } from "./local";
 import type { TaskGroupInputs } from "./schemas";
 
@@ -13,6 +14,10 @@ export interface TaskGroupOutputs extends CheckedInputs, GroupState {
   resolvedBackend: "server" | "local";
   serverUrl?: string;
   serverEmail?: string;
+  /** `pip freeze --all` recorded at collection (what drift is measured against and repairs restore). */
+  envInfo?: string;
+  /** What `read` found changed since the collection (repaired by the next update; see drift.ts). */
+  drift?: DriftItem[];
 }
 
 /**
@@ -59,6 +64,7 @@ export function groupState(o: TaskGroupOutputs): GroupState {
     tasks: o.tasks,
     activityLog: o.activityLog,
     serverUserGroupId: o.serverUserGroupId,
+    pixiVersion: o.pixiVersion,
   };
 }
 
@@ -68,6 +74,7 @@ export function groupOutputs(
   state: GroupState,
   backend: "server" | "local",
   creds?: ServerCredentials,
+  envInfo?: string,
 ): TaskGroupOutputs {
   return toPlainJson({
     ...inputs,
@@ -75,5 +82,6 @@ export function groupOutputs(
     resolvedBackend: backend,
     serverUrl: creds?.url,
     serverEmail: creds?.email,
+    envInfo,
   });
 }

@@ -72,6 +72,8 @@ export interface TaskGroupRead {
   /** Required since 2.23. */
   version: string | null;
   python_version: string | null;
+  /** Set for `origin: "pixi"` groups. */
+  pixi_version?: string | null;
   path: string | null;
   venv_path: string | null;
   archive_path: string | null;
@@ -184,16 +186,22 @@ export class FractalClient {
     } else if (body && "form" in body) {
       payload = body.form;
     }
-    let res: Awaited<ReturnType<typeof request>>;
-    try {
-      res = await request(`${this.base}${p}`, {
-        method: method as "GET",
-        headers,
-        body: payload,
-        dispatcher: agentFor(this.base),
-      });
-    } catch (err) {
-      throw new UserError(`cannot reach fractal-server at ${this.base} (${method} ${p}): ${(err as Error).message}`);
+    let res: Awaited<ReturnType<typeof request>> | undefined;
+    for (let attempt = 0; !res; attempt++) {
+      try {
+        res = await request(`${this.base}${p}`, {
+          method: method as "GET",
+          headers,
+          body: payload,
+          dispatcher: agentFor(this.base),
+        });
+      } catch (err) {
+        // A kept-alive connection the server closed just as it was reused (uvicorn drops idle ones
+        // after 5 s): the request never reached the application, so it is sent once more.
+        const code = (err as { code?: string }).code;
+        if (attempt === 0 && (code === "UND_ERR_SOCKET" || code === "ECONNRESET")) continue;
+        throw new UserError(`cannot reach fractal-server at ${this.base} (${method} ${p}): ${(err as Error).message}`);
+      }
     }
     const text = await res.body.text();
     let parsed: unknown = text;

@@ -1,6 +1,7 @@
 import type { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { type CheckedInputs, groupOutputs, groupState, type TaskGroupBackend, type TaskGroupOutputs } from "./backend";
+import { localDrift, localRecordedFreeze, repairLocal } from "./drift-repair";
 import {
   collectCustomLocal,
   collectPipLocal,
@@ -40,8 +41,9 @@ export class LocalBackend implements TaskGroupBackend {
     let state = inputs.pip
       ? await collectPipLocal(inputs.pip, o)
       : await collectCustomLocal(inputs.custom as CustomSpec, o);
+    const envInfo = await localRecordedFreeze(state);
     if (!inputs.active) state = await deactivateLocal(state, o);
-    return groupOutputs(inputs, state, "local");
+    return groupOutputs(inputs, state, "local", undefined, envInfo);
   }
 
   idOf(outs: TaskGroupOutputs): string {
@@ -51,15 +53,19 @@ export class LocalBackend implements TaskGroupBackend {
   async read(props: TaskGroupOutputs): Promise<TaskGroupOutputs | undefined> {
     const seen = await inspectLocal(groupState(props));
     if (!seen.folder || (props.origin === "other" && !seen.interpreter)) return undefined;
-    return toPlainJson({ ...props, active: props.origin === "other" ? props.active : seen.venv });
+    const drift = await localDrift({ ...groupState(props), envInfo: props.envInfo });
+    const active = props.origin === "other" ? props.active : seen.venv;
+    return toPlainJson({ ...props, active, drift: drift.length ? drift : undefined });
   }
 
   async setActive(olds: TaskGroupOutputs, news: CheckedInputs, progress: Progress): Promise<TaskGroupOutputs> {
     let state = groupState(olds);
     const o = localOptions(news, progress);
-    if (olds.active !== news.active)
+    if (olds.drift?.some((d) => d.repair === "reinstall") && news.active)
+      state = await repairLocal(state, olds.envInfo, o);
+    else if (olds.active !== news.active)
       state = news.active ? await reactivateLocal(state, o) : await deactivateLocal(state, o);
-    return groupOutputs(news, state, "local");
+    return groupOutputs(news, state, "local", undefined, olds.envInfo);
   }
 
   async remove(props: TaskGroupOutputs, _progress: Progress): Promise<void> {

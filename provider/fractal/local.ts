@@ -39,8 +39,11 @@ export {
 /** State of a collected group, shared by both backends (server adds `taskGroupId`). */
 export interface GroupState {
   taskGroupId?: number;
-  origin: "pypi" | "wheel-file" | "other";
+  /** `pixi` only for server groups adopted by a `pixi` input (provider/fractal/origins.ts). */
+  origin: "pypi" | "wheel-file" | "pixi" | "other";
   pkgName: string;
+  /** The pixi version of a `pixi` group. */
+  pixiVersion?: string;
   version?: string;
   pythonVersion?: string;
   path?: string;

@@ -309,6 +309,17 @@ export const CustomSpec = z
   });
 export type CustomSpec = z.output<typeof CustomSpec>;
 
+/**
+ * `pixi` input: adopt a pixi task group collected on the server through `/collect/pixi/` (creating
+ * one is refused at `check`: no pixi binary or conda channel here). Adopted only on an exact match.
+ */
+export const PixiSpec = z.strictObject({
+  package: cmdSafeStr(),
+  version: cmdSafeStr(),
+  pixiVersion: cmdSafeStr().optional(),
+});
+export type PixiSpec = z.output<typeof PixiSpec>;
+
 /** Per-resource server connection (overrides provider config `fractal:url|email|password`). */
 export const ServerSpec = z.strictObject({
   url: httpUrlStr,
@@ -322,6 +333,7 @@ export const TaskGroupInputsSchema = z
   .strictObject({
     pip: PipSpec.optional(),
     custom: CustomSpec.optional(),
+    pixi: PixiSpec.optional(),
     active: z.boolean().default(true),
     backend: z.enum(["auto", "server", "local"]).default("auto"),
     server: ServerSpec.optional(),
@@ -338,10 +350,14 @@ export const TaskGroupInputsSchema = z
   })
   .check((ctx) => {
     const v = ctx.value;
-    if ((v.pip === undefined) === (v.custom === undefined)) {
+    const sources = (["pip", "custom", "pixi"] as const).filter((k) => v[k] !== undefined);
+    if (sources.length !== 1) {
       ctx.issues.push({
         code: "custom",
-        message: `set exactly one of \`pip\` and \`custom\` (${v.pip === undefined ? "neither is" : "both are"} set)`,
+        message:
+          sources.length === 0
+            ? "set exactly one of `pip` and `custom` (neither is set; `pixi` adopts a pixi group of the server)"
+            : `set exactly one of \`pip\` and \`custom\` (or \`pixi\`): both are set (${sources.join(", ")})`,
         input: v,
       });
     }

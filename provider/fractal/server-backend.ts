@@ -6,8 +6,10 @@ import { toPlainJson } from "../common/plain";
 import { type CheckedInputs, groupOutputs, groupState, type TaskGroupBackend, type TaskGroupOutputs } from "./backend";
 import { type ActivityRead, FractalClient, FractalHttpError, type TaskGroupRead, taskFromRead } from "./client";
 import { credentials, serverCredsFromState } from "./config";
+import { repairServer, serverDrift, serverRecordedFreeze } from "./drift-repair";
 import { FractalActivityError } from "./errors";
 import { customManifest, type GroupState, tail } from "./local";
+import { findPixiGroup } from "./origins";
 import type { CustomSpec, PipSpec } from "./schemas";
 
 const DEFAULT_TIMEOUT_S = 1800;
@@ -16,7 +18,8 @@ function stateFromRead(g: TaskGroupRead, log: string): GroupState {
   const n = <T>(x: T | null): T | undefined => (x === null ? undefined : x);
   return {
     taskGroupId: g.id,
-    origin: g.origin === "pixi" ? "other" : g.origin,
+    origin: g.origin,
+    pixiVersion: n(g.pixi_version ?? null),
     pkgName: g.pkg_name,
     version: n(g.version),
     pythonVersion: n(g.python_version),
@@ -141,9 +144,11 @@ export class ServerBackend implements TaskGroupBackend {
     const client = new FractalClient(serverCredsFromState(props));
     const g = await client.taskGroup(props.taskGroupId as number);
     if (!g) return undefined;
-    const state = stateFromRead(g, props.activityLog);
+    // Tasks stay as recorded at collection; what the server has instead is reported as drift.
+    const state = { ...stateFromRead(g, props.activityLog), tasks: props.tasks };
     const userGroupId = props.userGroupId === undefined ? undefined : (g.user_group_id ?? undefined);
-    return toPlainJson({ ...props, ...state, userGroupId });
+    const drift = await serverDrift(g, { tasks: props.tasks, envInfo: props.envInfo });
+    return toPlainJson({ ...props, ...state, userGroupId, drift: drift.length ? drift : undefined });
   }
 
   async setActive(olds: TaskGroupOutputs, news: CheckedInputs, progress: Progress): Promise<TaskGroupOutputs> {
@@ -154,13 +159,19 @@ export class ServerBackend implements TaskGroupBackend {
     let log = state.activityLog;
     const current = await client.taskGroup(id);
     if (!current) throw new UserError(`task group ${id} no longer exists on ${creds.url}; run \`pulumi refresh\``);
+    if (olds.drift?.length) {
+      const wait = (a: ActivityRead, what: string) => waitOk(client, a, news, progress, what);
+      log = (await repairServer(client, current, olds.drift, olds.tasks, wait, progress)) || log;
+    }
     if (current.active !== news.active) log = await setActiveServer(client, id, news.active, news, progress);
     if (news.userGroupId !== undefined && current.user_group_id !== news.userGroupId) {
       await client.patchUserGroup(id, news.userGroupId);
     }
     const g = await client.taskGroup(id);
     if (!g) throw new UserError(`task group ${id} disappeared from ${creds.url} during the update`);
-    return groupOutputs(news, stateFromRead(g, log), "server", creds);
+    // After a drift repair the server's tasks are the recorded ones again (or the diff replaced the group).
+    const tasks = olds.drift?.length ? olds.tasks : stateFromRead(g, log).tasks;
+    return groupOutputs(news, { ...stateFromRead(g, log), tasks }, "server", creds, olds.envInfo);
   }
 
   async remove(props: TaskGroupOutputs, progress: Progress): Promise<void> {
@@ -184,14 +195,23 @@ async function createServer(inputs: CheckedInputs, progress: Progress): Promise<
   const own = { privateGroup: inputs.privateGroup, userGroupId: inputs.userGroupId };
   let group: TaskGroupRead | undefined;
   let log = "";
+  let collectionLog = "";
   try {
-    if (inputs.pip) {
+    if (inputs.pixi) {
+      // Never created here (refused at check): adopted on an exact match only.
+      const found = await findPixiGroup(client, inputs.pixi, creds.url);
+      if (!found.group) throw new UserError(found.problem ?? "pixi group not found");
+      group = found.group;
+      progress.warn(`adopting pixi task group ${group.id} (${group.pkg_name}==${group.version})`);
+      log = `adopted pixi task group ${group.id}`;
+    } else if (inputs.pip) {
       const pip = inputs.pip as PipSpec;
       progress.info(`collecting on ${creds.url}`);
       const a = await client.collectPip(pip, own);
       progress.info(`collection accepted: activity ${a.id}, task group ${a.taskgroupv2_id}`);
       const done = await waitOk(client, a, inputs, progress, "collection");
       log = done.log ?? "";
+      collectionLog = log;
       group = await client.taskGroup(done.taskgroupv2_id ?? a.taskgroupv2_id ?? -1);
       if (!group)
         throw new UserError(
@@ -226,5 +246,6 @@ async function createServer(inputs: CheckedInputs, progress: Progress): Promise<
     log += `\n${await setActiveServer(client, group.id, inputs.active, inputs, progress)}`;
     group = (await client.taskGroup(group.id)) ?? group;
   }
-  return groupOutputs(inputs, stateFromRead(group, log), "server", creds);
+  const envInfo = await serverRecordedFreeze(client, group, collectionLog);
+  return groupOutputs(inputs, stateFromRead(group, log), "server", creds, envInfo);
 }

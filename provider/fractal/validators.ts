@@ -174,8 +174,8 @@ export function parseWheelFilename(filename: string): { distribution: string; ve
   return { distribution: parts[0], version: parts[1], pkgName: normalizePackageName(parts[0]) };
 }
 
-/** Python versions fractal-server accepts (`PythonVersion`). */
-export const PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14"] as const;
+/** Python versions some supported fractal-server accepts (`PythonVersion`; "3.15" since 2.25.3, checked per server at `check`). */
+export const PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"] as const;
 export type PythonVersion = (typeof PYTHON_VERSIONS)[number];
 
 const LAX_TRUE = new Set(["1", "on", "t", "true", "y", "yes"]);

@@ -340,7 +340,7 @@ export const SCHEMA = {
         pythonVersion: {
           type: "string",
           description:
-            "Python version for the task venv: `3.9` … `3.14`; default: the server's default (local: `python3` on PATH).",
+            "Python version for the task venv: `3.9` … `3.15` (3.15 needs fractal-server 2.25.3+); default: the\nserver's default (local: `python3` on PATH). Checked at preview against what the server offers.",
         },
         pinnedPackageVersionsPre: {
           type: "object",
@@ -389,6 +389,26 @@ export const SCHEMA = {
         },
       },
       required: ["manifest", "pythonInterpreter", "label"],
+    },
+    "tesseract:index:TaskGroupPixi": {
+      type: "object",
+      description:
+        "`pixi` source: adopt a pixi task group that was collected on the server through fractal-server's\n`/api/v2/task/collect/pixi/` (exact match only). Creating pixi groups is refused at preview.",
+      properties: {
+        package: {
+          type: "string",
+          description: "Package name of the group (normalised like the server does).",
+        },
+        version: {
+          type: "string",
+          description: "Version of the group.",
+        },
+        pixiVersion: {
+          type: "string",
+          description: "Pixi version the group was collected with (checked when set).",
+        },
+      },
+      required: ["package", "version"],
     },
     "tesseract:index:TaskGroupServer": {
       type: "object",
@@ -1061,7 +1081,23 @@ export const SCHEMA = {
         },
         origin: {
           type: "string",
-          description: "`pypi`, `wheel-file` or `other` (custom).",
+          description: "`pypi`, `wheel-file`, `pixi` (adopted) or `other` (custom).",
+        },
+        pixiVersion: {
+          type: "string",
+          description: "Pixi version of a `pixi` group.",
+        },
+        envInfo: {
+          type: "string",
+          description: "`pip freeze --all` recorded at collection: drift is measured against it, repairs reinstall it.",
+        },
+        drift: {
+          type: "array",
+          items: {
+            $ref: "pulumi.json#/Any",
+          },
+          description:
+            "What `pulumi refresh` found changed since the collection (venv gone, freeze or tasks changed by\nhand), each with its repair (`reinstall`, `patch-tasks`, `replace`) done by the next `pulumi up`.",
         },
         active: {
           type: "boolean",
@@ -1091,6 +1127,10 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:TaskGroupCustom",
           description: "Register an existing environment (exactly one of `pip` / `custom`).",
           replaceOnChanges: true,
+        },
+        pixi: {
+          $ref: "#/types/tesseract:index:TaskGroupPixi",
+          description: "Server backend: adopt an existing pixi group (instead of `pip` / `custom`).",
         },
         backend: {
           type: "string",
@@ -1165,6 +1205,10 @@ export const SCHEMA = {
         custom: {
           $ref: "#/types/tesseract:index:TaskGroupCustom",
           description: "Register an existing environment (exactly one of `pip` / `custom`).",
+        },
+        pixi: {
+          $ref: "#/types/tesseract:index:TaskGroupPixi",
+          description: "Server backend: adopt an existing pixi group (instead of `pip` / `custom`).",
         },
         active: {
           type: "boolean",

@@ -12,8 +12,9 @@ import { toPlainJson } from "../common/plain";
 import { containsUnknown } from "../common/unknown";
 import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
 import { backendFor, backendOf } from "../fractal/backends";
-import { configFromEnv, configuredPassword, providerConfig } from "../fractal/config";
+import { configFromEnv, configuredPassword, credentials, providerConfig } from "../fractal/config";
 import { customManifest, fileSha256 } from "../fractal/local";
+import { localPreviewFailures, serverPreviewFailures } from "../fractal/preview-checks";
 import { parseManifest, TaskGroupInputsSchema } from "../fractal/schemas";
 import { normalizePackageName, parseWheelFilename } from "../fractal/validators";
 
@@ -28,6 +29,7 @@ function progressFor(inputs: Partial<CheckedInputs>, label: string): Progress {
 
 function labelOf(inputs: Partial<CheckedInputs>): string {
   if (inputs.custom) return inputs.custom.label ?? "custom";
+  if (inputs.pixi) return `${inputs.pixi.package} (pixi)`;
   if (inputs.pip?.wheelFile) return path.basename(inputs.pip.wheelFile);
   return inputs.pip?.package ?? "task group";
 }
@@ -62,7 +64,23 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
     }
   }
   if (failures.length) return { inputs: news, failures };
+  // What the server (or this machine) would refuse at `up` fails the preview instead.
+  failures.push(
+    ...(resolveBackend(inputs) === "server"
+      ? await serverPreviewFailures(inputs, checkCredentials(inputs))
+      : localPreviewFailures(inputs)),
+  );
+  if (failures.length) return { inputs: news, failures };
   return { inputs: toPlainJson(inputs) as Record<string, unknown> };
+}
+
+/** Credentials for the checks at `check`, when complete (otherwise nothing is asked of the server). */
+function checkCredentials(inputs: Pick<CheckedInputs, "server">) {
+  try {
+    return credentials(inputs);
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- diff ----------------------------------------------------------------------------------
@@ -71,6 +89,7 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
 const REPLACE_KEYS = [
   "pip",
   "custom",
+  "pixi",
   "privateGroup",
   "tasksDir",
   "pythonInterpreters",
@@ -93,6 +112,7 @@ const UPDATE_KEYS = [
 /** (pkgName, version) the new inputs lead to, when known without network access. */
 function newIdentity(news: CheckedInputs): { pkgName?: string; version?: string } {
   if (news.custom) return { pkgName: news.custom.label, version: news.custom.version };
+  if (news.pixi) return { pkgName: normalizePackageName(news.pixi.package), version: news.pixi.version };
   if (news.pip?.wheelFile) {
     try {
       const w = parseWheelFilename(path.basename(news.pip.wheelFile));
@@ -129,6 +149,9 @@ export async function diff(
   ) {
     replaces.push("fractal:url");
   }
+  // Drift found by `read` (refresh): repaired in place, or by replacing what cannot be.
+  if (olds.drift?.some((d) => d.repair === "replace")) replaces.push("drift");
+  else if (olds.drift?.length) changed.push("drift");
   if (replaces.length === 0) return { changes: changed.length > 0 };
   const id = newIdentity(news);
   // Same (pkg, version) ⇒ same folder / same server identity: the old group must go first.

@@ -22,8 +22,11 @@ export interface TaskGroupPipArgs {
   packageVersion?: pulumi.Input<string>;
   /** Extras, e.g. `"extra1,extra2"` (no brackets). */
   packageExtras?: pulumi.Input<string>;
-  /** Python version for the task venv: `3.9` … `3.14`; default: the server's default (local: `python3` on PATH). */
-  pythonVersion?: pulumi.Input<"3.9" | "3.10" | "3.11" | "3.12" | "3.13" | "3.14">;
+  /**
+   * Python version for the task venv: `3.9` … `3.15` (3.15 needs fractal-server 2.25.3+); default: the
+   * server's default (local: `python3` on PATH). Checked at preview against what the server offers.
+   */
+  pythonVersion?: pulumi.Input<"3.9" | "3.10" | "3.11" | "3.12" | "3.13" | "3.14" | "3.15">;
   /** `{package: version}` installed before the package (keys may use `[extra]`). */
   pinnedPackageVersionsPre?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** `{package: version}` installed after the package (overrides its dependencies). */
@@ -46,6 +49,19 @@ export interface TaskGroupCustomArgs {
   version?: pulumi.Input<string>;
 }
 
+/**
+ * `pixi` source: adopt a pixi task group that was collected on the server through fractal-server's
+ * `/api/v2/task/collect/pixi/` (exact match only). Creating pixi groups is refused at preview.
+ */
+export interface TaskGroupPixiArgs {
+  /** Package name of the group (normalised like the server does). */
+  package: pulumi.Input<string>;
+  /** Version of the group. */
+  version: pulumi.Input<string>;
+  /** Pixi version the group was collected with (checked when set). */
+  pixiVersion?: pulumi.Input<string>;
+}
+
 /** Per-resource fractal-server connection; overrides the provider config `fractal:url|email|password`. */
 export interface TaskGroupServerArgs {
   /** Base URL, e.g. `http://127.0.0.1:8000`. */
@@ -62,6 +78,8 @@ export interface TaskGroupArgs {
   pip?: pulumi.Input<TaskGroupPipArgs>;
   /** Register an existing environment (exactly one of `pip` / `custom`). */
   custom?: pulumi.Input<TaskGroupCustomArgs>;
+  /** Server backend: adopt an existing pixi group (instead of `pip` / `custom`). */
+  pixi?: pulumi.Input<TaskGroupPixiArgs>;
   /** Whether the group's environment is installed (default true). `false` deactivates (removes the venv, keeps the freeze). */
   active?: pulumi.Input<boolean>;
   /** `auto` (default: `server` when a server is configured, else `local`), `server`, or `local`. */
@@ -114,8 +132,17 @@ export class TaskGroup extends pulumi.dynamic.Resource {
   declare readonly path: pulumi.Output<string | undefined>;
   /** The group's venv. */
   declare readonly venvPath: pulumi.Output<string | undefined>;
-  /** `pypi`, `wheel-file` or `other` (custom). */
+  /** `pypi`, `wheel-file`, `pixi` (adopted) or `other` (custom). */
   declare readonly origin: pulumi.Output<string>;
+  /** Pixi version of a `pixi` group. */
+  declare readonly pixiVersion: pulumi.Output<string | undefined>;
+  /** `pip freeze --all` recorded at collection: drift is measured against it, repairs reinstall it. */
+  declare readonly envInfo: pulumi.Output<string | undefined>;
+  /**
+   * What `pulumi refresh` found changed since the collection (venv gone, freeze or tasks changed by
+   * hand), each with its repair (`reinstall`, `patch-tasks`, `replace`) done by the next `pulumi up`.
+   */
+  declare readonly drift: pulumi.Output<{ what: string; detail: string; repair: string }[] | undefined>;
   /** Whether the environment is installed. */
   declare readonly active: pulumi.Output<boolean>;
   /** The collected tasks. */
@@ -141,6 +168,9 @@ export class TaskGroup extends pulumi.dynamic.Resource {
       path: undefined,
       venvPath: undefined,
       origin: undefined,
+      pixiVersion: undefined,
+      envInfo: undefined,
+      drift: undefined,
       tasks: undefined,
       activityLog: undefined,
       resolvedBackend: undefined,

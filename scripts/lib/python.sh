@@ -1,11 +1,11 @@
 # Cached venvs with the Python peers:
-#  - venv_dir: tesseract-core (SDK, CLI, runtime), build, and fractal-server 2.18.5 (the fallback
-#    server on machines without Python >= 3.12), on `python3` (3.11 here);
-#  - fractal_venv_dir: fractal-server 2.24.4 (scripts/fractal-requirements.txt) on the newest
-#    Python >= 3.12 found (pyenv or PATH); falls back to venv_dir when there is none.
+#  - venv_dir: tesseract-core (SDK, CLI, runtime) and build on `python3` (3.11 here); it also holds
+#    fractal-server 2.18.5, which the tests use only as an *unsupported* server (refused at preview);
+#  - fractal_venv_dir VERSION: fractal-server VERSION (one per line of scripts/fractal-versions.txt)
+#    on the newest Python >= 3.12 found (pyenv or PATH).
 # shellcheck shell=bash
 PY_REQS="$REPO_ROOT/scripts/python-requirements.txt"
-FRACTAL_REQS="$REPO_ROOT/scripts/fractal-requirements.txt"
+FRACTAL_VERSIONS="$REPO_ROOT/scripts/fractal-versions.txt"
 venv_dir() { echo "$CACHE_DIR/venv-$(sha256sum <"$PY_REQS" | cut -c1-12)"; }
 
 ensure_python_venv() {
@@ -33,27 +33,47 @@ fractal_python() {
   return 0
 }
 
-# Keyed by the requirements file and the interpreter's version; the shared venv when no Python >= 3.12.
+# The fractal-server versions of the test matrix (newest first), and a version's default port.
+fractal_versions() { sed -e 's/#.*//' "$FRACTAL_VERSIONS" | awk 'NF {print $1}'; }
+fractal_port() { sed -e 's/#.*//' "$FRACTAL_VERSIONS" | awk -v v="$1" '$1 == v {print $2}'; }
+# A version of the matrix (or 2.18.5, the shared venv's) from a full version or a prefix ("2.24").
+fractal_resolve_version() {
+  local want="$1" v
+  [ -z "$want" ] && { fractal_versions | head -n1; return 0; }
+  for v in $(fractal_versions) 2.18.5; do
+    case "$v" in "$want" | "$want".*) echo "$v"; return 0 ;; esac
+  done
+  return 1
+}
+
+# Keyed by the fractal-server version and the interpreter's version; 2.18.5 is the shared venv's.
 fractal_venv_dir() {
-  local py ver
+  local version="$1" py ver
+  [ "$version" = 2.18.5 ] && { venv_dir; return 0; }
   py="$(fractal_python)"
-  if [ -z "$py" ]; then venv_dir; return 0; fi
-  ver="$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || echo unknown)"
-  echo "$CACHE_DIR/fractal-venv-$( (cat "$FRACTAL_REQS"; echo "$ver") | sha256sum | cut -c1-12)"
+  ver="$([ -n "$py" ] && "$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || echo none)"
+  echo "$CACHE_DIR/fractal-venv-$version-py$ver"
 }
 
 ensure_fractal_venv() {
-  local py venv
+  local version="$1" py venv
   py="$(fractal_python)"
   if [ -z "$py" ]; then
-    log "no Python >= 3.12 found (pyenv or PATH): the test fractal-server falls back to fractal-server 2.18.5 of $(venv_dir)"
-    ensure_python_venv
-    return
+    log "no Python >= 3.12 found (pyenv or PATH; or set PULUMI_TESSERACT_FRACTAL_PYTHON): fractal-server $version needs one"
+    return 1
   fi
-  venv="$(fractal_venv_dir)"
-  if [ -f "$venv/.complete" ]; then log "fractal-server venv $venv (cached)"; return 0; fi
-  log "fractal-server venv $venv on $py"
+  venv="$(fractal_venv_dir "$version")"
+  if [ -f "$venv/.complete" ]; then log "fractal-server $version venv $venv (cached)"; return 0; fi
+  log "fractal-server $version venv $venv on $py"
   rm -rf "$venv"
   "$py" -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$FRACTAL_REQS" && touch "$venv/.complete"
+  "$venv/bin/pip" install -q --disable-pip-version-check "fractal-server==$version" && touch "$venv/.complete"
+}
+
+# Every version of the matrix, installed side by side (in parallel when cold: pip is network-bound).
+ensure_fractal_venvs() {
+  local v pids=() rc=0
+  for v in $(fractal_versions); do ensure_fractal_venv "$v" & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  return "$rc"
 }

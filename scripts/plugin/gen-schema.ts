@@ -86,6 +86,7 @@ const TYPE_NAMES: Record<string, string> = {
   TaskGroupPipArgs: "TaskGroupPip",
   TaskGroupCustomArgs: "TaskGroupCustom",
   TaskGroupServerArgs: "TaskGroupServer",
+  TaskGroupPixiArgs: "TaskGroupPixi",
   TaskGroupTask: "TaskGroupTask",
   TaskInfo: "TaskGroupTask",
   TesseractServiceContainer: "TesseractServiceContainer",

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { FractalClient, type TaskGroupListItem } from "../../provider/fractal/client";
-import { fractalVenv, requireVenvBin } from "./venv";
+import { requireVenvBin } from "./venv";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -20,24 +20,58 @@ export interface FractalServerInfo {
   tasksDir: string;
 }
 
-/** Starts (or reuses) the test fractal-server and returns its admin credentials. */
-export function startFractalServer(): FractalServerInfo {
+/**
+ * The fractal-server versions of the test matrix (scripts/fractal-versions.txt), newest first.
+ */
+export function fractalMatrix(): string[] {
+  return readFileSync(path.join(REPO_ROOT, "scripts/fractal-versions.txt"), "utf8")
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim().split(/\s+/)[0])
+    .filter(Boolean);
+}
+
+/**
+ * The version server-backend test files run against: `PULUMI_TESSERACT_FRACTAL_SERVER_VERSION`
+ * (a matrix version or prefix, e.g. `2.24`; scripts/test.sh sets it for the matrix run), else the
+ * newest of the matrix.
+ */
+export function selectedFractalVersion(): string {
+  const want = process.env.PULUMI_TESSERACT_FRACTAL_SERVER_VERSION;
+  const all = fractalMatrix();
+  if (!want) return all[0];
+  const v = [...all, "2.18.5"].find((x) => x === want || x.startsWith(`${want}.`));
+  if (!v) throw new Error(`PULUMI_TESSERACT_FRACTAL_SERVER_VERSION=${want} is not in scripts/fractal-versions.txt`);
+  return v;
+}
+
+/** Folder of a started server (scripts/fractal-server.sh's DIR): its log is `server.log` there. */
+export function fractalServerDir(version = selectedFractalVersion()): string {
+  const cache = process.env.PULUMI_TESSERACT_CACHE || path.join(homedir(), ".cache", "pulumi-tesseract");
+  return path.join(cache, `fractal-server-${version}`);
+}
+
+/**
+ * Starts (or reuses) the test fractal-server of `version` (default: {@link selectedFractalVersion})
+ * and returns its admin credentials. Each version has its own port, database and folder.
+ */
+export function startFractalServer(version = selectedFractalVersion()): FractalServerInfo {
   const out = execFileSync("bash", [path.join(REPO_ROOT, "scripts/fractal-server.sh"), "start"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     timeout: 180_000,
+    env: { ...process.env, PULUMI_TESSERACT_FRACTAL_SERVER_VERSION: version },
   });
   const file = out.trim().split("\n").pop() as string;
   return JSON.parse(readFileSync(file, "utf8")) as FractalServerInfo;
 }
 
-/** The fractal-server version the test server runs (`major.minor.patch` of the venv's package). */
-export function fractalServerVersion(): string {
-  return execFileSync(
-    path.join(fractalVenv(), "bin", "python"),
-    ["-c", "import importlib.metadata as m; print(m.version('fractal-server'))"],
-    { encoding: "utf8", timeout: 60_000 },
-  ).trim();
+/** The fractal-server version the test server of `version` runs (as scripts/fractal-server.sh resolves it). */
+export function fractalServerVersion(version = selectedFractalVersion()): string {
+  return execFileSync("bash", [path.join(REPO_ROOT, "scripts/fractal-server.sh"), "version"], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, PULUMI_TESSERACT_FRACTAL_SERVER_VERSION: version },
+  }).trim();
 }
 
 const FIXTURE = path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks");

@@ -1,7 +1,7 @@
 /**
  * The one place tests find the Python venvs `scripts/setup.sh` makes (`source scripts/env.sh`
  * exports them): `PULUMI_TESSERACT_VENV` (tesseract-core, `build`, fractal-server 2.18.5) and
- * `PULUMI_TESSERACT_FRACTAL_VENV` (the fractal-server the test server runs).
+ * `PULUMI_TESSERACT_FRACTAL_VENV` (the newest fractal-server of the test matrix).
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -31,8 +31,8 @@ export function requireVenvBin(name: string): string {
 }
 
 /**
- * The venv the test fractal-server runs from: `PULUMI_TESSERACT_FRACTAL_VENV` (fractal-server 2.24.4
- * on Python >= 3.12), else `PULUMI_TESSERACT_VENV` (2.18.5), as scripts/fractal-server.sh picks it.
+ * The venv of the newest fractal-server of the test matrix (`PULUMI_TESSERACT_FRACTAL_VENV`;
+ * scripts/fractal-versions.txt), else `PULUMI_TESSERACT_VENV` (2.18.5, unsupported by TaskGroup).
  */
 export function fractalVenv(): string {
   for (const v of [process.env.PULUMI_TESSERACT_FRACTAL_VENV, process.env.PULUMI_TESSERACT_VENV]) {
