@@ -291,19 +291,16 @@ describe("client-side schema validation", () => {
   });
 });
 
-describe("speed", () => {
-  it("base64 encode + decode of 1e7 float64 is native-speed (bounded, loose on a shared machine)", () => {
+// Speed is measured in bench/client.ts (codec row, beside its floor), not asserted here: a time
+// bound flakes on a loaded machine. This keeps the large round trip's correctness.
+describe("large arrays", () => {
+  it("base64 encode + decode of 1e7 float64 round-trips", () => {
     const x = new Float64Array(1e7).map((_, i) => i);
     const nd: NDArray = { shape: [1e7], dtype: "float64", data: x };
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      const b64 = encodeBase64(nd);
-      const back = new Float64Array(decodeBase64ToBuffer(b64));
-      best = Math.min(best, performance.now() - t0);
-      assert.equal(back[9_999_999], 9_999_999);
-    }
-    assert.ok(best < 400, `encode+decode took ${best.toFixed(0)} ms`);
+    const back = new Float64Array(decodeBase64ToBuffer(encodeBase64(nd)));
+    assert.equal(back.length, 1e7);
+    assert.equal(back[9_999_999], 9_999_999);
+    assert.equal(back[1234567], 1234567);
   });
 });
 
