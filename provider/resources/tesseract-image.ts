@@ -44,7 +44,10 @@ export interface TesseractImageArgs {
   contextDir?: pulumi.Input<string>;
   /** Give up on a build after this many seconds (default 3600). */
   timeoutSeconds?: pulumi.Input<number>;
-  /** Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image. */
+  /**
+   * Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces
+   * the image. Stored as a Pulumi secret (it may hold TLS key material), like `TesseractService.docker`.
+   */
   docker?: pulumi.Input<DockerConnection>;
 }
 
@@ -106,6 +109,8 @@ export class TesseractImage extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
+        // Secret in the inputs and (below) in the outputs of the state: TLS key material.
+        docker: args.docker === undefined ? undefined : pulumi.secret(args.docker),
         imageId: undefined,
         imageName: undefined,
         tags: undefined,
@@ -114,7 +119,7 @@ export class TesseractImage extends pulumi.dynamic.Resource {
         contextHash: undefined,
         endpoints: undefined,
       },
-      opts,
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["docker"] }),
       "tesseract",
       "TesseractImage",
     );

@@ -1,7 +1,13 @@
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerConnection } from "../docker/connection";
-import { TesseractImage } from "./tesseract-image";
+import {
+  type DockerImageLike,
+  type DockerNetworkLike,
+  type DockerRemoteImageLike,
+  imageReference,
+  networkName,
+} from "./pulumi-docker";
+import type { TesseractImage } from "./tesseract-image";
 import type { ContainerRecord } from "./tesseract-service-impl";
 
 type Impl = typeof import("./tesseract-service-impl");
@@ -46,9 +52,9 @@ export interface TesseractServiceArgs {
   /**
    * The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a
    * `TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,
-   * `docker.RemoteImage`). Never pulled.
+   * `docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.
    */
-  image?: pulumi.Input<string> | TesseractImage | docker.Image | docker.RemoteImage;
+  image?: pulumi.Input<string> | TesseractImage | DockerImageLike | DockerRemoteImageLike;
   /** Several Tesseract images served by one resource: `replicas` containers for each, in this order. */
   images?: pulumi.Input<pulumi.Input<string>[]>;
   /** Containers per image (default 1). Changing only this scales in place. */
@@ -85,7 +91,7 @@ export interface TesseractServiceArgs {
    * existing one (e.g. a `docker.Network`'s name) is only used. `host` publishes nothing: the
    * runtime binds the host port itself.
    */
-  network?: pulumi.Input<string> | docker.Network;
+  network?: pulumi.Input<string> | DockerNetworkLike;
   /** DNS alias of the containers on `network`, for Tesseracts that call each other. */
   networkAlias?: pulumi.Input<string>;
   /** Debug mode (default false): `TESSERACT_DEBUG=1` (tracebacks, `/test`) and debugpy's port 5678 published on `hostIp`. */
@@ -151,7 +157,9 @@ export class TesseractService extends pulumi.dynamic.Resource {
       {
         ...args,
         image: imageReference(args.image),
-        network: docker.Network.isInstance(args.network) ? args.network.name : args.network,
+        network: networkName(args.network),
+        // Secret in the state's inputs too, not only its outputs: TLS key material.
+        docker: args.docker === undefined ? undefined : pulumi.secret(args.docker),
         serviceName: name,
         stack: pulumi.getStack(),
         project: pulumi.getProject(),
@@ -175,12 +183,4 @@ export class TesseractService extends pulumi.dynamic.Resource {
       "TesseractService",
     );
   }
-}
-
-/** The image name behind any accepted `image` value. */
-function imageReference(image: TesseractServiceArgs["image"]): pulumi.Input<string> | undefined {
-  if (image instanceof TesseractImage) return image.imageName;
-  if (docker.Image.isInstance(image)) return image.imageName;
-  if (docker.RemoteImage.isInstance(image)) return image.name;
-  return image as pulumi.Input<string> | undefined;
 }
