@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm test: setup (idempotent), lint, build, then every test tier with node's test runner.
+# npm test: setup (idempotent), lint, build, then every test tier with node's test runner (the
+# unit tier on Node 20 and on Node 24).
 # Usage: bash scripts/test.sh [unit|integration|e2e|faults|all] [extra node --test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +22,10 @@ case "$tier" in
 esac
 [ -n "$files" ] || { echo "no test files for tier '$tier'"; exit 1; }
 # One file at a time: the files share one dockerd, one fractal-server and two cores.
+rc=0
 # shellcheck disable=SC2086
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files || rc=$?
+# The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/consumer.test.ts runs
+# the consumer test on both itself).
+case "$tier" in all | unit) bash scripts/test-node24.sh "$@" || rc=$? ;; esac
+exit "$rc"

@@ -54,8 +54,12 @@ before(() => {
     "lib/resources/task-group-impl.js",
   ])
     assert.ok(files.includes(f), `the tarball ships ${f}: ${files.join(", ")}`);
+  // Every file the README links to ships with it.
+  const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+  for (const [, link] of readme.matchAll(/\]\(((?!https?:|#)[^)#]+)/g))
+    assert.ok(files.includes(path.normalize(link)), `README links ${link}, which the tarball lacks`);
   assert.deepEqual(
-    files.filter((f) => /^(test|provider|scripts|examples|bench)\//.test(f) || f.endsWith(".ts.map")),
+    files.filter((f) => /^(test|provider|scripts|examples)\//.test(f) || f.endsWith(".ts.map")),
     [],
     "no sources or tests in the tarball",
   );
@@ -79,7 +83,18 @@ function consumerProject(dir: string, pulumiVersion: string, tag: string): void 
     devDependencies: { "@types/node": "^20.19.0", tsx: "^4.20.0", typescript: "^5.9.0", yaml: "^2.8.0" },
   };
   writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2));
-  const tsconfig = { compilerOptions: { strict: true, target: "ES2022", module: "commonjs", esModuleInterop: true } };
+  // The README's quick start files.
+  const tsconfig = {
+    compilerOptions: {
+      strict: true,
+      target: "ES2022",
+      module: "commonjs",
+      moduleResolution: "node",
+      esModuleInterop: true,
+      skipLibCheck: true,
+    },
+    files: ["index.ts"],
+  };
   writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
   cpSync(path.join(EXAMPLES, "hello"), path.join(dir, "hello"), { recursive: true });
   writeFileSync(

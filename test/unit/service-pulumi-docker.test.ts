@@ -50,5 +50,6 @@ test("the library (code and declarations) never loads @pulumi/docker", () => {
   const lib = path.join(__dirname, "..", "..", "lib");
   const files = readdirSync(lib, { recursive: true, encoding: "utf8" }).filter((f) => /\.(js|d\.ts)$/.test(f));
   assert.ok(files.length > 10, "lib/ is built");
-  for (const f of files) assert.doesNotMatch(readFileSync(path.join(lib, f), "utf8"), /(require\(|from |import\()"@pulumi\/docker"/, f);
+  for (const f of files)
+    assert.doesNotMatch(readFileSync(path.join(lib, f), "utf8"), /(require\(|from |import\()"@pulumi\/docker"/, f);
 });
