@@ -12,7 +12,7 @@ deps="$(node24_deps_dir)"
 run="$(mktemp -d "${TMPDIR:-/tmp}/pt-node24-XXXXXX")"
 trap 'rm -rf "$run"' EXIT
 cd "$REPO_ROOT"
-cp -r lib provider test scripts examples bench index.ts package.json tsconfig.json tsconfig.check.json "$run/"
+cp -r lib provider test scripts examples bench index.ts package.json package-lock.json LICENSE tsconfig.json tsconfig.check.json "$run/"
 mkdir "$run/node_modules"
 ln -s "$deps"/node_modules/* "$deps/node_modules/.bin" "$run/node_modules/"
 ln -s .. "$run/node_modules/pulumi-tesseract"
