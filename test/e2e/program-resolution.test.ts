@@ -2,7 +2,9 @@
  * `pulumi up` in the repository root and in every example folder runs that folder's own
  * program under the Node.js host's rules (scripts/program.ts), and the runner refuses a folder
  * that would run something else — here a project without `main` below a package.json whose
- * entry is a library, the layout that made `pulumi up` run lib/index.js.
+ * entry is a library, the layout that made `pulumi up` run lib/index.js. Each program also
+ * compiles the way the host loads TypeScript: its ts-node (the one @pulumi/pulumi vendors, 7.0.1)
+ * with the project's typescript, the folder's tsconfig.json, type checks on.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -16,6 +18,14 @@ import { REPO_ROOT } from "../helpers/stack";
 const tmp = mkdtempSync(path.join(tmpdir(), "pt-program-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** The repository's Pulumi project folders: the root and each example with a Pulumi.yaml. */
+const projectDirs = [
+  REPO_ROOT,
+  ...readdirSync(path.join(REPO_ROOT, "examples"), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && readdirSync(path.join(REPO_ROOT, "examples", e.name)).includes("Pulumi.yaml"))
+    .map((e) => path.join(REPO_ROOT, "examples", e.name)),
+];
+
 /** A Node.js project folder: Pulumi.yaml (with `main` if given) and an index.ts. */
 function project(dir: string, main?: string): string {
   mkdirSync(dir, { recursive: true });
@@ -25,11 +35,31 @@ function project(dir: string, main?: string): string {
 }
 
 test("the root and every example folder resolve to their own index.ts", () => {
-  const examples = readdirSync(path.join(REPO_ROOT, "examples"), { withFileTypes: true })
-    .filter((e) => e.isDirectory() && readdirSync(path.join(REPO_ROOT, "examples", e.name)).includes("Pulumi.yaml"))
-    .map((e) => path.join(REPO_ROOT, "examples", e.name));
-  assert.ok(examples.length >= 2, JSON.stringify(examples));
-  for (const dir of [REPO_ROOT, ...examples]) assert.equal(ownProgram(dir), path.join(dir, "index.ts"));
+  assert.ok(projectDirs.length >= 3, JSON.stringify(projectDirs));
+  for (const dir of projectDirs) assert.equal(ownProgram(dir), path.join(dir, "index.ts"));
+});
+
+/** What @pulumi/pulumi/cmd/run/run.js does before `require(program)` in a TypeScript project. */
+const HOST_TS_LOADER = `
+const path = require("path"), fs = require("fs");
+const [dir, program] = process.argv.slice(1);
+process.chdir(dir);
+const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [dir] }));
+const hostRequire = require("module").createRequire(path.join(pulumiDir, "cmd", "run", "run.js"));
+const { tsnodeRequire, typescriptRequire } = hostRequire("../../tsutils").typeScriptRequireStrings();
+const project = process.env.PULUMI_NODEJS_TSCONFIG_PATH || "tsconfig.json";
+const ts = hostRequire(tsnodeRequire).register({
+  compiler: typescriptRequire, transpileOnly: false, project, skipProject: !fs.existsSync(project), compilerOptions: {},
+});
+ts.compile(fs.readFileSync(program, "utf8"), program);
+`;
+
+test("each program type-checks and compiles under the host's ts-node and tsconfig", () => {
+  for (const dir of projectDirs) {
+    const { pwd } = resolveProgram(dir);
+    const r = spawnSync("node", ["-e", HOST_TS_LOADER, pwd, ownProgram(dir)], { encoding: "utf8", timeout: 120_000 });
+    assert.equal(r.status, 0, `${dir}: ${r.stderr.slice(0, 2000)}`);
+  }
 });
 
 test("the host's rules: package.json exports/main win without Pulumi.yaml main", () => {
