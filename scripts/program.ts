@@ -119,3 +119,23 @@ function readPackage(dir: string): { exports?: unknown; main?: string } {
   }
   return {};
 }
+
+/**
+ * A script for `node -e SCRIPT DIR PROGRAM`: what `@pulumi/pulumi/cmd/run/run.js` does before it
+ * `require`s a TypeScript program — in the working directory DIR, the ts-node and typescript the
+ * host picks (the project's, else the ones @pulumi/pulumi vendors), the tsconfig.json there, type
+ * checks on — then compiles PROGRAM. Exits non-zero with the TypeScript errors the host would print.
+ */
+export const HOST_TS_LOADER = `
+const path = require("path"), fs = require("fs");
+const [dir, program] = process.argv.slice(1);
+process.chdir(dir);
+const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [dir] }));
+const hostRequire = require("module").createRequire(path.join(pulumiDir, "cmd", "run", "run.js"));
+const { tsnodeRequire, typescriptRequire } = hostRequire("../../tsutils").typeScriptRequireStrings();
+const project = process.env.PULUMI_NODEJS_TSCONFIG_PATH || "tsconfig.json";
+const ts = hostRequire(tsnodeRequire).register({
+  compiler: typescriptRequire, transpileOnly: false, project, skipProject: !fs.existsSync(project), compilerOptions: {},
+});
+ts.compile(fs.readFileSync(program, "utf8"), program);
+`;

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { DockerClient } from "../../provider/docker";
+import { HOST_TS_LOADER } from "../../scripts/program";
 import { REPO_ROOT } from "../helpers/stack";
 import { cleanupRun, EXAMPLES } from "../integration/tesseract-image-helpers";
 
@@ -195,6 +196,10 @@ async function consumerRun(v: Variant): Promise<void> {
   assert.equal(existsSync(path.join(installed, "provider")), false, "a packed copy, not the repository");
   assert.equal(existsSync(path.join(dir, "node_modules", "@pulumi", "docker")), false);
   assert.deepEqual(resourcePlugins(path.join(dir, "node_modules")), [], "no package asks for a resource plugin");
+
+  // `pulumi up` here would compile index.ts with the host's ts-node and this tsconfig: it must type-check.
+  const compile = spawnSync("node", ["-e", HOST_TS_LOADER, dir, path.join(dir, "index.ts")], { env, encoding: "utf8" });
+  assert.equal(compile.status, 0, compile.stderr);
 
   const runner = (command: string) => {
     const r = spawnSync("node", ["--import", "tsx", "run.ts", command], {

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { ownProgram, resolveProgram } from "../../scripts/program";
+import { HOST_TS_LOADER, ownProgram, resolveProgram } from "../../scripts/program";
 import { REPO_ROOT } from "../helpers/stack";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "pt-program-"));
@@ -38,21 +38,6 @@ test("the root and every example folder resolve to their own index.ts", () => {
   assert.ok(projectDirs.length >= 3, JSON.stringify(projectDirs));
   for (const dir of projectDirs) assert.equal(ownProgram(dir), path.join(dir, "index.ts"));
 });
-
-/** What @pulumi/pulumi/cmd/run/run.js does before `require(program)` in a TypeScript project. */
-const HOST_TS_LOADER = `
-const path = require("path"), fs = require("fs");
-const [dir, program] = process.argv.slice(1);
-process.chdir(dir);
-const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [dir] }));
-const hostRequire = require("module").createRequire(path.join(pulumiDir, "cmd", "run", "run.js"));
-const { tsnodeRequire, typescriptRequire } = hostRequire("../../tsutils").typeScriptRequireStrings();
-const project = process.env.PULUMI_NODEJS_TSCONFIG_PATH || "tsconfig.json";
-const ts = hostRequire(tsnodeRequire).register({
-  compiler: typescriptRequire, transpileOnly: false, project, skipProject: !fs.existsSync(project), compilerOptions: {},
-});
-ts.compile(fs.readFileSync(program, "utf8"), program);
-`;
 
 test("each program type-checks and compiles under the host's ts-node and tsconfig", () => {
   for (const dir of projectDirs) {
