@@ -111,7 +111,8 @@ const image = new TesseractImage("hello", {
   buildNetwork: "host",
   labels,
 });
-const service = new TesseractService("hello", { image, labels });
+// A shared, loaded test machine: allow the runtime more than the default 30 s to answer /health.
+const service = new TesseractService("hello", { image, labels, startupTimeout: 180 });
 export const imageName = image.imageName;
 export const containerIds = service.containerIds;
 export const greeting = applyOutput({ url: service.url, inputs: { name: "consumer" } }).outputs;
