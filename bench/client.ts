@@ -22,7 +22,8 @@ import { TesseractClient } from "../provider/client/client";
 import { decodeBase64ToBuffer, encodeBase64, type NDArray } from "../provider/client/codec";
 import { buildTesseractImage, removeTesseractImage } from "../provider/resources/tesseract-image-impl";
 import * as service from "../provider/resources/tesseract-service-impl";
-import { serveRuntime, venv } from "../test/helpers/serve-runtime";
+import { serveRuntime } from "../test/helpers/serve-runtime";
+import { requireVenvBin } from "../test/helpers/venv";
 import { freshMemoryMs, socketPoster } from "./floors";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -46,7 +47,7 @@ class PythonSide {
   private lines: AsyncIterator<string>;
   private stderr = "";
   constructor(url: string) {
-    this.child = spawn(path.join(venv() as string, "bin/python"), [path.join(__dirname, "client_py.py"), url]);
+    this.child = spawn(requireVenvBin("python"), [path.join(__dirname, "client_py.py"), url]);
     this.child.stderr.on("data", (b) => {
       this.stderr = (this.stderr + b).slice(-4000);
     });

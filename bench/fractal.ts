@@ -1,4 +1,4 @@
-// Benchmark: TaskGroup collection of the same wheel (test/fixtures/fractal-tasks) with the local
+// Benchmark: TaskGroup collection of the same wheel (test/helpers/fixtures/fractal-tasks) with the local
 // backend vs a real fractal-server (scripts/fractal-server.sh), plus deactivate/reactivate/delete.
 // Run: source scripts/env.sh && npx tsx bench/fractal.ts   (BENCH_ROUNDS, default 3)
 // Writes a table to stdout and bench/results/fractal.json.

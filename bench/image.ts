@@ -22,7 +22,7 @@ import { generateBuildContext } from "../provider/build-context";
 import { DockerClient } from "../provider/docker";
 import { TesseractImage } from "../provider/resources/tesseract-image";
 import { readTesseractConfig } from "../provider/tesseract-config";
-import { cleanupRun, hostCaCertificates } from "../test/integration/tesseract-image-helpers";
+import { cleanupRun, hostCaCertificates } from "../test/helpers/tesseract-image";
 
 const ROOT = path.join(__dirname, "..");
 const run = `imgbench-${process.pid}`;

@@ -8,7 +8,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../provider/docker";
 import { TesseractService } from "../provider/resources/tesseract-service";
 import * as impl from "../provider/resources/tesseract-service-impl";
-import { ensureHelloImage } from "../test/integration/tesseract-service-fixture";
+import { ensureHelloImage } from "../test/helpers/service-fixture";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const ROOT = join(__dirname, "..");

@@ -3,19 +3,24 @@
  * and functions that call served Tesseracts.
  */
 
-export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
-export * from "./client";
-export * from "./common/errors";
-export * from "./functions";
-export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
-export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
   type BuildTesseractImageOptions,
   type BuiltTesseractImage,
   buildTesseractImage,
-} from "./resources/tesseract-image-impl";
+  TesseractBuildError,
+} from "./build";
+export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
+export * from "./client";
+export * from "./common/errors";
+export { DockerApiError, DockerBuildError, DockerUnreachableError } from "./docker/errors";
+export { FractalHttpError } from "./fractal/client";
+export { FractalActivityError } from "./fractal/errors";
+export * from "./functions";
+export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
+export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
   TesseractService,
   type TesseractServiceArgs,
   type TesseractServiceContainer,
 } from "./resources/tesseract-service";
+export { TesseractSourceError } from "./tesseract-config";

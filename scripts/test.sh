@@ -11,21 +11,31 @@ npm run --silent lint
 npm run --silent build
 # Tests, benchmarks and the root stack import the built package by name, so check them after the build.
 npx tsc -p tsconfig.check.json
+final=0
 case "$tier" in
-  # Fast tiers first; the faults tier ends with the summary and the shared leak check.
   all)
     files=$(for t in unit integration e2e faults; do find "test/$t" -name '*.test.ts' | sort; done)
     # The whole suite ran one file at a time: anything of ours left unreferenced is a leak.
     export PT_LEAKS_STRICT="${PT_LEAKS_STRICT:-1}" PT_LEAKS_GRACE_SECONDS="${PT_LEAKS_GRACE_SECONDS:-0}"
+    final=1
     ;;
+  faults) files=$(find "test/faults" -name '*.test.ts' | sort); final=1 ;;
   *) files=$(find "test/$tier" -name '*.test.ts' | sort) ;;
 esac
 [ -n "$files" ] || { echo "no test files for tier '$tier'"; exit 1; }
-# One file at a time: the files share one dockerd, one fractal-server and two cores.
+# The fault files write their counters here; the summary step reads them (test/helpers/faults/report.ts).
+export PT_FAULTS_DIR="${PT_FAULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pulumi-tesseract-faults-XXXXXX")}"
 rc=0
+# One file at a time: the files share one dockerd, one fractal-server and two cores.
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files || rc=$?
 # The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/consumer.test.ts runs
 # the consumer test on both itself).
 case "$tier" in all | unit) bash scripts/test-node24.sh "$@" || rc=$? ;; esac
+if [ "$final" = 1 ]; then
+  # The explicit last step, after every file of the tier(s): the shared-engine leak check, then
+  # the faults summary table (fails on leaks, secrets in plain text, or accepted bad inputs).
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" \
+    test/final/shared-leaks.test.ts test/final/summary.test.ts || rc=$?
+fi
 exit "$rc"

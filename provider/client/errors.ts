@@ -3,8 +3,10 @@
  * carries the url and endpoint, so callers can catch one class or tell cases apart.
  */
 
+import { TesseractPulumiError } from "../common/errors";
+
 /** Base class: something went wrong calling a Tesseract. */
-export class TesseractError extends Error {
+export class TesseractError extends TesseractPulumiError {
   /** Base url of the Tesseract. */
   readonly url: string;
   /** Endpoint name (`apply`, `jacobian`, `openapi.json`, …), when the error concerns one call. */
@@ -13,7 +15,7 @@ export class TesseractError extends Error {
   readonly status?: number;
 
   constructor(message: string, opts: { url: string; endpoint?: string; status?: number; cause?: unknown }) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(message, { cause: opts.cause });
     this.name = "TesseractError";
     this.url = opts.url;
     this.endpoint = opts.endpoint;

@@ -1,6 +1,8 @@
 import type { Readable } from "node:stream";
 import { Pool } from "undici";
+import { parseBuildLine } from "./build-log";
 import { connectionKey, type DockerConnection, resolveHost } from "./connection";
+import type { ContainerEngine } from "./engine";
 import { DockerApiError, DockerBuildError, DockerUnreachableError } from "./errors";
 import { demuxLogs, splitJsonLines } from "./stream";
 import type * as T from "./types";
@@ -36,7 +38,7 @@ const clients = new Map<string, DockerClient>();
  * A small typed client for the Docker Engine API over undici: unix socket or tcp (+TLS). One
  * pool per engine, API version negotiated once, every call's failure turned into a readable error.
  */
-export class DockerClient {
+export class DockerClient implements ContainerEngine {
   readonly host: string;
   private readonly pool: Pool;
   private apiVersion: Promise<string> | undefined;
@@ -270,7 +272,7 @@ export class DockerClient {
         pending = lines.pop() ?? "";
         for (const line of lines) {
           if (!line.trim()) continue;
-          if (/^Step \d+\/\d+ : /.test(line)) {
+          if (parseBuildLine(line)?.kind === "step") {
             step = line;
             onStep(line);
           }

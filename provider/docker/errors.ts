@@ -1,5 +1,7 @@
+import { TesseractPulumiError } from "../common/errors";
+
 /** A non-success answer of the Docker Engine API. */
-export class DockerApiError extends Error {
+export class DockerApiError extends TesseractPulumiError {
   constructor(
     readonly statusCode: number,
     readonly method: string,
@@ -12,7 +14,7 @@ export class DockerApiError extends Error {
 }
 
 /** The engine could not be reached at all. */
-export class DockerUnreachableError extends Error {
+export class DockerUnreachableError extends TesseractPulumiError {
   constructor(host: string, cause: unknown, when?: string) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(
@@ -26,7 +28,7 @@ export class DockerUnreachableError extends Error {
 }
 
 /** A failed image build, with the step that failed and the end of the build log. */
-export class DockerBuildError extends Error {
+export class DockerBuildError extends TesseractPulumiError {
   constructor(
     readonly engineMessage: string,
     readonly failedStep: string | undefined,

@@ -1,4 +1,5 @@
 export * from "./client";
 export * from "./connection";
+export { type ContainerEngine, engineFor } from "./engine";
 export * from "./errors";
 export type * from "./types";

@@ -1,107 +1,28 @@
 /**
- * TaskGroup provider implementation (loaded by package name from the provider shim): Fractal
- * task collection against a real fractal-server (REST) or locally (embedded collector).
+ * Lifecycle of a TaskGroup: maps Pulumi's check/diff/create/read/update/delete to a Fractal
+ * backend (`provider/fractal/`: a fractal-server, or local collection). Loaded by package name
+ * from the provider shim (see task-group.ts); the exported names are part of the stack-state contract.
  */
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { type CheckFailure, withoutUnknowns, zodFailures } from "../common/check";
-import { UserError } from "../common/errors";
+import { type CheckFailure, checkInputs } from "../common/check";
+import { diffByKeys, sameValue } from "../common/diff";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { containsUnknown } from "../common/unknown";
-import {
-  type ActivityRead,
-  FractalClient,
-  FractalHttpError,
-  type ServerCredentials,
-  type TaskGroupRead,
-  taskFromRead,
-} from "../fractal/client";
-import {
-  collectCustomLocal,
-  collectPipLocal,
-  customManifest,
-  deactivateLocal,
-  defaultTasksDir,
-  deleteLocal,
-  fileSha256,
-  type GroupState,
-  inspectLocal,
-  type LocalOptions,
-  reactivateLocal,
-  tail,
-} from "../fractal/local";
-import {
-  type CustomSpec,
-  type PipSpec,
-  parseManifest,
-  type TaskGroupInputs,
-  TaskGroupInputsSchema,
-} from "../fractal/schemas";
+import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
+import { backendFor, backendOf } from "../fractal/backends";
+import { configFromEnv, configuredPassword, providerConfig } from "../fractal/config";
+import { customManifest, fileSha256 } from "../fractal/local";
+import { parseManifest, TaskGroupInputsSchema } from "../fractal/schemas";
 import { normalizePackageName, parseWheelFilename } from "../fractal/validators";
 
-/** Inputs after `check` (defaults applied, content hashes added). */
-export type CheckedInputs = TaskGroupInputs & { wheelSha256?: string; manifestSha256?: string };
-
-/** State stored by the provider: the checked inputs plus the collected group. */
-export interface TaskGroupOutputs extends CheckedInputs, GroupState {
-  resolvedBackend: "server" | "local";
-  serverUrl?: string;
-  serverEmail?: string;
-}
-
-const DEFAULT_STEP_TIMEOUT_S = 600;
-const DEFAULT_TIMEOUT_S = 1800;
-
-// ---- provider configuration ----------------------------------------------------------------
-
-let config: Partial<ServerCredentials> = {};
-
-/** Records `fractal:url`, `fractal:email`, `fractal:password` from the stack configuration. */
-export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-  const get = (k: string) => {
-    try {
-      return req.config.get(k) || undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  config = { url: get("fractal:url"), email: get("fractal:email"), password: get("fractal:password") };
-}
-
-function configFromEnv(): Partial<ServerCredentials> {
-  try {
-    const c = JSON.parse(process.env.PULUMI_CONFIG || "{}") as Record<string, string>;
-    return { url: c["fractal:url"], email: c["fractal:email"], password: c["fractal:password"] };
-  } catch {
-    return {};
-  }
-}
-
-function providerConfig(): Partial<ServerCredentials> {
-  const env = configFromEnv();
-  return { url: config.url ?? env.url, email: config.email ?? env.email, password: config.password ?? env.password };
-}
-
-function resolveBackend(inputs: Pick<CheckedInputs, "backend" | "server">): "server" | "local" {
-  if (inputs.backend === "server" || inputs.backend === "local") return inputs.backend;
-  return inputs.server || providerConfig().url ? "server" : "local";
-}
-
-function credentials(inputs: Pick<CheckedInputs, "server">): ServerCredentials {
-  if (inputs.server) return inputs.server;
-  const c = providerConfig();
-  const missing = (["url", "email", "password"] as const).filter((k) => !c[k]);
-  if (missing.length) {
-    throw new UserError(
-      `the server backend needs fractal:${missing.join(", fractal:")} in the stack config (pulumi config set fractal:password --secret ...) or a \`server\` input`,
-    );
-  }
-  return c as ServerCredentials;
-}
+/** Records the stack configuration (`fractal:url`, `fractal:email`, `fractal:password`). */
+export { configure } from "../fractal/config";
+export type { CheckedInputs, TaskGroupOutputs };
 
 function progressFor(inputs: Partial<CheckedInputs>, label: string): Progress {
-  const secrets = [inputs.server?.password, config.password, configFromEnv().password];
+  const secrets = [inputs.server?.password, configuredPassword(), configFromEnv().password];
   return new Progress(`TaskGroup ${label}`, secrets);
 }
 
@@ -114,24 +35,11 @@ function labelOf(inputs: Partial<CheckedInputs>): string {
 // ---- check ---------------------------------------------------------------------------------
 
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-  const raw = { ...news };
-  delete raw.__provider;
-  const hasUnknowns = containsUnknown(raw);
-  const known = withoutUnknowns(raw);
-  const parsed = TaskGroupInputsSchema.safeParse(known);
+  const checked = checkInputs(TaskGroupInputsSchema, news, { secretPaths: ["server"] });
+  if (checked.failures.length) return { inputs: news, failures: checked.failures };
+  if (checked.hasUnknowns || !checked.data) return { inputs: news };
   const failures: CheckFailure[] = [];
-  if (!parsed.success) {
-    // With unknowns, rules about missing values may fire for values that are merely not known yet.
-    const maybeUnknown = (i: (typeof parsed.error.issues)[number]) =>
-      (i.code === "invalid_type" && (i as { input?: unknown }).input === undefined) ||
-      /neither|is required/.test(i.message);
-    const issues = hasUnknowns ? parsed.error.issues.filter((i) => !maybeUnknown(i)) : parsed.error.issues;
-    if (issues.length)
-      failures.push(...zodFailures({ ...parsed.error, issues } as typeof parsed.error, known, "", ["server"]));
-    return { inputs: news, failures };
-  }
-  if (hasUnknowns) return { inputs: news };
-  const inputs: CheckedInputs = parsed.data;
+  const inputs: CheckedInputs = checked.data;
   if (inputs.pip?.wheelFile) {
     try {
       parseWheelFilename(path.basename(inputs.pip.wheelFile));
@@ -182,22 +90,6 @@ const UPDATE_KEYS = [
   "backend",
 ] as const;
 
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a) ?? null) === JSON.stringify(canonical(b) ?? null);
-}
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === "object") {
-    return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>)
-        .filter(([, x]) => x !== undefined && x !== null)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, x]) => [k, canonical(x)]),
-    );
-  }
-  return v;
-}
-
 /** (pkgName, version) the new inputs lead to, when known without network access. */
 function newIdentity(news: CheckedInputs): { pkgName?: string; version?: string } {
   if (news.custom) return { pkgName: news.custom.label, version: news.custom.version };
@@ -219,17 +111,14 @@ export async function diff(
   olds: TaskGroupOutputs,
   news: CheckedInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
-  const replaces: string[] = [];
-  const changed: string[] = [];
-  for (const k of REPLACE_KEYS) if (!same(olds[k], news[k])) replaces.push(k);
-  for (const k of UPDATE_KEYS) if (!same(olds[k], news[k])) changed.push(k);
+  const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_KEYS, update: UPDATE_KEYS });
   const backend = containsUnknown(news.backend) || containsUnknown(news.server) ? "unknown" : resolveBackend(news);
   if (backend !== olds.resolvedBackend) replaces.push("backend");
   const oldServer = olds.server ? { url: olds.server.url, email: olds.server.email } : undefined;
   const newServer =
     news.server && typeof news.server === "object" ? { url: news.server.url, email: news.server.email } : news.server;
-  if (!same(oldServer, newServer)) replaces.push("server");
-  else if (!same(olds.server, news.server)) changed.push("server");
+  if (!sameValue(oldServer, newServer)) replaces.push("server");
+  else if (!sameValue(olds.server, news.server)) changed.push("server");
   if (
     backend === "server" &&
     !news.server &&
@@ -247,314 +136,30 @@ export async function diff(
   return { changes: true, replaces, deleteBeforeReplace: sameIdentity || replaces.includes("tasksDir") };
 }
 
-// ---- helpers --------------------------------------------------------------------------------
-
-function localOptions(inputs: CheckedInputs, progress: Progress): LocalOptions {
-  return {
-    tasksDir: inputs.tasksDir ?? defaultTasksDir(),
-    pythonInterpreters: inputs.pythonInterpreters,
-    pipIndexUrl: inputs.pipIndexUrl,
-    pipExtraIndexUrls: inputs.pipExtraIndexUrls,
-    pipFindLinks: inputs.pipFindLinks,
-    pipNoIndex: inputs.pipNoIndex,
-    stepTimeoutMs: (inputs.stepTimeoutSeconds ?? DEFAULT_STEP_TIMEOUT_S) * 1000,
-    progress,
-  };
-}
-
-function stateFromRead(g: TaskGroupRead, log: string): GroupState {
-  const n = <T>(x: T | null): T | undefined => (x === null ? undefined : x);
-  return {
-    taskGroupId: g.id,
-    origin: g.origin === "pixi" ? "other" : g.origin,
-    pkgName: g.pkg_name,
-    version: n(g.version),
-    pythonVersion: n(g.python_version),
-    path: n(g.path),
-    venvPath: n(g.venv_path),
-    archivePath: n(g.archive_path),
-    pipExtras: n(g.pip_extras),
-    pinnedPackageVersionsPre: g.pinned_package_versions_pre ?? {},
-    pinnedPackageVersionsPost: g.pinned_package_versions_post ?? {},
-    active: g.active,
-    serverUserGroupId: g.user_group_id,
-    tasks: [...g.task_list].sort((a, b) => a.id - b.id).map(taskFromRead),
-    activityLog: tail(log),
-  };
-}
-
-function groupState(o: TaskGroupOutputs): GroupState {
-  return {
-    taskGroupId: o.taskGroupId,
-    origin: o.origin,
-    pkgName: o.pkgName,
-    version: o.version,
-    pythonVersion: o.pythonVersion,
-    path: o.path,
-    venvPath: o.venvPath,
-    archivePath: o.archivePath,
-    pipExtras: o.pipExtras,
-    pinnedPackageVersionsPre: o.pinnedPackageVersionsPre,
-    pinnedPackageVersionsPost: o.pinnedPackageVersionsPost,
-    active: o.active,
-    tasks: o.tasks,
-    activityLog: o.activityLog,
-    serverUserGroupId: o.serverUserGroupId,
-  };
-}
-
-function outputs(
-  inputs: CheckedInputs,
-  state: GroupState,
-  backend: "server" | "local",
-  creds?: ServerCredentials,
-): TaskGroupOutputs {
-  return toPlainJson({
-    ...inputs,
-    ...state,
-    resolvedBackend: backend,
-    serverUrl: creds?.url,
-    serverEmail: creds?.email,
-  });
-}
-
-function failedActivityError(what: string, a: ActivityRead): UserError {
-  return new UserError(
-    `fractal-server ${a.action} of ${a.pkg_name}==${a.version} failed (activity ${a.id}); the server removed what it had started.\n--- activity log (tail) ---\n${tail(a.log ?? "", 3000)}`.replace(
-      "fractal-server",
-      `fractal-server ${what}:`,
-    ),
-  );
-}
-
-/** 2.24: `User '<email>' already owns a task group with name='x' and version='1.0'.` (2.18: also `version=None`). */
-const ALREADY_OWNS = /already owns a task group with name='([^']*)' and version=(?:'([^']*)'|None)/;
-
-/** When the user already owns (pkg, version): adopt only an exact match. */
-async function adoptExisting(
-  client: FractalClient,
-  err: FractalHttpError,
-  inputs: CheckedInputs,
-  progress: Progress,
-): Promise<TaskGroupRead | undefined> {
-  const m = ALREADY_OWNS.exec(err.detail);
-  if (!m) return undefined;
-  const [, pkgName, version] = m;
-  const groups = await client.taskGroups();
-  const me = await client.currentUser();
-  // Owner: `user_email` since 2.19, `user_id` on 2.18.
-  const owned = groups.find(
-    (x) =>
-      x.pkg_name === pkgName &&
-      (x.version ?? undefined) === version &&
-      (x.user_email !== undefined ? x.user_email === me.email : x.user_id === me.id),
-  );
-  // The list carries slim tasks (no commands) since 2.19: read the whole group.
-  const g = owned && (await client.taskGroup(owned.id));
-  if (!g) return undefined;
-  const mismatches: string[] = [];
-  const want = (label: string, actual: unknown, expected: unknown) => {
-    if (!same(actual, expected))
-      mismatches.push(
-        `${label}: server has ${JSON.stringify(actual ?? null)}, wanted ${JSON.stringify(expected ?? null)}`,
-      );
-  };
-  if (inputs.pip) {
-    want("origin", g.origin, inputs.pip.wheelFile ? "wheel-file" : "pypi");
-    want("pip_extras", g.pip_extras, inputs.pip.packageExtras);
-    if (inputs.pip.pythonVersion) want("python_version", g.python_version, inputs.pip.pythonVersion);
-    want("pinned_package_versions_pre", g.pinned_package_versions_pre, inputs.pip.pinnedPackageVersionsPre ?? {});
-    want("pinned_package_versions_post", g.pinned_package_versions_post, inputs.pip.pinnedPackageVersionsPost ?? {});
-    if (inputs.pip.wheelFile)
-      want("wheel", g.archive_path ? path.basename(g.archive_path) : null, path.basename(inputs.pip.wheelFile));
-  } else if (inputs.custom) {
-    want("origin", g.origin, "other");
-    const cmd = g.task_list[0]?.command_non_parallel ?? g.task_list[0]?.command_parallel ?? "";
-    if (!cmd.startsWith(`${inputs.custom.pythonInterpreter} `))
-      want("python interpreter", cmd.split(" ")[0], inputs.custom.pythonInterpreter);
-  }
-  if (mismatches.length) {
-    throw new UserError(
-      `fractal-server: user already owns task group ${g.id} (${pkgName}==${version}) with different settings (${mismatches.join("; ")}); ` +
-        "delete it on the server, or collect another version",
-    );
-  }
-  progress.warn(
-    `adopting existing task group ${g.id} (${pkgName}==${version}): it matches the requested collection exactly`,
-  );
-  return g;
-}
-
-async function waitOk(
-  client: FractalClient,
-  a: ActivityRead,
-  inputs: CheckedInputs,
-  progress: Progress,
-  what: string,
-): Promise<ActivityRead> {
-  const done = await client.waitActivity(a, (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000, progress);
-  if (done.status === "failed") throw failedActivityError(what, done);
-  return done;
-}
-
-async function setActiveServer(
-  client: FractalClient,
-  id: number,
-  active: boolean,
-  inputs: CheckedInputs,
-  progress: Progress,
-): Promise<string> {
-  const a = await client.lifecycle(id, active ? "reactivate" : "deactivate");
-  const done = await waitOk(client, a, inputs, progress, active ? "reactivation" : "deactivation");
-  return done.log ?? "";
-}
-
 // ---- create / read / update / delete ------------------------------------------------------
 
-async function createServer(inputs: CheckedInputs, progress: Progress): Promise<TaskGroupOutputs> {
-  const creds = credentials(inputs);
-  const client = new FractalClient(creds);
-  const own = { privateGroup: inputs.privateGroup, userGroupId: inputs.userGroupId };
-  let group: TaskGroupRead | undefined;
-  let log = "";
-  try {
-    if (inputs.pip) {
-      const pip = inputs.pip as PipSpec;
-      progress.info(`collecting on ${creds.url}`);
-      const a = await client.collectPip(pip, own);
-      progress.info(`collection accepted: activity ${a.id}, task group ${a.taskgroupv2_id}`);
-      const done = await waitOk(client, a, inputs, progress, "collection");
-      log = done.log ?? "";
-      group = await client.taskGroup(done.taskgroupv2_id ?? a.taskgroupv2_id ?? -1);
-      if (!group)
-        throw new UserError(
-          `fractal-server reported collection activity ${a.id} OK, but task group ${a.taskgroupv2_id} is not readable`,
-        );
-    } else {
-      const c = inputs.custom as CustomSpec;
-      const { raw } = await customManifest(c);
-      const body: Record<string, unknown> = { manifest: raw, python_interpreter: c.pythonInterpreter, label: c.label };
-      if (c.packageRoot) body.package_root = c.packageRoot;
-      if (c.packageName) body.package_name = c.packageName;
-      body.version = c.version; // required since 2.23 (check enforces it)
-      const tasks = await client.collectCustom(body, own);
-      const id =
-        tasks[0]?.taskgroupv2_id ??
-        (await client.taskGroups()).find((g) => g.pkg_name === c.label && (g.version ?? undefined) === c.version)?.id;
-      group = id != null ? await client.taskGroup(id) : undefined;
-      if (!group)
-        throw new UserError(
-          `fractal-server accepted the custom collection of ${c.label} but the task group cannot be found`,
-        );
-      log = `custom collection: ${tasks.length} tasks registered`;
-    }
-  } catch (err) {
-    if (!(err instanceof FractalHttpError) || err.status !== 422) throw err;
-    const adopted = await adoptExisting(client, err, inputs, progress);
-    if (!adopted) throw err;
-    group = adopted;
-    log = `adopted existing task group ${adopted.id}`;
-  }
-  if (group.active !== inputs.active) {
-    log += `\n${await setActiveServer(client, group.id, inputs.active, inputs, progress)}`;
-    group = (await client.taskGroup(group.id)) ?? group;
-  }
-  return outputs(inputs, stateFromRead(group, log), "server", creds);
-}
-
-async function createLocal(inputs: CheckedInputs, progress: Progress): Promise<TaskGroupOutputs> {
-  if (inputs.privateGroup !== undefined || inputs.userGroupId !== undefined) {
-    progress.warn("privateGroup / userGroupId only apply to the server backend; ignored locally");
-  }
-  const o = localOptions(inputs, progress);
-  let state = inputs.pip
-    ? await collectPipLocal(inputs.pip, o)
-    : await collectCustomLocal(inputs.custom as CustomSpec, o);
-  if (!inputs.active) state = await deactivateLocal(state, o);
-  return outputs(inputs, state, "local");
-}
-
-export async function create(inputs: CheckedInputs): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: CheckedInputs): Promise<{ id: string; outs: TaskGroupOutputs }> {
   const progress = progressFor(inputs, labelOf(inputs));
-  const backend = resolveBackend(inputs);
-  const outs = backend === "server" ? await createServer(inputs, progress) : await createLocal(inputs, progress);
-  const id =
-    backend === "server"
-      ? `fractal:${outs.serverUrl}:${outs.taskGroupId}`
-      : outs.path
-        ? `local:${outs.path}`
-        : `local-custom:${outs.pkgName}/${outs.version ?? ""}`;
-  progress.info(`collected ${outs.pkgName}==${outs.version ?? "?"}: ${outs.tasks.length} tasks (${backend})`);
-  return { id, outs };
+  const backend = backendFor(inputs);
+  const outs = await backend.collect(inputs, progress);
+  progress.info(`collected ${outs.pkgName}==${outs.version ?? "?"}: ${outs.tasks.length} tasks (${backend.kind})`);
+  return { id: backend.idOf(outs), outs };
 }
 
-function serverCredsFromState(o: TaskGroupOutputs): ServerCredentials {
-  if (o.server) return o.server;
-  const c = providerConfig();
-  if (!c.email || !c.password)
-    throw new UserError(
-      "fractal:email / fractal:password are missing from the stack config (needed to reach the server)",
-    );
-  return { url: o.serverUrl ?? (c.url as string), email: c.email, password: c.password };
-}
-
+/** Refresh: a group gone from the server or the disk gets an empty id, so `up` collects it again. */
 export async function read(id: string, props: TaskGroupOutputs): Promise<pulumi.dynamic.ReadResult> {
-  if (props.resolvedBackend === "server") {
-    const client = new FractalClient(serverCredsFromState(props));
-    const g = await client.taskGroup(props.taskGroupId as number);
-    if (!g) return { id: "", props: {} };
-    const state = stateFromRead(g, props.activityLog);
-    const userGroupId = props.userGroupId === undefined ? undefined : (g.user_group_id ?? undefined);
-    return { id, props: toPlainJson({ ...props, ...state, userGroupId }) };
-  }
-  const seen = await inspectLocal(groupState(props));
-  if (!seen.folder || (props.origin === "other" && !seen.interpreter)) return { id: "", props: {} };
-  return { id, props: toPlainJson({ ...props, active: props.origin === "other" ? props.active : seen.venv }) };
+  const current = await backendOf(props).read(props);
+  return current ? { id, props: current } : { id: "", props: {} };
 }
 
 export async function update(
   _id: string,
   olds: TaskGroupOutputs,
   news: CheckedInputs,
-): Promise<pulumi.dynamic.UpdateResult> {
-  const progress = progressFor(news, olds.pkgName);
-  let state = groupState(olds);
-  if (olds.resolvedBackend === "server") {
-    const creds = news.server ?? serverCredsFromState(olds);
-    const client = new FractalClient(creds);
-    const id = olds.taskGroupId as number;
-    let log = state.activityLog;
-    const current = await client.taskGroup(id);
-    if (!current) throw new UserError(`task group ${id} no longer exists on ${creds.url}; run \`pulumi refresh\``);
-    if (current.active !== news.active) log = await setActiveServer(client, id, news.active, news, progress);
-    if (news.userGroupId !== undefined && current.user_group_id !== news.userGroupId) {
-      await client.patchUserGroup(id, news.userGroupId);
-    }
-    const g = await client.taskGroup(id);
-    if (!g) throw new UserError(`task group ${id} disappeared from ${creds.url} during the update`);
-    return { outs: outputs(news, stateFromRead(g, log), "server", creds) };
-  }
-  const o = localOptions(news, progress);
-  if (olds.active !== news.active)
-    state = news.active ? await reactivateLocal(state, o) : await deactivateLocal(state, o);
-  return { outs: outputs(news, state, "local") };
+): Promise<{ outs: TaskGroupOutputs }> {
+  return { outs: await backendOf(olds).setActive(olds, news, progressFor(news, olds.pkgName)) };
 }
 
 export async function remove(_id: string, props: TaskGroupOutputs): Promise<void> {
-  const progress = progressFor(props, props.pkgName);
-  if (props.resolvedBackend === "server") {
-    const client = new FractalClient(serverCredsFromState(props));
-    const id = props.taskGroupId as number;
-    let a: ActivityRead;
-    try {
-      a = await client.lifecycle(id, "delete");
-    } catch (err) {
-      if (err instanceof FractalHttpError && err.status === 404) return;
-      throw err;
-    }
-    await waitOk(client, a, props, progress, "deletion");
-    progress.info(`deleted task group ${id}`);
-    return;
-  }
-  await deleteLocal(groupState(props));
+  await backendOf(props).remove(props, progressFor(props, props.pkgName));
 }

@@ -1,42 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { TaskInfo } from "../fractal/schemas";
-
-type Impl = typeof import("./task-group-impl");
+import type { Assert, SameKeys } from "../common/inputs";
+import type { CheckedInputs, TaskGroupOutputs } from "../fractal/backend";
+import type { TaskGroupInputs, TaskInfo } from "../fractal/schemas";
+import { dynamicProvider } from "./shim";
 
 /**
- * The dynamic provider: a module-level singleton whose methods only load the implementation by
+ * The dynamic provider: a module-level singleton whose methods only load the lifecycle module by
  * package name, so nothing but these few lines is serialized into state.
  */
-const provider: pulumi.dynamic.ResourceProvider = {
-  async configure(req) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
-    return impl.configure(req);
-  },
-  async check(olds, news) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
-    return impl.check(olds, news);
-  },
-  async diff(id, olds, news) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
-    return impl.diff(id, olds, news);
-  },
-  async create(inputs) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
-    return impl.create(inputs);
-  },
-  async read(id, props) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
-    return impl.read(id, props);
-  },
-  async update(id, olds, news) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
-    return impl.update(id, olds, news);
-  },
-  async delete(id, props) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/task-group-impl.js");
-    return impl.remove(id, props);
-  },
-};
+const provider = dynamicProvider<CheckedInputs, TaskGroupOutputs>(() =>
+  require("pulumi-tesseract/lib/resources/task-group-impl.js"),
+);
 
 /** `pip` collection: a package from a Python package index, or a local wheel file (uploaded to a server). */
 export interface TaskGroupPipArgs {
@@ -118,6 +92,9 @@ export interface TaskGroupArgs {
 
 /** A collected task: name, type, commands, metadata, args schemas, category, modality, tags, docs. */
 export type TaskGroupTask = Omit<TaskInfo, "version">;
+
+/** Compile-time check: the Args and the schema-inferred plain inputs name the same keys. */
+export type TaskGroupArgsMatchInputs = Assert<SameKeys<TaskGroupArgs, TaskGroupInputs>>;
 
 /**
  * A Fractal task group: the tasks of a Python package collected the way fractal-server does it,

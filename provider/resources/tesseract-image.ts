@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { TesseractImageInputs, TesseractImageOutputs } from "../build/inputs";
+import type { Assert, SameKeys } from "../common/inputs";
 import type { DockerConnection } from "../docker/connection";
+import { dynamicProvider } from "./shim";
 
 /** Arguments of a {@link TesseractImage}. */
 export interface TesseractImageArgs {
@@ -51,30 +54,16 @@ export interface TesseractImageArgs {
   docker?: pulumi.Input<DockerConnection>;
 }
 
+/** Compile-time check: the Args and the schema-inferred plain inputs name the same keys. */
+export type TesseractImageArgsMatchInputs = Assert<SameKeys<TesseractImageArgs, TesseractImageInputs>>;
+
 /**
- * The provider shim: a module-level singleton whose methods load the implementation in the
+ * The provider shim: a module-level singleton whose methods load the lifecycle module in the
  * provider process, so nothing but this small object is serialized into the state.
  */
-const provider: pulumi.dynamic.ResourceProvider = {
-  check(olds, news) {
-    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").check(olds, news);
-  },
-  diff(id, olds, news) {
-    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").diff(id, olds, news);
-  },
-  create(inputs) {
-    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").create(inputs);
-  },
-  read(id, props) {
-    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").read(id, props);
-  },
-  update(id, olds, news) {
-    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").update(id, olds, news);
-  },
-  delete(id, props) {
-    return require("pulumi-tesseract/lib/resources/tesseract-image-impl.js").del(id, props);
-  },
-};
+const provider = dynamicProvider<TesseractImageInputs, TesseractImageOutputs>(() =>
+  require("pulumi-tesseract/lib/resources/tesseract-image-impl.js"),
+);
 
 /**
  * A Tesseract image built from a Tesseract folder through the Docker Engine API, like

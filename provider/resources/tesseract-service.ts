@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { Assert, SameKeys } from "../common/inputs";
 import type { DockerConnection } from "../docker/connection";
+import type { ServiceInputs } from "../serve/args";
+import type { ContainerRecord, ServiceOutputs } from "../serve/target";
 import {
   type DockerImageLike,
   type DockerNetworkLike,
@@ -7,42 +10,17 @@ import {
   imageReference,
   networkName,
 } from "./pulumi-docker";
+import { dynamicProvider } from "./shim";
 import type { TesseractImage } from "./tesseract-image";
-import type { ContainerRecord } from "./tesseract-service-impl";
-
-type Impl = typeof import("./tesseract-service-impl");
 
 /**
  * The provider object Pulumi serializes into state: a module-level singleton whose methods only
- * load the implementation by package name, so no schema, pool or closure state is captured and
+ * load the lifecycle module by package name, so no schema, pool or closure state is captured and
  * fixes reach existing resources (including their delete).
  */
-const provider: pulumi.dynamic.ResourceProvider = {
-  check(olds, news) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
-    return impl.check(olds, news);
-  },
-  diff(id, olds, news) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
-    return impl.diff(id, olds, news);
-  },
-  create(inputs) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
-    return impl.create(inputs);
-  },
-  read(id, props) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
-    return impl.read(id, props);
-  },
-  update(id, olds, news) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
-    return impl.update(id, olds, news);
-  },
-  delete(id, props) {
-    const impl: Impl = require("pulumi-tesseract/lib/resources/tesseract-service-impl.js");
-    return impl.remove(id, props);
-  },
-};
+const provider = dynamicProvider<ServiceInputs, ServiceOutputs>(() =>
+  require("pulumi-tesseract/lib/resources/tesseract-service-impl.js"),
+);
 
 /** How to reach a Docker engine (shared with TesseractImage); every field may be an Output. */
 export type DockerConnectionInput = { [K in keyof DockerConnection]?: pulumi.Input<DockerConnection[K]> };
@@ -105,6 +83,11 @@ export interface TesseractServiceArgs {
   /** Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret. */
   docker?: pulumi.Input<DockerConnectionInput>;
 }
+
+/** Compile-time check: the Args and the schema-inferred plain inputs name the same keys (minus those the class sets). */
+export type TesseractServiceArgsMatchInputs = Assert<
+  SameKeys<TesseractServiceArgs, Omit<ServiceInputs, "serviceName" | "stack" | "project">>
+>;
 
 /** One served container as recorded in state. */
 export type TesseractServiceContainer = ContainerRecord;

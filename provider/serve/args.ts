@@ -1,50 +1,19 @@
 import { z } from "zod";
 import { type CheckFailure, zodFailures } from "../common/check";
-import { UNKNOWN } from "../common/unknown";
+import { LABELS } from "../common/labels";
 import { type DockerConnection, dockerConnectionSchema, resolveHost } from "../docker/connection";
 import { parsePort, portCount } from "./ports";
 import { absolutePath, CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "./volumes";
 
-/** Plain (resolved) inputs of a TesseractService, as the provider sees them after `check`. */
-export interface ServiceInputs {
-  image?: string;
-  images?: string[];
-  replicas: number;
-  port?: string;
-  hostIp: string;
-  volumes?: string[];
-  inputPath?: string;
-  outputPath?: string;
-  environment?: Record<string, string>;
-  runtimeConfig?: Record<string, string | number | boolean>;
-  outputFormat?: "json" | "json+base64" | "json+binref";
-  user?: string;
-  memory?: string;
-  gpus?: "all" | string[];
-  numWorkers?: number;
-  network?: string;
-  networkAlias?: string;
-  debug: boolean;
-  startupTimeout: number;
-  restartPolicy: string;
-  labels?: Record<string, string>;
-  docker?: DockerConnection;
-  /** The Pulumi resource name (set by the resource class). */
-  serviceName: string;
-  /** Stack and project, for labels (set by the resource class). */
-  stack?: string;
-  project?: string;
-}
-
 /** Label keys the provider sets itself; user labels may not override them. */
-export const RESERVED_LABELS = [
-  "pulumi-tesseract.managed",
-  "pulumi-tesseract.service",
-  "pulumi-tesseract.service-id",
-  "pulumi-tesseract.stack",
-  "pulumi-tesseract.project",
-  "pulumi-tesseract.replica",
-  "pulumi-tesseract.image",
+export const RESERVED_LABELS: string[] = [
+  LABELS.managed,
+  LABELS.service,
+  LABELS.serviceId,
+  LABELS.stack,
+  LABELS.project,
+  LABELS.replica,
+  LABELS.image,
 ];
 
 const NAME_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
@@ -171,6 +140,13 @@ export const serviceSchema = z.strictObject({
   stack: z.string().optional(),
   project: z.string().optional(),
 });
+
+/**
+ * Plain (resolved) inputs of a TesseractService, as the provider sees them after `check`: inferred
+ * from the schema (defaults filled). `serviceName`, `stack` and `project` are set by the resource
+ * class, not by the program.
+ */
+export type ServiceInputs = z.output<typeof serviceSchema>;
 
 /** True when the engine runs on this host, so host paths and port probes mean the same thing there. */
 export function isLocalEngine(docker: DockerConnection | undefined): boolean {
@@ -309,9 +285,7 @@ export function validateInputs(
   return { inputs, failures };
 }
 
-/** The top-level keys of raw inputs that are preview unknowns (wholly or partly). */
-export function unknownTopLevelKeys(raw: Record<string, unknown>): Set<string> {
-  const out = new Set<string>();
-  for (const [k, val] of Object.entries(raw)) if (JSON.stringify(val)?.includes(UNKNOWN)) out.add(k);
-  return out;
+/** The images a service serves, in order (`images`, or `[image]`). */
+export function imagesOf(inputs: Pick<ServiceInputs, "image" | "images">): string[] {
+  return inputs.images ?? [inputs.image!];
 }

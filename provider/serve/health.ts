@@ -1,5 +1,5 @@
 import { request } from "undici";
-import type { DockerClient } from "../docker/client";
+import type { ContainerEngine } from "../docker/engine";
 
 /** Poll interval of the health wait (upstream polls every 100 ms). */
 export const HEALTH_POLL_MS = 100;
@@ -31,7 +31,7 @@ export async function probeHealth(baseUrl: string, timeoutMs = 1000): Promise<bo
  * `timeoutSeconds`.
  */
 export async function waitHealthy(
-  docker: DockerClient,
+  docker: Pick<ContainerEngine, "inspectContainer">,
   containerId: string,
   baseUrl: string,
   timeoutSeconds: number,

@@ -1,3 +1,4 @@
+import { LABELS } from "../common/labels";
 import type { ContainerSpec, DeviceRequest, PortBinding } from "../docker/types";
 import { memoryBytes, type ServiceInputs } from "./args";
 import { CONTAINER_API_PORT, CONTAINER_DEBUG_PORT } from "./ports";
@@ -21,11 +22,11 @@ export interface ReplicaPlan {
 export function serviceLabels(inputs: ServiceInputs, serviceId: string): Record<string, string> {
   return {
     ...inputs.labels,
-    "pulumi-tesseract.managed": "true",
-    "pulumi-tesseract.service": inputs.serviceName,
-    "pulumi-tesseract.service-id": serviceId,
-    ...(inputs.stack ? { "pulumi-tesseract.stack": inputs.stack } : {}),
-    ...(inputs.project ? { "pulumi-tesseract.project": inputs.project } : {}),
+    [LABELS.managed]: "true",
+    [LABELS.service]: inputs.serviceName,
+    [LABELS.serviceId]: serviceId,
+    ...(inputs.stack ? { [LABELS.stack]: inputs.stack } : {}),
+    ...(inputs.project ? { [LABELS.project]: inputs.project } : {}),
   };
 }
 
@@ -102,8 +103,8 @@ export function containerSpec(inputs: ServiceInputs, serviceId: string, replica:
     User: inputs.user ?? defaultUser(),
     Labels: {
       ...serviceLabels(inputs, serviceId),
-      "pulumi-tesseract.replica": replica.key,
-      "pulumi-tesseract.image": replica.image,
+      [LABELS.replica]: replica.key,
+      [LABELS.image]: replica.image,
     },
     ExposedPorts: exposed,
     Tty: false,

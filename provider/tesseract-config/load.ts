@@ -3,16 +3,17 @@ import * as path from "node:path";
 import YAML from "yaml";
 import type { z } from "zod";
 import { issuePath, showValue } from "../common/check";
+import { UserError } from "../common/errors";
 import { CONFIG_FIELDS, type TesseractConfig, tesseractConfigSchema } from "./schema";
 
 /** One thing wrong with a Tesseract's sources, phrased to be read as is (file, field, fix). */
-export class TesseractSourceError extends Error {
+export class TesseractSourceError extends UserError {
   constructor(
-    /** Which input the problem belongs to (`srcDir` or `configOverride`). */
+    /** Which input the problem belongs to (`srcDir` or `configOverride`); also its `property`. */
     readonly input: "srcDir" | "configOverride",
     readonly problems: string[],
   ) {
-    super(problems.join("\n"));
+    super(problems.join("\n"), { property: input });
     this.name = "TesseractSourceError";
   }
 }

@@ -20,7 +20,7 @@ import { after, before, test } from "node:test";
 import { DockerClient } from "../../provider/docker";
 import { HOST_TS_LOADER } from "../../scripts/program";
 import { REPO_ROOT } from "../helpers/stack";
-import { cleanupRun, EXAMPLES } from "../integration/tesseract-image-helpers";
+import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
 
 const CACHE =
   process.env.PULUMI_TESSERACT_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache", "pulumi-tesseract");

@@ -17,7 +17,7 @@ import { DockerClient } from "../../provider/docker";
 import { TesseractImage, TesseractService } from "../../provider/index";
 import { stackCheckpointText } from "../helpers/leaks";
 import { createTestStack, type TestStack } from "../helpers/stack";
-import { cleanupRun, EXAMPLES, hostCaCertificates } from "../integration/tesseract-image-helpers";
+import { cleanupRun, EXAMPLES, hostCaCertificates } from "../helpers/tesseract-image";
 
 const run = `secrets-${process.pid}`;
 const dir = mkdtempSync(path.join(tmpdir(), "pt-secrets-"));

@@ -179,7 +179,7 @@ describe("TaskGroup e2e (real engine, real fractal-server)", { timeout: 1_500_00
   });
 
   it("index package and custom environment with a per-resource server (secret), then destroy", async () => {
-    const customRoot = path.join(REPO_ROOT, "test/fixtures/fractal-tasks/src/pt_fractal_tasks");
+    const customRoot = path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks/src/pt_fractal_tasks");
     const program = async () => {
       const server = { url: info.url, email: info.email, password: pulumi.secret(info.password) };
       const idx = new TaskGroup("index-pkg", {

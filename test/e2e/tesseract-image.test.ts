@@ -13,7 +13,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractImage } from "../../provider/resources/tesseract-image";
 import { testWorkspace } from "../helpers/stack";
-import { cleanupRun, EXAMPLES, hostCaCertificates } from "../integration/tesseract-image-helpers";
+import { cleanupRun, EXAMPLES, hostCaCertificates } from "../helpers/tesseract-image";
 
 const ROOT = join(__dirname, "..", "..");
 const run = `imge2e-${process.pid}`;

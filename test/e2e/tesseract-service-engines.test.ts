@@ -10,8 +10,9 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractService } from "../../provider/resources/tesseract-service";
 import { freePort } from "../helpers/serve-runtime";
+import { ensureHelloImage } from "../helpers/service-fixture";
 import { testWorkspace } from "../helpers/stack";
-import { ensureHelloImage } from "../integration/tesseract-service-fixture";
+import { requireVenvBin } from "../helpers/venv";
 
 const ROOT = join(__dirname, "..", "..");
 const run = `svceng-${process.pid}`;
@@ -152,7 +153,7 @@ test("one stack places services on two engines; each serves, destroy cleans both
   assert.equal(onSecond.length, 2);
   assert.equal(onFirst.length, 1);
   assert.deepEqual(onSecond.map((c) => c.Id).sort(), [...(up.outputs.bIds.value as string[])].sort());
-  const py = join(process.env.PULUMI_TESSERACT_VENV!, "bin", "python");
+  const py = requireVenvBin("python");
   for (const url of [up.outputs.a.value as string, ...(up.outputs.b.value as string[])]) {
     const out = execFileSync(py, [
       "-c",

@@ -8,6 +8,7 @@ import { after, test } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { ownProgram } from "../../scripts/program";
 import { testWorkspace } from "../helpers/stack";
+import { requireVenvBin } from "../helpers/venv";
 
 const ROOT = join(__dirname, "..", "..");
 const EXAMPLE = join(ROOT, "examples", "serve");
@@ -44,7 +45,7 @@ test("examples/serve: builds hello and vectoradd, serves them, answers apply, de
   );
   await stack.setConfig("pulumi-tesseract-serve:vectoraddPort", { value: "47231" });
   const up = await stack.up();
-  const py = join(process.env.PULUMI_TESSERACT_VENV!, "bin", "python");
+  const py = requireVenvBin("python");
   const hello = execFileSync(py, [
     "-c",
     `from tesseract_core import Tesseract; print(Tesseract.from_url(${JSON.stringify(up.outputs.helloUrl.value)}).apply({"name": "example"}))`,

@@ -9,8 +9,9 @@ import { after, before, test } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../../provider/docker";
 import { TesseractService } from "../../provider/resources/tesseract-service";
+import { ensureHelloImage } from "../helpers/service-fixture";
 import { testWorkspace } from "../helpers/stack";
-import { ensureHelloImage } from "../integration/tesseract-service-fixture";
+import { requireVenvBin } from "../helpers/venv";
 
 const ROOT = join(__dirname, "..", "..");
 const run = `svce2e-${process.pid}`;
@@ -30,7 +31,7 @@ async function stack(name: string, program: () => Promise<Record<string, unknown
 }
 
 function pyApply(url: string, name: string): string {
-  const py = join(process.env.PULUMI_TESSERACT_VENV!, "bin", "python");
+  const py = requireVenvBin("python");
   return execFileSync(py, [
     "-c",
     `from tesseract_core import Tesseract; t=Tesseract.from_url(${JSON.stringify(url)}); print(t.apply({"name": ${JSON.stringify(name)}}))`,

@@ -11,11 +11,11 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { DockerClient } from "../../provider/docker";
+import { findSecrets, Report } from "../helpers/faults/report";
 import { createTestStack, type TestStack } from "../helpers/stack";
-import { findSecrets, Report } from "./report";
 
 const report = new Report("bad-inputs-preview");
-const FAULTY = path.join(__dirname, "fixtures/faulty");
+const FAULTY = path.join(__dirname, "../helpers/fixtures/faulty");
 const tasksDir = mkdtempSync(path.join(tmpdir(), "pt-bad-preview-tasks-"));
 const SECRET = `pt-preview-secret-${process.pid}`;
 

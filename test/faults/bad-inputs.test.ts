@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
+import { engineProvider } from "../helpers/faults/providers";
+import { findSecrets, Report } from "../helpers/faults/report";
 import { CALCULUS_API, type ServedRuntime, serveRuntime } from "../helpers/serve-runtime";
-import { engineProvider } from "./providers";
-import { findSecrets, Report } from "./report";
 
 const report = new Report("bad-inputs");
 const work = mkdtempSync(path.join(tmpdir(), "pt-bad-inputs-"));
@@ -406,7 +406,7 @@ describe("TesseractService refuses bad inputs at check", () => {
 
 // ---- TesseractImage ------------------------------------------------------------------------
 
-const FAULTY = path.join(__dirname, "fixtures/faulty");
+const FAULTY = path.join(__dirname, "../helpers/fixtures/faulty");
 /** A copy of the faulty Tesseract with one file rewritten (or removed when `text` is null). */
 function variant(name: string, file: string, edit: (text: string) => string | null): string {
   const dir = path.join(work, "src", name);

@@ -1,6 +1,6 @@
 /**
  * Fractal faults, on a private PostgreSQL cluster and a private fractal-server (never the shared
- * ones): a TaskGroup (server backend, wheel of test/fixtures/fractal-tasks) in one real stack, then
+ * ones): a TaskGroup (server backend, wheel of test/helpers/fixtures/fractal-tasks) in one real stack, then
  *   1. fractal-server stopped during a collection, then restarted;
  *   2. PostgreSQL restarted under a running fractal-server;
  *   3. `pulumi up` interrupted (SIGINT) mid-collection, then run again.
@@ -17,7 +17,9 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { FractalClient } from "../../provider/fractal/client";
-import { REPO_ROOT, venvPython } from "../helpers/fractal-server";
+import { engineError, settle, sleep, waitFor } from "../helpers/faults/outcome";
+import { findSecrets, Report, secretContexts, toleratingMonitorTermination } from "../helpers/faults/report";
+import { REPO_ROOT } from "../helpers/fractal-server";
 import {
   describeLeaks,
   fractalLeaks,
@@ -27,8 +29,7 @@ import {
 } from "../helpers/leaks";
 import { PrivateFractal, PrivatePostgres } from "../helpers/private-postgres";
 import { createTestStack, type TestStack } from "../helpers/stack";
-import { engineError, settle, sleep, waitFor } from "./outcome";
-import { findSecrets, Report, secretContexts, toleratingMonitorTermination } from "./report";
+import { requireVenvBin } from "../helpers/venv";
 
 const report = new Report("fractal-faults");
 const PKG = "pt-fractal-tasks";
@@ -112,10 +113,13 @@ async function assertDeclared(where: string, outputs: Record<string, { value: un
 const wheelWork = mkdtempSync(path.join(tmpdir(), "ptf-wheel-"));
 function buildWheel(): string {
   const src = path.join(wheelWork, "src");
-  cpSync(path.join(REPO_ROOT, "test/fixtures/fractal-tasks"), src, { recursive: true });
+  cpSync(path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks"), src, { recursive: true });
   const dist = path.join(wheelWork, "dist");
   mkdirSync(dist, { recursive: true });
-  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  execFileSync(requireVenvBin("python"), ["-m", "build", "--wheel", "--outdir", dist, src], {
+    stdio: "pipe",
+    timeout: 300_000,
+  });
   const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
   if (!whl) throw new Error(`no wheel built in ${dist}`);
   return path.join(dist, whl);

@@ -20,12 +20,12 @@ import {
   TesseractServerError,
   TesseractTimeoutError,
 } from "../../provider/client";
+import { loadTest } from "../helpers/faults/load";
+import { Report } from "../helpers/faults/report";
 import { CALCULUS_API, type ServedRuntime, serveRuntime } from "../helpers/serve-runtime";
-import { loadTest } from "./load";
-import { Report } from "./report";
 
 const report = new Report("tesseract-calls");
-const FAULTY_API = path.join(__dirname, "fixtures/faulty/tesseract_api.py");
+const FAULTY_API = path.join(__dirname, "../helpers/fixtures/faulty/tesseract_api.py");
 
 describe("a Tesseract whose apply hangs", () => {
   let rt: ServedRuntime;

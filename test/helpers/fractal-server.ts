@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { FractalClient, type TaskGroupListItem } from "../../provider/fractal/client";
+import { fractalVenv, requireVenvBin } from "./venv";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -30,24 +31,6 @@ export function startFractalServer(): FractalServerInfo {
   return JSON.parse(readFileSync(file, "utf8")) as FractalServerInfo;
 }
 
-/** Python of the shared venv (tesseract-core, `build`): builds the fixture wheels. */
-export function venvPython(): string {
-  const venv = process.env.PULUMI_TESSERACT_VENV;
-  if (!venv) throw new Error("PULUMI_TESSERACT_VENV is not set: source scripts/env.sh");
-  return path.join(venv, "bin", "python");
-}
-
-/**
- * The venv the test fractal-server runs from: `PULUMI_TESSERACT_FRACTAL_VENV` (fractal-server 2.24.4
- * on Python >= 3.12), else `PULUMI_TESSERACT_VENV` (2.18.5), as scripts/fractal-server.sh picks it.
- */
-export function fractalVenv(): string {
-  for (const v of [process.env.PULUMI_TESSERACT_FRACTAL_VENV, process.env.PULUMI_TESSERACT_VENV]) {
-    if (v && existsSync(path.join(v, "bin", "fractalctl"))) return v;
-  }
-  throw new Error("no venv with fractalctl: run bash scripts/setup.sh, then source scripts/env.sh");
-}
-
 /** The fractal-server version the test server runs (`major.minor.patch` of the venv's package). */
 export function fractalServerVersion(): string {
   return execFileSync(
@@ -57,10 +40,10 @@ export function fractalServerVersion(): string {
   ).trim();
 }
 
-const FIXTURE = path.join(REPO_ROOT, "test/fixtures/fractal-tasks");
+const FIXTURE = path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks");
 
 /**
- * Builds test/fixtures/fractal-tasks into a wheel (once per process; in a copy, so the fixture
+ * Builds test/helpers/fixtures/fractal-tasks into a wheel (once per process; in a copy, so the fixture
  * folder stays clean) and returns its absolute path.
  */
 let builtWheel: string | undefined;
@@ -71,7 +54,10 @@ export function buildFixtureWheel(): string {
   cpSync(FIXTURE, src, { recursive: true });
   const dist = path.join(work, "dist");
   mkdirSync(dist);
-  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  execFileSync(requireVenvBin("python"), ["-m", "build", "--wheel", "--outdir", dist, src], {
+    stdio: "pipe",
+    timeout: 300_000,
+  });
   const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
   if (!whl) throw new Error(`no wheel built in ${dist}`);
   builtWheel = path.join(dist, whl);
@@ -98,7 +84,10 @@ export function buildVariantWheel(opts: {
     writeFileSync(manifest, JSON.stringify(opts.editManifest(JSON.parse(readFileSync(manifest, "utf8")))));
   const dist = path.join(work, "dist");
   mkdirSync(dist);
-  execFileSync(venvPython(), ["-m", "build", "--wheel", "--outdir", dist, src], { stdio: "pipe", timeout: 300_000 });
+  execFileSync(requireVenvBin("python"), ["-m", "build", "--wheel", "--outdir", dist, src], {
+    stdio: "pipe",
+    timeout: 300_000,
+  });
   const whl = readdirSync(dist).find((f) => f.endsWith(".whl"));
   if (!whl) throw new Error(`no wheel built in ${dist}`);
   return path.join(dist, whl);

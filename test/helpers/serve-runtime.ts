@@ -4,24 +4,14 @@
  * Start it in `before`, stop it in `after`; every wait is bounded.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { venvDir } from "./venv";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const CALCULUS_API = path.join(REPO_ROOT, "examples/tesseracts/calculus/tesseract_api.py");
-
-/** The Python venv with tesseract-core (set by `source scripts/env.sh`). */
-export function venv(): string | undefined {
-  return process.env.PULUMI_TESSERACT_VENV;
-}
-
-/** The venv's python when the venv exists (tests that cross-check with upstream skip without it). */
-export function venvPython(): string | undefined {
-  const py = venv() && path.join(venv() as string, "bin", "python");
-  return py && existsSync(py) ? py : undefined;
-}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -54,7 +44,7 @@ export interface ServeOptions {
 
 /** Starts `tesseract-runtime serve` and resolves once `GET /health` answers 200. */
 export async function serveRuntime(opts: ServeOptions = {}): Promise<ServedRuntime> {
-  const py = venv();
+  const py = venvDir();
   if (!py) throw new Error("PULUMI_TESSERACT_VENV is not set: run `source scripts/env.sh` first");
   const port = await freePort();
   const outputDir = mkdtempSync(path.join(tmpdir(), "pt-runtime-out-"));

@@ -21,20 +21,17 @@ import {
   TesseractServerError,
   TesseractValidationError,
 } from "../../provider/client/errors";
-import { REPO_ROOT, type ServedRuntime, serveRuntime, venv } from "../helpers/serve-runtime";
+import { REPO_ROOT, type ServedRuntime, serveRuntime } from "../helpers/serve-runtime";
+import { requireVenvBin } from "../helpers/venv";
 
 const MINIMAL_API = path.join(REPO_ROOT, "test/helpers/tesseracts/minimal/tesseract_api.py");
 
 /** Runs calls through tesseract-core's Python client; returns plain-JSON results. */
 function pythonCalls(url: string, calls: { endpoint: string; args: unknown }[]): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      path.join(venv() as string, "bin/python"),
-      [path.join(REPO_ROOT, "test/helpers/py_client_calls.py")],
-      {
-        stdio: ["pipe", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(requireVenvBin("python"), [path.join(REPO_ROOT, "test/helpers/py_client_calls.py")], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);

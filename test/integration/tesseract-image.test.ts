@@ -13,7 +13,8 @@ import { promisify } from "node:util";
 import { DockerClient } from "../../provider/docker";
 import * as impl from "../../provider/resources/tesseract-image-impl";
 import { buildTesseractImage } from "../../provider/resources/tesseract-image-impl";
-import { cleanupRun, EXAMPLES, hostBuildOptions, venvBin } from "./tesseract-image-helpers";
+import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
+import { venvBin } from "../helpers/venv";
 
 const exec = promisify(execFile);
 const run = `ti-${process.pid}`;

@@ -11,7 +11,8 @@ import { pack } from "tar-stream";
 import { UserError } from "../../provider/common/errors";
 import { DockerClient } from "../../provider/docker";
 import * as impl from "../../provider/resources/tesseract-service-impl";
-import { ensureHelloImage } from "./tesseract-service-fixture";
+import { ensureHelloImage } from "../helpers/service-fixture";
+import { requireVenvBin } from "../helpers/venv";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const run = `svc-${process.pid}`;
@@ -149,7 +150,7 @@ test("serve 2 replicas on a new network, apply with tesseract-core's client, hea
   assert.equal(o.networkCreated, true);
   assert.ok(await docker.inspectNetwork(net));
 
-  const py = join(process.env.PULUMI_TESSERACT_VENV!, "bin", "python");
+  const py = requireVenvBin("python");
   for (const url of o.urls) {
     const out = execFileSync(py, [
       "-c",

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { decodeTree, parseResponseBody } from "../../provider/client/codec";
 import { lz4FrameDecompress, xxh32 } from "../../provider/client/lz4";
-import { venvPython } from "../helpers/serve-runtime";
+import { venvPython } from "../helpers/venv";
 
 // lz4.frame.compress(arange(64, float64).tobytes() + 200 zero bytes), with and without checksums
 const WITH_CHECKSUMS =

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { UNKNOWN } from "../../provider/common/unknown";
-import { comparePep440, pickVersion } from "../../provider/fractal/index-api";
+import { comparePep440, pickVersion } from "../../provider/fractal/package-index";
 import { ManifestV2, parseManifest, prepareTasks } from "../../provider/fractal/schemas";
 import {
   FORBIDDEN_COMMAND_CHARS,

@@ -16,7 +16,7 @@ import {
   tagProblem,
   validateConfig,
 } from "../../provider/tesseract-config";
-import { venvPython } from "../helpers/serve-runtime";
+import { venvPython } from "../helpers/venv";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "pt-config-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));

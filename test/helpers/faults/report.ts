@@ -2,7 +2,8 @@
  * Counters shared by the fault-tier files. node's test runner runs each file in its own process,
  * all children of one runner process, so the files of one run meet in a folder named after the
  * runner's pid (or PT_FAULTS_DIR). Each file writes its own JSON after every change;
- * `zz-summary.test.ts` (sorted last) reads them all and prints the table.
+ * `test/final/summary.test.ts`, which scripts/test.sh runs as the last step (with `PT_FAULTS_DIR`
+ * set for both), reads them all and prints the table.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

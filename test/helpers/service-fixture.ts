@@ -1,10 +1,10 @@
 // Test fixture: a real Tesseract image for the TesseractService tests, cached by tag across test
-// files and removed at the end of the suite (test/faults/zy-shared-leaks.test.ts). Built from
+// files and removed at the end of the suite (test/final/shared-leaks.test.ts). Built from
 // examples/tesseracts/hello with the package's own builder, so a broken builder fails these tests.
 import { join } from "node:path";
+import { buildTesseractImage } from "../../provider/build";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
-import { buildTesseractImage } from "../../provider/resources/tesseract-image-impl";
 
 /** Tag of the cached fixture image. */
 export const FIXTURE_TAG = "hello:pt-service-fixture";

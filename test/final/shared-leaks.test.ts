@@ -1,5 +1,6 @@
 /**
- * Leak check of the shared engine and task folders, run near the end of the faults tier (and
+ * Leak check of the shared engine and task folders, run by scripts/test.sh as the last step of the
+ * faults tier and of `npm test`, after every tier file (and
  * usable after `npm run up` + destroy of the root stack or an example): every container, image,
  * network and volume labelled `pulumi-tesseract.managed` must be referenced by some stack's state
  * in the file backend. Anything else was left behind by a destroy or a failed create.
@@ -11,9 +12,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DockerClient } from "../../provider/docker";
+import { Report } from "../helpers/faults/report";
 import { describeLeaks, orphans } from "../helpers/leaks";
-import { FIXTURE_TAG } from "../integration/tesseract-service-fixture";
-import { Report } from "./report";
+import { FIXTURE_TAG } from "../helpers/service-fixture";
 
 const report = new Report("shared-leaks");
 

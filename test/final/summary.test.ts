@@ -1,5 +1,6 @@
 /**
- * Runs last in the faults tier (files run in name order): aggregates the counters the other files
+ * The last step of the faults tier (and of `npm test`), run explicitly by scripts/test.sh after
+ * every tier file: aggregates the counters the fault files
  * wrote (see report.ts), prints the summary table, and fails when anything leaked or a secret was
  * found in plain text.
  */
@@ -7,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { type FileCounters, RUN_DIR, readAll } from "./report";
+import { type FileCounters, RUN_DIR, readAll } from "../helpers/faults/report";
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

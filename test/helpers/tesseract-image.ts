@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import type { DockerClient } from "../../provider/docker";
@@ -24,10 +23,4 @@ export async function cleanupRun(docker: DockerClient, runId: string): Promise<v
     for (const t of img.RepoTags ?? []) if (t !== "<none>:<none>") await docker.removeImage(t).catch(() => undefined);
     await docker.removeImage(img.Id, { force: true }).catch(() => undefined);
   }
-}
-
-export function venvBin(name: string): string | undefined {
-  const venv = process.env.PULUMI_TESSERACT_VENV;
-  const p = venv && path.join(venv, "bin", name);
-  return p && existsSync(p) ? p : undefined;
 }

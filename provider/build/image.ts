@@ -1,0 +1,222 @@
+import * as path from "node:path";
+import { contextTar, writeContext } from "../build-context/context";
+import { Progress } from "../common/log";
+import { isFromStep } from "../docker/build-log";
+import { type ContainerEngine, engineFor } from "../docker/engine";
+import { DockerApiError, DockerBuildError } from "../docker/errors";
+import { TesseractBuildError } from "./errors";
+import type { TesseractImageInputs, TesseractImageOutputs } from "./inputs";
+import { BuildLogTracker } from "./log";
+import { prepareBuild } from "./prepare";
+
+/** Options of {@link buildTesseractImage}: the TesseractImage inputs without `srcDir`. */
+export type BuildTesseractImageOptions = Omit<TesseractImageInputs, "srcDir"> & {
+  /** Receives every build log line (default: Progress, i.e. pulumi.log or stderr). */
+  onLine?: (line: string) => void;
+  /** Abort the build. */
+  signal?: AbortSignal;
+};
+
+export interface BuiltTesseractImage extends TesseractImageOutputs {
+  /** Build log lines (the last 500). */
+  log: string[];
+}
+
+const MISSING_BASE =
+  /pull access denied|no such host|repository does not exist|manifest unknown|not found: manifest|failed to resolve|dial tcp|i\/o timeout/i;
+
+/** What usually fixes a failed build step, judged by the step. */
+function hintFor(err: DockerBuildError, baseImage: string): string | undefined {
+  if (MISSING_BASE.test(err.engineMessage) && isFromStep(err.failedStep))
+    return `the base image ${baseImage} is not available locally and cannot be pulled; load or build it first, e.g. \`docker load\`, or set build_config.base_image`;
+  if (/ pip install /.test(err.failedStep ?? ""))
+    return "check the requirements, the package index (pipIndexUrl) and, behind a TLS proxy, caCertificates and buildNetwork";
+  if (/tesseract-runtime check/.test(err.failedStep ?? ""))
+    return "tesseract_api.py failed to import in the image; a missing requirement or a module not listed in package_data?";
+  return undefined;
+}
+
+/**
+ * Builds a Tesseract image through the Docker Engine API (`POST /build`, classic builder or
+ * BuildKit alike) from a Tesseract folder. Usable outside Pulumi, e.g. by tests and other resources.
+ * On failure it removes the intermediate images this build created and throws a
+ * TesseractBuildError naming the failing step with the end of the log.
+ */
+export async function buildTesseractImage(
+  srcDir: string,
+  options: BuildTesseractImageOptions = {},
+  engine: ContainerEngine = engineFor(options.docker),
+): Promise<BuiltTesseractImage> {
+  const inputs: TesseractImageInputs = { ...options, srcDir };
+  const prepared = prepareBuild(inputs);
+  const progress = new Progress(`TesseractImage ${prepared.tags[0]}`, [
+    inputs.pipIndexUrl,
+    ...(inputs.pipExtraIndexUrls ?? []),
+  ]);
+  if (inputs.contextDir) writeContext(prepared.context, path.resolve(inputs.contextDir));
+
+  const baseImage = prepared.config.build_config.base_image;
+  if (!(await engine.inspectImage(baseImage))) {
+    progress.warn(`base image ${baseImage} is not present locally; the engine will try to pull it`);
+  }
+
+  const tracker = new BuildLogTracker();
+  const onLine = (line: string) => {
+    tracker.feed(line);
+    (options.onLine ?? ((l: string) => progress.info(l)))(line);
+  };
+  const timeoutMs = (inputs.timeoutSeconds ?? 3600) * 1000;
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
+    : AbortSignal.timeout(timeoutMs);
+  progress.info(
+    `building ${prepared.tags.join(", ")} (context ${prepared.context.entries.length} entries, hash ${prepared.contextHash.slice(0, 12)})`,
+  );
+  const started = Date.now();
+  let imageId: string;
+  try {
+    imageId = await engine.build(
+      contextTar(prepared.context),
+      {
+        tags: prepared.tags,
+        buildArgs: Object.keys(prepared.buildArgs).length ? prepared.buildArgs : undefined,
+        labels: prepared.labels,
+        networkMode: inputs.buildNetwork,
+        noCache: inputs.noCache,
+        platform: inputs.platform,
+        signal,
+      },
+      onLine,
+    );
+  } catch (err) {
+    await removeCreatedImages(engine, tracker.created);
+    if (err instanceof DockerBuildError) {
+      const hint = hintFor(err, baseImage);
+      throw new TesseractBuildError(
+        `building ${prepared.tags[0]} from ${prepared.srcDir} failed${hint ? ` (fix: ${hint})` : ""}\n${progress.redact(err.message)}`,
+        { property: "srcDir", hint, cause: err },
+      );
+    }
+    if (signal.aborted)
+      throw new TesseractBuildError(
+        `building ${prepared.tags[0]} did not finish within ${timeoutMs / 1000} s (timeoutSeconds)`,
+        { property: "timeoutSeconds", hint: "raise timeoutSeconds", cause: err },
+      );
+    if (err instanceof DockerApiError)
+      throw new TesseractBuildError(`building ${prepared.tags[0]} failed: ${progress.redact(err.message)}`, {
+        cause: err,
+      });
+    throw err;
+  }
+  const image = await engine.inspectImage(imageId);
+  // Tag the build stage (the dependency cache) so it is not left as a dangling <none> image.
+  const stageImage = tracker.stageImage;
+  let cacheTag: string | undefined;
+  if (stageImage) {
+    const repo = `pulumi-tesseract-cache/${prepared.config.name}`;
+    const t = prepared.contextHash.slice(0, 16);
+    try {
+      await engine.tagImage(stageImage, repo, t);
+      cacheTag = `${repo}:${t}`;
+    } catch {
+      // the cache stays untagged; nothing depends on the tag
+    }
+  }
+  progress.info(`built ${imageId.slice(7, 19)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return {
+    imageId: image?.Id ?? imageId,
+    imageName: prepared.tags[0],
+    tags: prepared.tags,
+    name: prepared.config.name,
+    version: prepared.config.version,
+    contextHash: prepared.contextHash,
+    endpoints: prepared.endpoints,
+    buildStageImageId: stageImage,
+    cacheTag,
+    srcDir: prepared.srcDir,
+    docker: inputs.docker,
+    log: tracker.lines,
+  };
+}
+
+/** Removes the images a failed build created (newest first, without touching their parents). */
+async function removeCreatedImages(engine: ContainerEngine, created: string[]): Promise<void> {
+  for (const id of [...created].reverse()) {
+    try {
+      const info = await engine.inspectImage(id);
+      if (!info || (info.RepoTags?.length ?? 0) > 0) continue;
+      await engine.removeImage(id, { noprune: true });
+    } catch {
+      // an image that another build now uses keeps existing
+    }
+  }
+}
+
+/** What {@link removeTesseractImage} needs to know of a built image. */
+export type BuiltImageRecord = Pick<
+  TesseractImageOutputs,
+  "imageId" | "tags" | "docker" | "buildStageImageId" | "cacheTag"
+>;
+
+/**
+ * Removes our tags from an image and the image itself when nothing else references it. Only a
+ * tag that still points at our image is ours to remove; an image in use by a container stays.
+ */
+export async function removeTesseractImage(
+  outs: BuiltImageRecord,
+  keepTags: string[] = [],
+  engine: ContainerEngine = engineFor(outs.docker),
+): Promise<void> {
+  for (const tag of outs.tags ?? []) {
+    if (keepTags.includes(tag)) continue;
+    const info = await engine.inspectImage(tag);
+    if (info && info.Id === outs.imageId) await engine.removeImage(tag);
+  }
+  const info = outs.imageId ? await engine.inspectImage(outs.imageId) : undefined;
+  if (info && (info.RepoTags?.length ?? 0) === 0) {
+    try {
+      await engine.removeImage(outs.imageId);
+    } catch (err) {
+      // in use by a container: leave it (Docker refuses); the tags are gone
+      if (!(err instanceof DockerApiError && err.statusCode === 409)) throw err;
+    }
+  }
+  if (outs.cacheTag && !keepTags.includes(outs.cacheTag)) {
+    // removing the last tag removes the image and its untagged layers; other tags keep it
+    await engine.removeImage(outs.cacheTag).catch(() => undefined);
+  }
+  if (outs.buildStageImageId) {
+    const stage = await engine.inspectImage(outs.buildStageImageId);
+    if (stage && (stage.RepoTags?.length ?? 0) === 0)
+      await engine.removeImage(outs.buildStageImageId).catch(() => undefined);
+  }
+}
+
+/**
+ * After a rebuild: drops what the old build had and the new one does not. A new image loses the
+ * old image's other tags and the old image; the same image only loses tags no longer wanted.
+ */
+export async function releasePreviousBuild(
+  olds: TesseractImageOutputs,
+  built: TesseractImageOutputs,
+  engine: ContainerEngine = engineFor(built.docker),
+  oldEngine: ContainerEngine = engineFor(olds.docker),
+): Promise<void> {
+  if (olds.imageId && olds.imageId !== built.imageId) {
+    await removeTesseractImage(
+      {
+        ...olds,
+        buildStageImageId: olds.buildStageImageId !== built.buildStageImageId ? olds.buildStageImageId : undefined,
+      },
+      built.tags,
+      oldEngine,
+    ).catch(() => undefined);
+  } else if (olds.tags) {
+    if (olds.cacheTag && olds.cacheTag !== built.cacheTag)
+      await engine.removeImage(olds.cacheTag).catch(() => undefined);
+    for (const t of olds.tags.filter((t) => !built.tags.includes(t))) {
+      const info = await engine.inspectImage(t);
+      if (info?.Id === built.imageId) await engine.removeImage(t);
+    }
+  }
+}

@@ -1,0 +1,18 @@
+export { TesseractBuildError } from "./errors";
+export {
+  type BuildTesseractImageOptions,
+  type BuiltImageRecord,
+  type BuiltTesseractImage,
+  buildTesseractImage,
+  releasePreviousBuild,
+  removeTesseractImage,
+} from "./image";
+export {
+  SECRET_INPUTS,
+  SOURCE_INPUTS,
+  type TesseractImageInputs,
+  type TesseractImageOutputs,
+  tesseractImageSchema,
+} from "./inputs";
+export { BuildLogTracker } from "./log";
+export { type PreparedBuild, prepareBuild } from "./prepare";

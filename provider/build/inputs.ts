@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { dockerConnectionSchema } from "../docker/connection";
+
+const RUNTIME_VERSION = /^\d+\.\d+\.\d+([a-z]+\d+|\.post\d+|\.dev\d+)*$/;
+
+/** The inputs of a TesseractImage (and the options of `buildTesseractImage`): the one source of their shape. */
+export const tesseractImageSchema = z.strictObject({
+  srcDir: z.string().min(1, "must be the folder holding tesseract_api.py and tesseract_config.yaml"),
+  tag: z.string().optional(),
+  configOverride: z.record(z.string(), z.unknown()).optional(),
+  noCache: z.boolean().optional(),
+  // Keys checked by a refine: zod 4 replaces a record key schema's message with "Invalid key in record".
+  buildArgs: z
+    .record(z.string(), z.string())
+    .refine((r) => Object.keys(r).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)), {
+      message:
+        "build arg names must be identifiers (fix: e.g. PIP_TIMEOUT; letters, digits and _, not starting with a digit)",
+    })
+    .optional(),
+  runtimeVersion: z.string().regex(RUNTIME_VERSION, "must be a tesseract-core release such as 1.15.0").optional(),
+  pipIndexUrl: z.url({ error: "must be a URL such as https://pypi.org/simple" }).optional(),
+  pipExtraIndexUrls: z.array(z.url({ error: "must be a URL" })).optional(),
+  caCertificates: z
+    .string()
+    .includes("-----BEGIN CERTIFICATE-----", { message: "must be PEM text (-----BEGIN CERTIFICATE-----...)" })
+    .optional(),
+  buildNetwork: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, "must be a Docker network mode such as host, bridge or none")
+    .optional(),
+  platform: z
+    .string()
+    .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, "must look like linux/amd64 or linux/arm64/v8")
+    .optional(),
+  labels: z.record(z.string().min(1), z.string()).optional(),
+  contextDir: z.string().min(1).optional(),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600)
+    .optional(),
+  docker: dockerConnectionSchema.optional(),
+});
+
+/** Plain inputs of a TesseractImage, as the provider sees them (inferred from the schema). */
+export type TesseractImageInputs = z.output<typeof tesseractImageSchema>;
+
+/** Inputs whose values are never echoed in check failures. */
+export const SECRET_INPUTS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem"] as const;
+
+/** Inputs that shape the sources' validation: checked once all of them are known. */
+export const SOURCE_INPUTS = ["srcDir", "configOverride", "tag", "caCertificates", "runtimeVersion"] as const;
+
+/** Outputs (state) of a TesseractImage. */
+export interface TesseractImageOutputs {
+  imageId: string;
+  imageName: string;
+  tags: string[];
+  name: string;
+  version: string;
+  contextHash: string;
+  endpoints: string[];
+  /** The build stage's image (the dependency cache), removed on delete. */
+  buildStageImageId?: string;
+  /** Tag kept on the build stage's image so it is not a dangling `<none>` image, removed on delete. */
+  cacheTag?: string;
+  srcDir: string;
+  docker?: TesseractImageInputs["docker"];
+}

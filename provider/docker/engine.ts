@@ -1,0 +1,51 @@
+import type { Readable } from "node:stream";
+import { DockerClient } from "./client";
+import type { DockerConnection } from "./connection";
+import type * as T from "./types";
+
+/**
+ * The container-engine operations the build and serve code use: the seam between orchestration
+ * and the Docker Engine API. `DockerClient` implements it against a real engine; unit tests use an
+ * in-memory fake (`test/helpers/fake-engine.ts`). Errors follow the Docker client's: a
+ * `DockerApiError` with the engine's status code (404 missing, 409 conflict).
+ */
+export interface ContainerEngine {
+  /** Engine address, e.g. `unix:///var/run/docker.sock` (for messages). */
+  readonly host: string;
+  /** True when the engine answers within a few seconds. */
+  answers(): Promise<boolean>;
+
+  /** An image by name or ID, or undefined when missing. */
+  inspectImage(name: string): Promise<T.ImageInspect | undefined>;
+  /** Removes an image or a tag; false when it was already gone. */
+  removeImage(name: string, opts?: { force?: boolean; noprune?: boolean }): Promise<boolean>;
+  /** Adds the tag `repo:tag` to an image. */
+  tagImage(source: string, repo: string, tag: string): Promise<void>;
+  /** Builds a tar context; log lines go to `onLine`; resolves with the image ID. */
+  build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string>;
+
+  /** Creates (does not start) a container; resolves with its ID. */
+  createContainer(name: string, spec: T.ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Changes a container's restart policy in place. */
+  updateContainer(id: string, body: { RestartPolicy?: { Name: string; MaximumRetryCount?: number } }): Promise<void>;
+  /** A container by ID or name, or undefined when missing. */
+  inspectContainer(id: string): Promise<T.ContainerInspect | undefined>;
+  /** Containers matching Engine API filters (e.g. `{label: ["a=b"]}`), stopped ones included. */
+  listContainers(filters: Record<string, string[]>, all?: boolean): Promise<T.ContainerSummary[]>;
+  /** Force-removes a container with its anonymous volumes; false when it was already gone. */
+  removeContainer(id: string): Promise<boolean>;
+  /** The last `tail` lines of a container's output. */
+  containerLogs(id: string, tail?: number): Promise<string>;
+
+  /** A network by name, or undefined when missing. */
+  inspectNetwork(name: string): Promise<T.NetworkInspect | undefined>;
+  /** Creates a bridge network with labels; resolves with its ID. */
+  createNetwork(name: string, labels: Record<string, string>): Promise<string>;
+  removeNetwork(name: string): Promise<void>;
+}
+
+/** The shared engine client for a connection (one pool per engine and process). */
+export function engineFor(conn?: DockerConnection): ContainerEngine {
+  return DockerClient.for(conn);
+}

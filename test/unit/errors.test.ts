@@ -1,0 +1,46 @@
+/**
+ * One error hierarchy: every error class the package exports extends TesseractPulumiError, and
+ * `property` names the input at fault as data (the image check reads it from there).
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { test } from "node:test";
+import * as pkg from "../../provider";
+import { check } from "../../provider/resources/tesseract-image-impl";
+
+test("every exported error class extends TesseractPulumiError", () => {
+  const classes = (Object.entries(pkg) as [string, unknown][]).filter(
+    (e): e is [string, ErrorConstructor] =>
+      typeof e[1] === "function" && /Error$/.test(e[0]) && e[1].prototype instanceof Error,
+  );
+  assert.ok(classes.length >= 12, `found ${classes.map(([n]) => n).join(", ")}`);
+  for (const [name, cls] of classes) {
+    assert.ok(
+      (cls as unknown) === pkg.TesseractPulumiError || cls.prototype instanceof pkg.TesseractPulumiError,
+      `${name} does not extend TesseractPulumiError`,
+    );
+  }
+  for (const name of [
+    "UserError",
+    "TesseractBuildError",
+    "TesseractSourceError",
+    "DockerApiError",
+    "DockerBuildError",
+    "DockerUnreachableError",
+    "TesseractError",
+    "FractalHttpError",
+    "FractalActivityError",
+  ])
+    assert.ok(name in pkg, `${name} is not exported`);
+});
+
+test("a bad tag fails check on `tag`, taken from the error's property", async () => {
+  const dir = path.resolve(__dirname, "../../examples/tesseracts/hello");
+  const r = await check({ srcDir: dir }, { srcDir: dir, tag: "Bad Tag!" });
+  assert.ok(r.failures?.length, JSON.stringify(r));
+  assert.deepEqual(
+    r.failures.map((f) => f.property),
+    ["tag"],
+    JSON.stringify(r.failures),
+  );
+});
