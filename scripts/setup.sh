@@ -10,6 +10,7 @@ source "$REPO_ROOT/scripts/lib/docker.sh"
 source "$REPO_ROOT/scripts/lib/python.sh"
 source "$REPO_ROOT/scripts/lib/postgres.sh"
 source "$REPO_ROOT/scripts/lib/node24.sh"
+source "$REPO_ROOT/scripts/lib/engines.sh"
 
 t0=$SECONDS
 step "node modules" ensure_node_modules
@@ -24,5 +25,6 @@ if [ "${1:-}" != "--no-python" ]; then
   step "python peers (tesseract-core, build, fallback fractal-server 2.18.5)" ensure_python_venv
   step "fractal-server venv" ensure_fractal_venv
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
+  step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
 fi
 log "setup complete ($((SECONDS - t0)) s)"

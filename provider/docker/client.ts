@@ -1,10 +1,12 @@
 import type { Readable } from "node:stream";
-import { Pool } from "undici";
+import type { Pool } from "undici";
 import { parseBuildLine } from "./build-log";
 import { connectionKey, type DockerConnection, resolveHost } from "./connection";
+import { type Endpoint, resolveExplicit, unsetSources } from "./discovery";
 import type { ContainerEngine } from "./engine";
 import { DockerApiError, DockerBuildError, DockerUnreachableError } from "./errors";
 import { demuxLogs, splitJsonLines } from "./stream";
+import { createPool, probeDefault } from "./transport";
 import type * as T from "./types";
 
 /** Highest Engine API version this client speaks; older engines are met at their version. */
@@ -35,12 +37,14 @@ interface RawResponse {
 const clients = new Map<string, DockerClient>();
 
 /**
- * A small typed client for the Docker Engine API over undici: unix socket or tcp (+TLS). One
- * pool per engine, API version negotiated once, every call's failure turned into a readable error.
+ * A small typed client for the Docker Engine API over undici: unix socket, tcp (+TLS) or ssh
+ * (`docker system dial-stdio`). The engine is found on first use (docs/docker-engines.md): one pool
+ * per engine, API version negotiated once, every call's failure turned into a readable error.
  */
 export class DockerClient implements ContainerEngine {
-  readonly host: string;
-  private readonly pool: Pool;
+  private readonly configuredHost: string;
+  private endpoint: Endpoint | undefined;
+  private pool: Promise<Pool> | undefined;
   private apiVersion: Promise<string> | undefined;
 
   /** The shared client for a connection (one pool per engine and process). */
@@ -55,46 +59,57 @@ export class DockerClient implements ContainerEngine {
   }
 
   constructor(private readonly conn: DockerConnection = {}) {
-    this.host = resolveHost(conn);
-    // Long calls (build, wait, logs) have their own deadlines; undici's 300 s defaults would cut them.
-    const common = {
-      connections: 8,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 4_000,
-    };
-    if (this.host.startsWith("unix://")) {
-      this.pool = new Pool("http://localhost", {
-        ...common,
-        socketPath: this.host.slice("unix://".length),
-      });
-    } else {
-      const hostPort = this.host.replace(/^tcp:\/\//, "").replace(/\/$/, "");
-      const tls = Boolean(conn.caPem || conn.certPem);
-      this.pool = new Pool(`${tls ? "https" : "http"}://${hostPort}`, {
-        ...common,
-        connect: tls
-          ? {
-              ca: conn.caPem,
-              cert: conn.certPem,
-              key: conn.keyPem,
-              servername: undefined,
-            }
-          : undefined,
-      });
-    }
+    this.configuredHost = resolveHost(conn);
+  }
+
+  /** The engine's address: the one in use once connected, else the one the connection names. */
+  get host(): string {
+    return this.endpoint?.host ?? this.configuredHost;
+  }
+
+  /** Where the engine's address came from (`DOCKER_HOST`, `context "remote" (…)`, …), once connected. */
+  get source(): string | undefined {
+    return this.endpoint?.source;
+  }
+
+  /** Resolves the engine (probing local sockets when nothing names one) and opens its pool once. */
+  private dispatcher(): Promise<Pool> {
+    this.pool ??= (async () => {
+      const ep = resolveExplicit(this.conn) ?? (await probeDefault(this.conn.apiVersion, unsetSources(this.conn)));
+      this.endpoint = ep;
+      return createPool(ep);
+    })().catch((err) => {
+      this.pool = undefined;
+      throw err;
+    });
+    return this.pool;
   }
 
   async close(): Promise<void> {
     for (const [k, v] of clients) if (v === this) clients.delete(k);
-    await this.pool.close();
+    const pool = this.pool;
+    this.pool = undefined;
+    const p = await pool?.catch(() => undefined);
+    await p?.close();
+  }
+
+  /** The address and where it came from, for messages. */
+  private describe(): string {
+    return this.endpoint ? `${this.endpoint.host} (from ${this.endpoint.source})` : this.host;
   }
 
   /** The API version in use: the caller's pin, else min(engine's, ours). */
   version(): Promise<string> {
     this.apiVersion ??= (async () => {
-      if (this.conn.apiVersion) return this.conn.apiVersion;
+      await this.dispatcher();
+      const pinned = this.endpoint?.apiVersion;
+      if (pinned) return pinned;
       const res = await this.raw("GET", "/_ping", {});
+      if (res.statusCode !== 200) {
+        // e.g. plain HTTP to a TLS port: "Client sent an HTTP request to an HTTPS server."
+        const text = (await res.body.text().catch(() => "")).trim().slice(0, 200);
+        throw new DockerUnreachableError(this.describe(), `/_ping answered HTTP ${res.statusCode}: ${text}`);
+      }
       await res.body.dump();
       const server = String(res.headers["api-version"] ?? "1.41");
       return compareVersions(server, MAX_API_VERSION) < 0 ? server : MAX_API_VERSION;
@@ -112,8 +127,9 @@ export class DockerClient implements ContainerEngine {
       body = JSON.stringify(opts.json);
       headers["content-type"] = "application/json";
     } else body = opts.body;
+    const pool = await this.dispatcher();
     try {
-      return (await this.pool.request({
+      return (await pool.request({
         method: method as "GET",
         path: path + encodeQuery(opts.query),
         headers,
@@ -122,8 +138,18 @@ export class DockerClient implements ContainerEngine {
       })) as unknown as RawResponse;
     } catch (err) {
       const code = (err as { code?: string }).code ?? "";
-      if (/ECONNREFUSED|ENOENT|EACCES|ECONNRESET|UND_ERR_SOCKET|ENOTFOUND|UND_ERR_CONNECT/.test(code)) {
-        throw new DockerUnreachableError(this.host, err);
+      if (
+        /ECONNREFUSED|ENOENT|EACCES|ECONNRESET|UND_ERR_SOCKET|ENOTFOUND|UND_ERR_CONNECT|EDIALSTDIO|CERT|SSL|TLS|VERIFY|EPROTO/.test(
+          code,
+        )
+      ) {
+        const tls = this.endpoint?.tls;
+        if (tls && !tls.cert && /UND_ERR_SOCKET|ECONNRESET/.test(code)) {
+          const hint =
+            "the engine may require a client certificate: cert.pem + key.pem in DOCKER_CERT_PATH, or certPem/keyPem";
+          throw new DockerUnreachableError(this.describe(), `${(err as Error).message}; ${hint}`);
+        }
+        throw new DockerUnreachableError(this.describe(), err);
       }
       throw err;
     }
@@ -228,12 +254,12 @@ export class DockerClient implements ContainerEngine {
       if (err instanceof DockerBuildError) throw err;
       // A dropped stream mid-build means the engine went away (stopped, restarted, crashed).
       if (isSocketError(err) || !(await this.answers()))
-        throw new DockerUnreachableError(this.host, err, "during the build");
+        throw new DockerUnreachableError(this.describe(), err, "during the build");
       throw err;
     }
     if (!imageId) {
       if (!(await this.answers()))
-        throw new DockerUnreachableError(this.host, "the build stream ended early", "during the build");
+        throw new DockerUnreachableError(this.describe(), "the build stream ended early", "during the build");
       throw new DockerBuildError("the engine reported no image ID", step, tail.slice(-30));
     }
     return imageId.startsWith("sha256:") || imageId.length > 12 ? imageId : `sha256:${imageId}`;

@@ -41,3 +41,27 @@ export class DockerBuildError extends TesseractPulumiError {
     this.name = "DockerBuildError";
   }
 }
+
+/** One place discovery looked for an engine, and why it was not used. */
+export interface EngineAttempt {
+  host: string;
+  what: string;
+  why: string;
+}
+
+/** Nothing names an engine and no local socket answers: lists every place tried, in order. */
+export class DockerNotFoundError extends DockerUnreachableError {
+  constructor(
+    readonly tried: EngineAttempt[],
+    readonly notSet: string[],
+  ) {
+    super("a local socket", "none answered");
+    this.message =
+      "No Docker engine found. Not set: " +
+      `${notSet.join(", ")}. Tried, in order:\n` +
+      tried.map((t) => `  - ${t.host} (${t.what}): ${t.why}`).join("\n") +
+      "\nFix: start dockerd (or `podman system service`), or point at an engine with DOCKER_HOST, " +
+      "`docker context use NAME`, or the resource's `docker` input ({ host } or { context }).";
+    this.name = "DockerNotFoundError";
+  }
+}

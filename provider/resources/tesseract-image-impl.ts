@@ -20,6 +20,7 @@ import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
 import { describeError, TesseractPulumiError } from "../common/errors";
 import { toPlainJson } from "../common/plain";
 import { containsUnknown, UNKNOWN } from "../common/unknown";
+import { namedEngine } from "../docker/connection";
 import { engineFor } from "../docker/engine";
 import { TesseractSourceError } from "../tesseract-config";
 
@@ -70,7 +71,8 @@ export async function diff(
   news: TesseractImageInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
   const replaces: string[] = [];
-  if (!containsUnknown(news.docker) && (news.docker?.host ?? "") !== (olds.docker?.host ?? "")) replaces.push("docker");
+  // Another engine (host or context) means another image: replace.
+  if (!containsUnknown(news.docker) && namedEngine(news.docker) !== namedEngine(olds.docker)) replaces.push("docker");
   if (splitInputs(news).hasUnknowns) return { changes: true, replaces };
   let hash: string;
   try {

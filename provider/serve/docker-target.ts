@@ -4,6 +4,7 @@ import { LABELS } from "../common/labels";
 import type { Progress } from "../common/log";
 import type { DockerConnection } from "../docker/connection";
 import { resolveHost } from "../docker/connection";
+import { engineHostname } from "../docker/discovery";
 import { type ContainerEngine, engineFor } from "../docker/engine";
 import { imagesOf, isLocalEngine, type ServiceInputs } from "./args";
 import { waitHealthy } from "./health";
@@ -178,11 +179,9 @@ export class DockerServeTarget implements ServeTarget {
 /** Address the health check and the URLs use for a published host port. */
 function reachableHost(inputs: ServiceInputs): string {
   if (inputs.hostIp !== "0.0.0.0") return inputs.hostIp;
-  const host = resolveHost(inputs.docker);
-  if (!isLocalEngine(inputs.docker) && host.startsWith("tcp://")) {
-    return host.replace(/^tcp:\/\//, "").replace(/:\d+\/?$/, "");
-  }
-  return "127.0.0.1";
+  // A remote engine (tcp:// or ssh://) publishes on its own machine.
+  const remote = isLocalEngine(inputs.docker) ? undefined : engineHostname(resolveHost(inputs.docker));
+  return remote ?? "127.0.0.1";
 }
 
 /** Checks each image exists on the engine and is a Tesseract; returns their IDs. */

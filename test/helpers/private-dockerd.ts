@@ -25,6 +25,8 @@ export interface PrivateDockerdOptions {
   loadBaseImage?: boolean;
   /** Seconds to wait for the API (default 30). */
   startTimeoutSeconds?: number;
+  /** More dockerd flags, e.g. a second `-H tcp://127.0.0.1:PORT` with `--tlsverify` and its files. */
+  extraArgs?: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,6 +153,7 @@ export class PrivateDockerd {
       "--ip-masq=false",
       "--ip6tables=false",
       "--userland-proxy=true",
+      ...(this.opts.extraArgs ?? []),
     ];
     this.child = spawn("dockerd", args, { stdio: ["ignore", log, log], detached: true });
     closeSync(log);
