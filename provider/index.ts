@@ -7,6 +7,7 @@ export {
   type BuildTesseractImageOptions,
   type BuiltTesseractImage,
   buildTesseractImage,
+  type GeneratedTesseractContext,
   TesseractBuildError,
 } from "./build";
 export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
@@ -16,6 +17,7 @@ export { DockerApiError, DockerBuildError, DockerUnreachableError } from "./dock
 export { FractalHttpError } from "./fractal/client";
 export { FractalActivityError } from "./fractal/errors";
 export * from "./functions";
+export * from "./listing/list-tesseracts";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
 export { TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
@@ -23,4 +25,6 @@ export {
   type TesseractServiceArgs,
   type TesseractServiceContainer,
 } from "./resources/tesseract-service";
+export * from "./run/run-tesseract";
 export { TesseractSourceError } from "./tesseract-config";
+export * from "./test-cases/run-tesseract-tests";

@@ -21,10 +21,13 @@ step "base image tarball for private test engines" ensure_base_image_tarball
 step "pulumi cli v$PULUMI_VERSION" ensure_pulumi_cli
 step "node v$NODE24_VERSION (npm: node-linux-*)" ensure_node24
 step "node 24 dependencies with @pulumi/pulumi $PULUMI_NEWEST" ensure_node24_deps
+source "$REPO_ROOT/scripts/lib/plugin.sh"
+step "pulumi yaml language host v$YAML_HOST_VERSION" ensure_yaml_host
 if [ "${1:-}" != "--no-python" ]; then
   step "python peers (tesseract-core, build, fallback fractal-server 2.18.5)" ensure_python_venv
   step "fractal-server venv" ensure_fractal_venv
   step "postgresql on 127.0.0.1:$PG_PORT" ensure_postgres
   step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
+  step "python sdk of the tesseract plugin (pulumi_tesseract wheel)" ensure_python_sdk
 fi
 log "setup complete ($((SECONDS - t0)) s)"

@@ -35,6 +35,8 @@ export interface BuildContextOptions {
   /** Whether a primary / extra pip index is given (values are passed as build args, not written). */
   pipIndexUrl?: boolean;
   pipExtraIndexUrls?: boolean;
+  /** Build-stage installer: `pip` (default) or `uv`. */
+  installer?: "uv" | "pip";
 }
 
 export interface BuildContext {
@@ -304,6 +306,7 @@ export function generateBuildContext(
     caFiles,
     pipIndexUrl: Boolean(options.pipIndexUrl),
     pipExtraIndexUrls: Boolean(options.pipExtraIndexUrls),
+    installer: options.installer ?? "pip",
   });
   addFile("Dockerfile", dockerfile);
   addFile("entrypoint.sh", ENTRYPOINT_SH, 0o555);

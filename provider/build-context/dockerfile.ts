@@ -19,6 +19,11 @@ export interface DockerfileOptions {
   /** Declare `ARG PIP_INDEX_URL` / `ARG PIP_EXTRA_INDEX_URL` (values come as build args). */
   pipIndexUrl: boolean;
   pipExtraIndexUrls: boolean;
+  /**
+   * What installs the runtime and the requirements in the build stage: `uv` (taken from the package
+   * index with `pip install uv`, then `uv pip install`, as upstream's image does) or `pip`.
+   */
+  installer?: "uv" | "pip";
 }
 
 export const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -58,6 +63,17 @@ function caBlock(opts: DockerfileOptions, persistEnv: boolean): string[] {
     `${kind} PIP_CERT=${CA_BUNDLE} \\\n    SSL_CERT_FILE=${CA_BUNDLE} \\\n    REQUESTS_CA_BUNDLE=${CA_BUNDLE}`,
   );
   return lines;
+}
+
+/**
+ * `uv pip install` into /python-env. uv reads the system CA store (`UV_NATIVE_TLS`, which holds
+ * any `caCertificates`) and takes the pip index build args as its own.
+ */
+function uvInstall(opts: DockerfileOptions): string {
+  const env = ["UV_NATIVE_TLS=1"];
+  if (opts.pipIndexUrl) env.push('UV_INDEX_URL="$PIP_INDEX_URL"');
+  if (opts.pipExtraIndexUrls) env.push('UV_EXTRA_INDEX_URL="$PIP_EXTRA_INDEX_URL"');
+  return `${env.join(" ")} /opt/uv/bin/uv pip install --no-cache --compile-bytecode --python /python-env/bin/python`;
 }
 
 function indexArgs(opts: DockerfileOptions): string[] {
@@ -114,16 +130,19 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
         `    && /python-env/bin/python -m pip install --no-cache-dir "${runtimeSpec}"`,
     );
   } else {
+    const venv = `python3 -m venv ${bc.inherit_base_image_packages ? "--system-site-packages " : ""}/python-env`;
+    const install = opts.installer === "uv" ? uvInstall(opts) : "/python-env/bin/python -m pip install --no-cache-dir";
+    if (opts.installer === "uv") {
+      L.push("# uv from the package index, in its own venv (build stage only: it never reaches the image)");
+      L.push(`RUN python3 -m venv /opt/uv && /opt/uv/bin/python -m pip install --no-cache-dir uv`);
+    }
     L.push("# The runtime first, in its own layer: it changes only with runtimeVersion");
-    L.push(
-      `RUN python3 -m venv ${bc.inherit_base_image_packages ? "--system-site-packages " : ""}/python-env \\\n` +
-        `    && /python-env/bin/python -m pip install --no-cache-dir "${runtimeSpec}"`,
-    );
+    L.push(`RUN ${venv} \\\n    && ${install} "${runtimeSpec}"`);
     if (opts.hasRequirements) {
       L.push("# Then the requirements, resolved together with the runtime so that conflicts fail the build");
       L.push(`COPY ${jsonArgs(`__tesseract_source__/${opts.requirementsFile}`, `./${opts.requirementsFile}`)}`);
       if (opts.hasLocalRequirements) L.push("COPY local_requirements/ ./local_requirements/");
-      L.push(`RUN /python-env/bin/python -m pip install --no-cache-dir -r ${opts.requirementsFile} "${runtimeSpec}"`);
+      L.push(`RUN ${install} -r ${opts.requirementsFile} "${runtimeSpec}"`);
     }
   }
   blank();

@@ -1,6 +1,8 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { contextTar, writeContext } from "../build-context/context";
-import { Progress } from "../common/log";
+import { connectToEngine, Progress } from "../common/log";
 import { isFromStep } from "../docker/build-log";
 import { type ContainerEngine, engineFor } from "../docker/engine";
 import { DockerApiError, DockerBuildError } from "../docker/errors";
@@ -15,7 +17,27 @@ export type BuildTesseractImageOptions = Omit<TesseractImageInputs, "srcDir"> & 
   onLine?: (line: string) => void;
   /** Abort the build. */
   signal?: AbortSignal;
+  /**
+   * Receives progress (and, without `onLine`, build log) lines, secrets redacted. Default: the
+   * Pulumi engine inside a stack; nothing outside one (a failure still carries the log tail).
+   */
+  onProgress?: (line: string) => void;
+  /**
+   * Write the build context and Dockerfile to `contextDir` (or a new temporary folder) and return
+   * it without building, like upstream's `build_tesseract(generate_only=True)`.
+   */
+  generateOnly?: boolean;
 };
+
+/** What `buildTesseractImage` returns with `generateOnly`. */
+export interface GeneratedTesseractContext {
+  /** The folder holding the build context (`Dockerfile`, `__tesseract_source__/`, ...). */
+  contextDir: string;
+  /** The tags a build would give the image. */
+  tags: string[];
+  /** The context hash a build would label the image with. */
+  contextHash: string;
+}
 
 export interface BuiltTesseractImage extends TesseractImageOutputs {
   /** Build log lines (the last 500). */
@@ -44,15 +66,35 @@ function hintFor(err: DockerBuildError, baseImage: string): string | undefined {
  */
 export async function buildTesseractImage(
   srcDir: string,
+  options: BuildTesseractImageOptions & { generateOnly: true },
+  engine?: ContainerEngine,
+): Promise<GeneratedTesseractContext>;
+export async function buildTesseractImage(
+  srcDir: string,
+  options?: BuildTesseractImageOptions & { generateOnly?: false },
+  engine?: ContainerEngine,
+): Promise<BuiltTesseractImage>;
+export async function buildTesseractImage(
+  srcDir: string,
   options: BuildTesseractImageOptions = {},
   engine: ContainerEngine = engineFor(options.docker),
-): Promise<BuiltTesseractImage> {
-  const inputs: TesseractImageInputs = { ...options, srcDir };
+): Promise<BuiltTesseractImage | GeneratedTesseractContext> {
+  const { onLine: _l, signal: _s, onProgress, generateOnly, ...rest } = options;
+  const inputs: TesseractImageInputs = { ...rest, srcDir };
   const prepared = prepareBuild(inputs);
-  const progress = new Progress(`TesseractImage ${prepared.tags[0]}`, [
-    inputs.pipIndexUrl,
-    ...(inputs.pipExtraIndexUrls ?? []),
-  ]);
+  const progress = new Progress(
+    `TesseractImage ${prepared.tags[0]}`,
+    [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? [])],
+    onProgress ?? (connectToEngine() ? undefined : () => undefined),
+  );
+  if (generateOnly) {
+    const contextDir = path.resolve(
+      inputs.contextDir ?? mkdtempSync(path.join(tmpdir(), `tesseract_build_${prepared.config.name}-`)),
+    );
+    writeContext(prepared.context, contextDir);
+    progress.info(`wrote the build context to ${contextDir}`);
+    return { contextDir, tags: prepared.tags, contextHash: prepared.contextHash };
+  }
   if (inputs.contextDir) writeContext(prepared.context, path.resolve(inputs.contextDir));
 
   const baseImage = prepared.config.build_config.base_image;

@@ -4,6 +4,7 @@ export {
   type BuiltImageRecord,
   type BuiltTesseractImage,
   buildTesseractImage,
+  type GeneratedTesseractContext,
   releasePreviousBuild,
   removeTesseractImage,
 } from "./image";

@@ -20,6 +20,7 @@ export const tesseractImageSchema = z.strictObject({
   runtimeVersion: z.string().regex(RUNTIME_VERSION, "must be a tesseract-core release such as 1.15.0").optional(),
   pipIndexUrl: z.url({ error: "must be a URL such as https://pypi.org/simple" }).optional(),
   pipExtraIndexUrls: z.array(z.url({ error: "must be a URL" })).optional(),
+  installer: z.enum(["pip", "uv"], { error: 'must be "pip" or "uv"' }).optional(),
   caCertificates: z
     .string()
     .includes("-----BEGIN CERTIFICATE-----", { message: "must be PEM text (-----BEGIN CERTIFICATE-----...)" })

@@ -83,6 +83,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     caCertificates: inputs.caCertificates,
     pipIndexUrl: Boolean(inputs.pipIndexUrl),
     pipExtraIndexUrls: Boolean(inputs.pipExtraIndexUrls?.length),
+    installer: inputs.installer,
   });
   const buildArgs: Record<string, string> = { ...inputs.buildArgs };
   if (inputs.pipIndexUrl) buildArgs.PIP_INDEX_URL = inputs.pipIndexUrl;
@@ -101,6 +102,8 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     [LABELS.managed]: "true",
     [LABELS.contextHash]: contextHash,
     [LABELS.build]: contextHash.slice(0, 16),
+    // read by getTesseractImages (the endpoints already count in the context hash, via the source)
+    [LABELS.endpoints]: api.endpoints.join(","),
   };
   return { config, tags, endpoints: api.endpoints, contextHash, context, buildArgs, labels, srcDir };
 }

@@ -8,20 +8,18 @@
  *   (`Accept: application/json+base64`), decoded into typed arrays (`NDArray`).
  * - No timeout on computations by default (a Jacobian may take hours); connecting times out.
  */
-import { type Dispatcher, Pool } from "undici";
-import {
-  type ArrayEncoding,
-  type EncodedBody,
-  encodeRequestBody,
-  encodeTree,
-  isArrayLikeValue,
-  isEncodedArray,
-  type NDArray,
-  parseResponseBody,
-  ResponseParser,
-  toWireArray,
-} from "./codec";
-import { isTypedArray } from "./dtypes";
+import { Pool } from "undici";
+import { BinrefInputs } from "./binref";
+import type {
+  AbstractEvalOutputs,
+  ApplyOutputs,
+  CallOptions,
+  JacobianBlocks,
+  JvpOutputs,
+  TesseractClientOptions,
+  TestCaseVerdict,
+  VjpOutputs,
+} from "./client-types";
 import {
   parseValidationBody,
   TesseractConnectionError,
@@ -31,56 +29,14 @@ import {
   TesseractTimeoutError,
   TesseractValidationError,
 } from "./errors";
-import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./schema";
+import type { FromImageOptions, ServedTesseractClient } from "./from-image";
+import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./openapi";
+import { EncodedBody, encodeRequestBody, encodeTree, toAbstract } from "./request-body";
+import { dispatch, errorCode, isStaleConnection, type RawResponse } from "./transport";
 
-/** Options for a `TesseractClient` (and for the Tesseract functions). */
-export interface TesseractClientOptions {
-  /** How arrays are sent: `"base64"` (default, fast and exact) or `"json"` (readable lists). */
-  encoding?: ArrayEncoding;
-  /**
-   * Check inputs against the Tesseract's input schema (fetched once from `/openapi.json`) before
-   * sending, and report every problem with its path. Default `false`: the server validates anyway.
-   */
-  validateInputs?: boolean;
-  /** Overall time limit per call in milliseconds. Default: none (computations may run long). */
-  timeoutMs?: number;
-  /** Time limit for opening a TCP connection in milliseconds. Default 10,000. */
-  connectTimeoutMs?: number;
-  /** Maximum concurrent connections to the Tesseract. Default 32. */
-  connections?: number;
-  /** How long an idle kept-alive connection is reused, in ms. Default 30,000 (the server keeps 60 s). */
-  keepAliveTimeoutMs?: number;
-  /** Extra HTTP headers sent with every request (e.g. for a proxy in front of the Tesseract). */
-  headers?: Record<string, string>;
-}
-
-/** Per-call options. */
-export interface CallOptions {
-  /** Run id for the Tesseract's logs (`run_<id>/` under its output path); the server picks one otherwise. */
-  runId?: string;
-  /** Overrides the client's `timeoutMs` for this call. */
-  timeoutMs?: number;
-  /** Cancels the call. */
-  signal?: AbortSignal;
-  /** Overrides the client's `encoding` for this call. */
-  encoding?: ArrayEncoding;
-  /** Overrides the client's `validateInputs` for this call. */
-  validateInputs?: boolean;
-}
-
-/** Outputs of `apply`: the Tesseract's OutputSchema, with every array decoded to an `NDArray`. */
-export type ApplyOutputs = Record<string, unknown>;
-/** Jacobian blocks: `{outputPath: {inputPath: NDArray of shape (*out.shape, *in.shape)}}`. */
-export type JacobianBlocks = Record<string, Record<string, NDArray>>;
-/** JVP result: `{outputPath: NDArray}`. */
-export type JvpOutputs = Record<string, NDArray>;
-/** VJP result: `{inputPath: NDArray}`. */
-export type VjpOutputs = Record<string, NDArray>;
-/** `abstract_eval` result: the OutputSchema with every array as `{shape, dtype}`. */
-export type AbstractEvalOutputs = Record<string, unknown>;
+export * from "./client-types";
 
 const OPTIONAL_ENDPOINTS = new Set(["jacobian", "jacobian_vector_product", "vector_jacobian_product", "abstract_eval"]);
-const STALE_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 const ACCEPT = "application/json+base64";
 
 /** `http://` added when there is no scheme, trailing `/` removed (as tesseract-core's client does). */
@@ -88,36 +44,6 @@ export function normalizeUrl(url: string): string {
   const trimmed = url.trim();
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
   return withScheme.replace(/\/+$/, "");
-}
-
-function errorCode(err: unknown): string | undefined {
-  const e = err as { code?: string; errors?: { code?: string }[]; cause?: unknown };
-  if (typeof e?.code === "string") return e.code;
-  if (Array.isArray(e?.errors)) for (const x of e.errors) if (typeof x?.code === "string") return x.code;
-  if (e?.cause && e.cause !== err) return errorCode(e.cause);
-  return undefined;
-}
-
-function isStaleConnection(err: unknown): boolean {
-  const code = errorCode(err);
-  if (code && STALE_CODES.has(code)) return true;
-  return /other side closed|socket hang up/i.test((err as Error)?.message ?? "");
-}
-
-/** Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. */
-function toAbstract(v: unknown): unknown {
-  if (isTypedArray(v) || isArrayLikeValue(v)) {
-    const nd = toWireArray(v);
-    if (nd) return { shape: nd.shape, dtype: nd.dtype };
-  }
-  if (isEncodedArray(v)) return { shape: v.shape, dtype: v.dtype };
-  if (Array.isArray(v)) return v.map(toAbstract);
-  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toAbstract(x);
-    return out;
-  }
-  return v;
 }
 
 /**
@@ -135,9 +61,13 @@ export class TesseractClient {
   readonly url: string;
   private readonly origin: string;
   private readonly basePath: string;
-  private readonly options: Required<Omit<TesseractClientOptions, "timeoutMs" | "headers">> & {
+  private readonly options: Required<
+    Omit<TesseractClientOptions, "timeoutMs" | "headers" | "outputPath" | "inputPath">
+  > & {
     timeoutMs?: number;
     headers: Record<string, string>;
+    outputPath?: string;
+    inputPath?: string;
   };
   private pool: Pool | undefined;
   /** Headers of every request (user headers and Accept), built once. */
@@ -166,8 +96,13 @@ export class TesseractClient {
       connections: options.connections ?? 32,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
       headers: { ...(options.headers ?? {}) },
+      outputPath: options.outputPath,
+      inputPath: options.inputPath,
     };
-    this.requestHeaders = { ...this.options.headers, accept: ACCEPT };
+    this.requestHeaders = {
+      ...this.options.headers,
+      accept: options.outputPath === undefined ? ACCEPT : "application/json+binref",
+    };
     if (this.options.encoding !== "base64" && this.options.encoding !== "json") {
       throw new TypeError(`encoding must be "base64" or "json", got ${JSON.stringify(options.encoding)}`);
     }
@@ -236,6 +171,7 @@ export class TesseractClient {
           body: body ? (body.parts.length === 1 ? (body.parts[0] as string) : body.stream()) : undefined,
           signal,
           parse,
+          binrefDir: this.options.outputPath,
         });
       } catch (err) {
         if (timeoutSignal?.aborted) {
@@ -273,11 +209,16 @@ export class TesseractClient {
   }
 
   private async post(endpoint: string, payload: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
-    const body = encodeRequestBody(payload, opts.encoding ?? this.options.encoding);
-    if (opts.validateInputs ?? this.options.validateInputs) {
-      await this.validate(endpoint, payload, opts);
+    const files = this.options.inputPath === undefined ? undefined : new BinrefInputs(this.options.inputPath);
+    try {
+      const body = encodeRequestBody(payload, opts.encoding ?? this.options.encoding, files?.writer);
+      if (opts.validateInputs ?? this.options.validateInputs) {
+        await this.validate(endpoint, payload, opts);
+      }
+      return await this.exchange("POST", endpoint, body, opts, true);
+    } finally {
+      files?.remove();
     }
-    return this.exchange("POST", endpoint, body, opts, true);
   }
 
   private async validate(endpoint: string, payload: Record<string, unknown>, opts: CallOptions): Promise<void> {
@@ -364,6 +305,18 @@ export class TesseractClient {
     return (await this.exchange("POST", "abstract_eval", body, opts ?? {}, true)) as AbstractEvalOutputs;
   }
 
+  /**
+   * Runs one upstream-format test case (`POST /test`; served only in debug mode) and returns the
+   * runtime's verdict. A failed comparison is `status: "failed"`, not an exception.
+   * @param spec `{endpoint, payload, expected_outputs | expected_exception, atol?, rtol?, ...}`, or
+   *   its JSON text as read from a file (sent unchanged, so `5.0` stays a float for strict dtypes).
+   */
+  async test(spec: Record<string, unknown> | string, opts?: CallOptions): Promise<TestCaseVerdict> {
+    const body =
+      typeof spec === "string" ? new EncodedBody([spec], Buffer.byteLength(spec)) : encodeRequestBody(spec, "json");
+    return (await this.exchange("POST", "test", body, opts ?? {}, true)) as TestCaseVerdict;
+  }
+
   /** `GET /health`: `{status: "ok"}` when the Tesseract is up. */
   async health(opts?: Pick<CallOptions, "timeoutMs" | "signal">): Promise<{ status: string }> {
     return JSON.parse((await this.exchange("GET", "health", undefined, opts ?? {}, false)).toString("utf8"));
@@ -418,127 +371,24 @@ export class TesseractClient {
     this.exchanges = 0;
     if (pool) await pool.close();
   }
-}
 
-interface RawResponse {
-  status: number;
-  /** The body, unless it was parsed (2xx with `parse`). */
-  raw: Buffer;
-  parsed?: unknown;
-  /** Set when a 2xx body could not be parsed; thrown by the caller (not a connection error). */
-  parseError?: unknown;
-}
-
-function contentLengthOf(rawHeaders: Buffer[] | string[] | null | undefined): number {
-  if (!rawHeaders) return Number.NaN;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i].toString();
-    if (name.length === 14 && name.toLowerCase() === "content-length") return Number(rawHeaders[i + 1].toString());
+  /** `await using t = ...` calls `close()` at scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
-  return Number.NaN;
-}
 
-/**
- * One request through undici's low-level `dispatch` (no response stream object, no promise per
- * chunk). A 2xx body with `parse` goes through a `ResponseParser` chunk by chunk as it arrives, so
- * large base64 buffers are decoded while the rest is still on the wire; other bodies are collected
- * into one Buffer (preallocated when the length is announced).
- */
-function dispatch(
-  pool: Pool,
-  req: {
-    method: "GET" | "POST";
-    path: string;
-    headers: Record<string, string>;
-    body: string | Iterable<string> | undefined;
-    signal: AbortSignal | undefined;
-    parse: boolean;
-  },
-): Promise<RawResponse> {
-  return new Promise<RawResponse>((resolve, reject) => {
-    const { signal } = req;
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    let status = 0;
-    let parser: ResponseParser | undefined;
-    let parseError: unknown;
-    let out: Buffer | undefined;
-    let outLength = 0;
-    let chunks: Buffer[] | undefined;
-    let abort: ((err?: Error) => void) | undefined;
-    const onAbort = () => abort?.(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const settle = () => signal?.removeEventListener("abort", onAbort);
-    const handler = {
-      onConnect(abortRequest: (err?: Error) => void) {
-        abort = abortRequest;
-        if (signal?.aborted) abortRequest(signal.reason);
-      },
-      onHeaders(statusCode: number, rawHeaders: Buffer[]) {
-        status = statusCode;
-        const length = contentLengthOf(rawHeaders);
-        // small bodies are collected and parsed at once (parseResponseBody); large ones stream
-        if (req.parse && statusCode >= 200 && statusCode < 300 && !(length < STREAM_THRESHOLD)) {
-          parser = new ResponseParser(Number.isFinite(length) ? length : undefined);
-        } else if (Number.isFinite(length) && length >= 0) out = Buffer.allocUnsafe(length);
-        else chunks = [];
-        return true;
-      },
-      onData(chunk: Buffer) {
-        if (parser) {
-          if (parseError === undefined) {
-            try {
-              parser.push(chunk);
-            } catch (err) {
-              parseError = err;
-            }
-          }
-        } else if (out) {
-          // undici enforces content-length, so a chunk never overflows; guard anyway
-          outLength += chunk.copy(out, outLength, 0, Math.min(chunk.length, out.length - outLength));
-        } else chunks?.push(chunk);
-        return true;
-      },
-      onComplete() {
-        settle();
-        if (parser) {
-          let parsed: unknown;
-          if (parseError === undefined) {
-            try {
-              parsed = parser.finish();
-            } catch (err) {
-              parseError = err;
-            }
-          }
-          resolve({ status, raw: EMPTY, parsed, parseError });
-          return;
-        }
-        const raw = out ? (outLength === out.length ? out : out.subarray(0, outLength)) : Buffer.concat(chunks ?? []);
-        if (req.parse && status >= 200 && status < 300) {
-          try {
-            resolve({ status, raw: EMPTY, parsed: parseResponseBody(raw) });
-          } catch (err) {
-            resolve({ status, raw: EMPTY, parseError: err });
-          }
-          return;
-        }
-        resolve({ status, raw });
-      },
-      onError(err: Error) {
-        settle();
-        reject(err);
-      },
-    };
-    pool.dispatch(
-      // an iterable body is supported by undici at runtime (its types only list streams)
-      { method: req.method, path: req.path, headers: req.headers, body: req.body as string | undefined },
-      handler as unknown as Dispatcher.DispatchHandler,
-    );
-  });
+  /**
+   * Serves `image` in a new container on a free loopback port and returns a client for it once
+   * `GET /health` answers; `close()` (or `await using`) removes the container. Debug is off
+   * unless `options.debug` is set.
+   *
+   * ```ts
+   * await using t = await TesseractClient.fromImage("vectoradd:1.0.0");
+   * const out = await t.apply({ a: new Float64Array([1, 2]), b: new Float64Array([3, 4]) });
+   * ```
+   */
+  static async fromImage(image: string, options?: FromImageOptions): Promise<ServedTesseractClient> {
+    const { fromImage } = await import("./from-image");
+    return fromImage(image, options);
+  }
 }
-
-const EMPTY = Buffer.alloc(0);
-/** Responses announced shorter than this are parsed in one go; longer ones as they stream in. */
-const STREAM_THRESHOLD = 65536;

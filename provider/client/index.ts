@@ -1,19 +1,18 @@
-/** The Tesseract HTTP client and its array codec. */
+/** The Tesseract HTTP client and its array values and wire encoding. */
+export { decodeBase64ToBuffer, encodeBase64 } from "./array-bytes";
 export * from "./client";
+export { DTYPES, type DType, type TypedArray } from "./dtypes";
+export * from "./errors";
+export { type FromImageOptions, ServedTesseractClient } from "./from-image";
 export {
-  type ArrayEncoding,
   type ArrayInput,
-  decodeBase64ToBuffer,
-  encodeBase64,
-  encodeRequestBody,
   isNDArray,
   type NDArray,
   ndarray,
   type PlainNDArray,
-  parseResponseBody,
   toPlainArray,
   toPlainTree,
-} from "./codec";
-export { DTYPES, type DType, type TypedArray } from "./dtypes";
-export * from "./errors";
-export type { OpenApiDocument } from "./schema";
+} from "./ndarray";
+export type { OpenApiDocument } from "./openapi";
+export { type ArrayEncoding, encodeRequestBody } from "./request-body";
+export { parseResponseBody } from "./response-body";

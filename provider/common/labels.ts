@@ -22,4 +22,10 @@ export const LABELS = {
   image: "pulumi-tesseract.image",
   /** Network: `project/stack/service` of the service that created it (and removes it). */
   networkOwner: "pulumi-tesseract.network-owner",
+  /** Container: the run id of a `runTesseract` container. */
+  run: "pulumi-tesseract.run",
+  /** Container: the id of a `TesseractClient.fromImage` server. */
+  fromImage: "pulumi-tesseract.from-image",
+  /** Image: the endpoints `tesseract_api.py` defines, comma-separated (read by `getTesseractImages`). */
+  endpoints: "pulumi-tesseract.endpoints",
 } as const;

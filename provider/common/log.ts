@@ -7,9 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export class Progress {
   private readonly secrets: string[];
+  /**
+   * @param sink where lines go instead of the engine/stderr (e.g. a library caller's `onProgress`).
+   */
   constructor(
     private readonly prefix: string,
     secrets: readonly (string | undefined)[] = [],
+    private readonly sink?: (line: string) => void,
   ) {
     this.secrets = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
   }
@@ -22,11 +26,15 @@ export class Progress {
   }
 
   info(message: string): void {
-    emit("info", this.redact(`${this.prefix}: ${message}`));
+    const line = this.redact(`${this.prefix}: ${message}`);
+    if (this.sink) this.sink(line);
+    else emit("info", line);
   }
 
   warn(message: string): void {
-    emit("warn", this.redact(`${this.prefix}: ${message}`));
+    const line = this.redact(`${this.prefix}: ${message}`);
+    if (this.sink) this.sink(line);
+    else emit("warn", line);
   }
 }
 
@@ -43,7 +51,7 @@ function emit(level: "info" | "warn", line: string): void {
  * PULUMI_NODEJS_ENGINE, so `pulumi.log` would fall back to stdout there. Point the SDK's settings
  * at that address once so log lines reach the engine as real diagnostics.
  */
-function connectToEngine(): boolean {
+export function connectToEngine(): boolean {
   if (pulumi.runtime.hasEngine()) return true;
   const [, script, engineAddr] = process.argv;
   if (!script?.includes("dynamic-provider") || !engineAddr || !/^[\w.-]+:\d+$/.test(engineAddr)) return false;

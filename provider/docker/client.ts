@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import type { Pool } from "undici";
 import { parseBuildLine } from "./build-log";
 import { connectionKey, type DockerConnection, resolveHost } from "./connection";
@@ -376,6 +376,39 @@ export class DockerClient implements ContainerEngine {
     for await (const c of res.body) chunks.push(c);
     const raw = Buffer.concat(chunks);
     return info.Config?.Tty ? raw.toString("utf8") : demuxLogs(raw);
+  }
+
+  /**
+   * `POST /containers/{id}/attach` on a hijacked connection (call it before `startContainer`, so no
+   * output is missed): the returned socket carries the container's multiplexed stdout and stderr
+   * (see `FrameDemuxer`) and ends when the container exits.
+   */
+  async attachContainer(id: string, signal?: AbortSignal): Promise<Duplex> {
+    const path = `/v${await this.version()}/containers/${encodeURIComponent(id)}/attach`;
+    try {
+      const pool = await this.dispatcher();
+      const { socket } = await pool.upgrade({
+        method: "POST",
+        path: path + encodeQuery({ stream: true, stdout: true, stderr: true }),
+        protocol: "tcp",
+        signal,
+      });
+      return socket;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "";
+      if (/ECONNREFUSED|ENOENT|EACCES|UND_ERR_CONNECT/.test(code)) throw new DockerUnreachableError(this.host, err);
+      throw err;
+    }
+  }
+
+  /** `POST /containers/{id}/wait`: resolves with the exit code once the container is no longer running. */
+  async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
+    const res = await this.json<{ StatusCode: number; Error?: { Message?: string } | null }>(
+      "POST",
+      `/containers/${encodeURIComponent(id)}/wait`,
+      { query: { condition: "not-running" }, signal },
+    );
+    return res.StatusCode;
   }
 
   // ---- networks and volumes ---------------------------------------------------------------

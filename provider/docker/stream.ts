@@ -28,3 +28,43 @@ export function demuxLogs(raw: Buffer): string {
   }
   return out.join("");
 }
+
+/**
+ * Incremental demultiplexer of a non-TTY attach or logs stream: frames of an 8-byte header
+ * [stream (1 stdout, 2 stderr), 0, 0, 0, size (uint32 big-endian)] and a payload, which may be
+ * split across chunks. Collects stdout and stderr bytes separately.
+ */
+export class FrameDemuxer {
+  /** Bytes received but not yet part of a complete frame (kept as a list: a frame may be large). */
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  readonly stdout: Buffer[] = [];
+  readonly stderr: Buffer[] = [];
+
+  /** Feeds the next chunk of the stream. */
+  push(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    while (this.pendingLength >= 8) {
+      if (this.pending[0].length < 8) this.pending = [Buffer.concat(this.pending)];
+      const head = this.pending[0];
+      const size = head.readUInt32BE(4);
+      if (this.pendingLength < 8 + size) return;
+      const buf = this.pending.length === 1 ? head : Buffer.concat(this.pending, this.pendingLength);
+      (buf[0] === 2 ? this.stderr : this.stdout).push(buf.subarray(8, 8 + size));
+      const rest = buf.subarray(8 + size);
+      this.pending = rest.length ? [rest] : [];
+      this.pendingLength = rest.length;
+    }
+  }
+
+  /** Everything written to stdout so far, as UTF-8 text. */
+  stdoutText(): string {
+    return Buffer.concat(this.stdout).toString("utf8");
+  }
+
+  /** Everything written to stderr so far, as UTF-8 text. */
+  stderrText(): string {
+    return Buffer.concat(this.stderr).toString("utf8");
+  }
+}

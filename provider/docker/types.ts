@@ -66,6 +66,9 @@ export interface ContainerSpec {
   User?: string;
   ExposedPorts?: Record<string, object>;
   Tty?: boolean;
+  /** Attach stdout/stderr (for `attachContainer` before start). */
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
   HostConfig?: {
     Init?: boolean;
     PortBindings?: Record<string, PortBinding[]>;

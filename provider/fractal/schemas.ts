@@ -10,6 +10,7 @@ import {
   dictKeys,
   dictStrStr,
   httpUrlStr,
+  laxBool,
   nonEmptyStr,
   PYTHON_VERSIONS,
   validateCmd,
@@ -25,7 +26,7 @@ export const TASK_TYPES = [
 export type TaskType = (typeof TASK_TYPES)[number];
 
 const dictStrAny = dictKeys(z.unknown());
-const typeFilters = dictKeys(z.boolean());
+const typeFilters = dictKeys(laxBool);
 
 /** `TaskManifestV2` (extra keys are ignored, as pydantic does). */
 export const TaskManifestV2 = z
@@ -71,7 +72,7 @@ export const ManifestV2 = z
   .object({
     manifest_version: z.literal("2", { error: 'manifest_version must be "2"' }),
     task_list: z.array(TaskManifestV2),
-    has_args_schemas: z.boolean().default(false),
+    has_args_schemas: laxBool.default(false),
     args_schema_version: z.string().nullish(),
     authors: nonEmptyStr.nullish(),
   })

@@ -177,3 +177,21 @@ export function parseWheelFilename(filename: string): { distribution: string; ve
 /** Python versions fractal-server accepts (`PythonVersion`). */
 export const PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14"] as const;
 export type PythonVersion = (typeof PYTHON_VERSIONS)[number];
+
+const LAX_TRUE = new Set(["1", "on", "t", "true", "y", "yes"]);
+const LAX_FALSE = new Set(["0", "off", "f", "false", "n", "no"]);
+
+/**
+ * pydantic's lax `bool` (what fractal-server's models accept): true/false, 0/1 (also 0.0/1.0), and
+ * the strings yes/no/on/off/t/f/y/n/true/false/0/1 in any case, not trimmed. Found by differential
+ * fuzzing (test/unit/fractal-fuzz.test.ts).
+ */
+export const laxBool = z.preprocess((v) => {
+  if (v === 0 || v === 1) return v === 1;
+  if (typeof v === "string") {
+    const s = v.toLowerCase();
+    if (LAX_TRUE.has(s)) return true;
+    if (LAX_FALSE.has(s)) return false;
+  }
+  return v;
+}, z.boolean());

@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { normalizeUrl, TesseractClient, type TesseractClientOptions } from "../client/client";
-import { type ArrayEncoding, toPlainTree } from "../client/codec";
+import { toPlainTree } from "../client/ndarray";
+import type { ArrayEncoding } from "../client/request-body";
 
 /** Options every Tesseract function accepts besides `url`. */
 export interface CallSettings {

@@ -6,4 +6,4 @@ export * from "./abstractEval";
 export * from "./apply";
 export { closeTesseractFunctionClients } from "./common";
 export * from "./gradients";
-export * from "./schema";
+export * from "./openApiSchema";

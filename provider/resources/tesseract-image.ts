@@ -33,6 +33,11 @@ export interface TesseractImageArgs {
   /** Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only. */
   pipExtraIndexUrls?: pulumi.Input<pulumi.Input<string>[]>;
   /**
+   * What installs the runtime and requirements in the build stage: `"pip"` (default) or `"uv"`
+   * (`pip install uv` from the package index, then `uv pip install`, as upstream's image does).
+   */
+  installer?: pulumi.Input<"pip" | "uv">;
+  /**
    * PEM text of CA certificates to trust while building (e.g. a TLS-intercepting proxy's CA):
    * installed with `update-ca-certificates`; pip, requests and OpenSSL are pointed at the bundle.
    */

@@ -4,6 +4,7 @@ import YAML from "yaml";
 import type { z } from "zod";
 import { issuePath, showValue } from "../common/check";
 import { UserError } from "../common/errors";
+import { nonStringKeys, pyyamlTags } from "./pyyaml-scalars";
 import { CONFIG_FIELDS, type TesseractConfig, tesseractConfigSchema } from "./schema";
 
 /** One thing wrong with a Tesseract's sources, phrased to be read as is (file, field, fix). */
@@ -62,7 +63,12 @@ function zodProblems(err: z.ZodError, input: unknown, where: string): string[] {
 
 /** Parses YAML the way PyYAML's safe_load does (YAML 1.1: yes/no are booleans, 010 is octal...). */
 export function parseConfigYaml(text: string, file: string): unknown {
-  const doc = YAML.parseDocument(text, { version: "1.1", uniqueKeys: false, prettyErrors: true });
+  const doc = YAML.parseDocument(text, {
+    version: "1.1",
+    uniqueKeys: false,
+    prettyErrors: true,
+    customTags: pyyamlTags as never,
+  });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
@@ -70,6 +76,12 @@ export function parseConfigYaml(text: string, file: string): unknown {
       `${file}: invalid YAML${where}: ${e.message.split("\n")[0]} (fix: correct the YAML syntax)`,
     ]);
   }
+  const badKeys = nonStringKeys(doc);
+  if (badKeys.length)
+    throw new TesseractSourceError(
+      "srcDir",
+      badKeys.map((k) => `${file}: ${k}`),
+    );
   return doc.toJS({ maxAliasCount: 1000 });
 }
 

@@ -14,7 +14,7 @@ const laxBool = z.preprocess(
   (v) => {
     if (v === 0 || v === 1) return v === 1;
     if (typeof v === "string") {
-      const s = v.trim().toLowerCase();
+      const s = v.toLowerCase(); // pydantic does not trim
       if (LAX_TRUE.has(s)) return true;
       if (LAX_FALSE.has(s)) return false;
     }
@@ -25,11 +25,40 @@ const laxBool = z.preprocess(
 
 const strictStr = z.string({ error: "must be a string (quote it in YAML)" });
 
-/** `RelativePath`: neither a POSIX nor a Windows absolute path. */
-const relativePath = strictStr.refine(
-  (s) => !s.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(s) && !s.startsWith("\\\\") && !/^\\/.test(s),
-  { error: "must be a relative path (relative to the folder of tesseract_api.py)" },
-);
+/**
+ * Python 3.11's `PureWindowsPath(value).is_absolute()`: a drive (`C:` or a UNC `\\server\share`,
+ * also behind the `\\?\` prefix) and a root. `/` counts as `\`. A lone `\x` or `C:x` is not absolute.
+ */
+export function isWindowsAbsolute(value: string): boolean {
+  let part = value.replace(/\//g, "\\");
+  let prefix = "";
+  if (part.startsWith("\\\\")) {
+    if (part.startsWith("\\\\?\\")) {
+      prefix = part.slice(0, 4);
+      part = part.slice(4);
+      if (part.startsWith("UNC\\")) {
+        prefix += part.slice(0, 3);
+        part = `\\${part.slice(3)}`;
+      }
+    }
+  }
+  if (part[0] === "\\" && part[1] === "\\" && part[2] !== "\\") {
+    const index = part.indexOf("\\", 2);
+    if (index !== -1 && part.indexOf("\\", index + 1) !== index + 1) return true; // UNC: a drive and a root
+  }
+  let first = part[0];
+  let drive = prefix;
+  if (part[1] === ":" && /^[A-Za-z]$/.test(part[0] ?? "")) {
+    drive += part.slice(0, 2);
+    first = part[2];
+  }
+  return drive.length > 0 && first === "\\";
+}
+
+/** `RelativePath`: neither a POSIX (`PurePosixPath`) nor a Windows (`PureWindowsPath`) absolute path. */
+const relativePath = strictStr.refine((s) => !s.startsWith("/") && !isWindowsAbsolute(s), {
+  error: "must be a relative path (relative to the folder of tesseract_api.py)",
+});
 
 export const VERSION_PATTERN = /^\d+\.\d+\.\d+[a-zA-Z-0-9]*$/;
 
@@ -55,7 +84,8 @@ export const pipRequirementsSchema = z.strictObject({
   }),
   python_version: strictStr.nullable().default(null),
   requirements_file: strictStr
-    .refine((s) => s.length > 0 && !s.includes("/") && !s.includes("\\") && s !== "." && s !== "..", {
+    // upstream: `value == Path(value).name` (POSIX), so "..", "a\\b" and " " pass; "", ".", "a/" do not
+    .refine((s) => s.length > 0 && !s.includes("/") && s !== ".", {
       error: "requirements_file must be a bare filename in the Tesseract source directory, not a path",
     })
     .default("tesseract_requirements.txt"),

@@ -55,9 +55,9 @@ before(() => {
     "lib/resources/task-group-impl.js",
   ])
     assert.ok(files.includes(f), `the tarball ships ${f}: ${files.join(", ")}`);
-  // Every file the README links to ships with it.
+  // Every document the README links to ships with it.
   const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-  for (const [, link] of readme.matchAll(/\]\(((?!https?:|#)[^)#]+)/g))
+  for (const [, link] of readme.matchAll(/\]\(((?!https?:|#)[^)#]+\.md)/g))
     assert.ok(files.includes(path.normalize(link)), `README links ${link}, which the tarball lacks`);
   assert.deepEqual(
     files.filter((f) => /^(test|provider|scripts|examples)\//.test(f) || f.endsWith(".ts.map")),

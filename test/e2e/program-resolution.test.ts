@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -18,11 +18,17 @@ import { REPO_ROOT } from "../helpers/stack";
 const tmp = mkdtempSync(path.join(tmpdir(), "pt-program-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The repository's Pulumi project folders: the root and each example with a Pulumi.yaml. */
+/** A folder with a Pulumi.yaml whose runtime is nodejs (examples/yaml and examples/python are not). */
+function nodejsProject(dir: string): boolean {
+  const file = path.join(dir, "Pulumi.yaml");
+  return existsSync(file) && /^runtime:\s*(\n\s+name:\s*)?nodejs/m.test(readFileSync(file, "utf8"));
+}
+
+/** The repository's Node.js Pulumi project folders: the root and each such example. */
 const projectDirs = [
   REPO_ROOT,
   ...readdirSync(path.join(REPO_ROOT, "examples"), { withFileTypes: true })
-    .filter((e) => e.isDirectory() && readdirSync(path.join(REPO_ROOT, "examples", e.name)).includes("Pulumi.yaml"))
+    .filter((e) => e.isDirectory() && nodejsProject(path.join(REPO_ROOT, "examples", e.name)))
     .map((e) => path.join(REPO_ROOT, "examples", e.name)),
 ];
 

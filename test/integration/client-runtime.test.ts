@@ -15,12 +15,12 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { TesseractClient } from "../../provider/client/client";
-import { type NDArray, toPlainTree } from "../../provider/client/codec";
 import {
   TesseractEndpointNotFoundError,
   TesseractServerError,
   TesseractValidationError,
 } from "../../provider/client/errors";
+import { type NDArray, toPlainTree } from "../../provider/client/ndarray";
 import { REPO_ROOT, type ServedRuntime, serveRuntime } from "../helpers/serve-runtime";
 import { requireVenvBin } from "../helpers/venv";
 

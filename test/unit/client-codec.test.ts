@@ -5,23 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  decodeBase64ToBuffer,
-  decodeTree,
-  encodeBase64,
-  encodeRequestBody,
-  encodeTree,
-  type NDArray,
-  ndarray,
-  parseResponseBody,
-  ResponseParser,
-  toPlainTree,
-  toWireArray,
-  typedFromBytes,
-} from "../../provider/client/codec";
+import { decodeBase64ToBuffer, encodeBase64, typedFromBytes } from "../../provider/client/array-bytes";
 import { DTYPES, halfToFloat32, numberToHalfBits } from "../../provider/client/dtypes";
 import { locToPath, parseValidationBody, summarizeValue } from "../../provider/client/errors";
-import { validateRequest } from "../../provider/client/schema";
+import { type NDArray, ndarray, toPlainTree, toWireArray } from "../../provider/client/ndarray";
+import { validateRequest } from "../../provider/client/openapi";
+import { encodeRequestBody, encodeTree } from "../../provider/client/request-body";
+import { decodeTree, parseResponseBody, ResponseParser } from "../../provider/client/response-body";
 
 /** Encodes `value` as a request would, then decodes it as a response would. */
 function roundTrip(value: unknown, encoding: "base64" | "json" = "base64"): NDArray {

@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { TesseractClient } from "../../provider/client/client";
-import type { NDArray } from "../../provider/client/codec";
 import {
   TesseractConnectionError,
   TesseractEndpointNotFoundError,
@@ -17,6 +16,7 @@ import {
   TesseractTimeoutError,
   TesseractValidationError,
 } from "../../provider/client/errors";
+import type { NDArray } from "../../provider/client/ndarray";
 import { freePort } from "../helpers/serve-runtime";
 
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;

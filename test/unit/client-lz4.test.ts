@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { decodeTree, parseResponseBody } from "../../provider/client/codec";
 import { lz4FrameDecompress, xxh32 } from "../../provider/client/lz4";
+import { decodeTree, parseResponseBody } from "../../provider/client/response-body";
 import { venvPython } from "../helpers/venv";
 
 // lz4.frame.compress(arange(64, float64).tobytes() + 200 zero bytes), with and without checksums

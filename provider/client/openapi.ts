@@ -8,8 +8,9 @@
  * `const`, `anyOf`/`oneOf`/`allOf`, numeric and string bounds); unknown keywords are ignored, so it
  * never rejects what it does not understand. The server still validates everything.
  */
-import { nestedShape } from "./codec";
+
 import { summarizeValue, type ValidationIssue } from "./errors";
+import { nestedShape } from "./ndarray";
 
 type Schema = Record<string, unknown>;
 

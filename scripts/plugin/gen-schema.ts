@@ -1,0 +1,414 @@
+/**
+ * Generates the Pulumi package schema of the `tesseract` provider plugin from the TypeScript API:
+ * property names, types, optionality and descriptions come from the JSDoc'd `…Args` interfaces,
+ * the resource classes' `declare readonly` outputs and the functions' `…Args` / `…Result` types,
+ * so the TypeScript API and the schema (and the SDKs generated from it) cannot drift apart.
+ *
+ *   npx tsx scripts/plugin/gen-schema.ts          # rewrites provider/plugin/schema.generated.ts
+ *   npx tsx scripts/plugin/gen-schema.ts --check  # exits 1 when the committed file is stale
+ *
+ * test/unit/plugin-schema.test.ts runs the same generation and compares.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as ts from "typescript";
+import { REPLACE_ON_CHANGES as SERVICE_REPLACES } from "../../provider/resources/tesseract-service-impl";
+
+const ROOT = resolve(__dirname, "../..");
+export const GENERATED_FILE = join(ROOT, "provider/plugin/schema.generated.ts");
+
+type Spec = Record<string, unknown>;
+const ANY = { $ref: "pulumi.json#/Any" };
+
+/** Where each schema element comes from in the TypeScript sources. */
+const RESOURCES = [
+  {
+    token: "tesseract:index:TesseractImage",
+    file: "provider/resources/tesseract-image.ts",
+    cls: "TesseractImage",
+    args: "TesseractImageArgs",
+    // Inputs the provider also keeps in the resource's state.
+    stateInputs: ["srcDir", "docker"],
+    // `docker` may carry a TLS key; the rest of the inputs are secret only when given as secrets.
+    secret: ["docker"],
+    replaceOnChanges: [] as string[],
+  },
+  {
+    token: "tesseract:index:TesseractService",
+    file: "provider/resources/tesseract-service.ts",
+    cls: "TesseractService",
+    args: "TesseractServiceArgs",
+    stateInputs: "all",
+    secret: ["docker"],
+    replaceOnChanges: SERVICE_REPLACES.filter((k) => k !== "serviceName") as string[],
+  },
+  {
+    token: "tesseract:index:TaskGroup",
+    file: "provider/resources/task-group.ts",
+    cls: "TaskGroup",
+    args: "TaskGroupArgs",
+    stateInputs: "all",
+    secret: ["server"],
+    // TaskGroup's REPLACE_KEYS minus derived hashes; test/unit/plugin-schema.test.ts checks them against diff.
+    replaceOnChanges: ["pip", "custom", "privateGroup", "tasksDir", "pythonInterpreters"],
+  },
+] as const;
+
+const FUNCTIONS = [
+  { token: "tesseract:index:apply", fn: "apply", args: "ApplyArgs", result: "ApplyResult" },
+  { token: "tesseract:index:jacobian", fn: "jacobian", args: "JacobianArgs", result: "JacobianResult" },
+  {
+    token: "tesseract:index:jacobianVectorProduct",
+    fn: "jacobianVectorProduct",
+    args: "JacobianVectorProductArgs",
+    result: "JacobianVectorProductResult",
+  },
+  {
+    token: "tesseract:index:vectorJacobianProduct",
+    fn: "vectorJacobianProduct",
+    args: "VectorJacobianProductArgs",
+    result: "VectorJacobianProductResult",
+  },
+  { token: "tesseract:index:abstractEval", fn: "abstractEval", args: "AbstractEvalArgs", result: "AbstractEvalResult" },
+  {
+    token: "tesseract:index:getOpenApiSchema",
+    fn: "getOpenApiSchema",
+    args: "GetOpenApiSchemaArgs",
+    result: "GetOpenApiSchemaResult",
+  },
+] as const;
+
+/** Schema names of the object types the API refers to by TypeScript name. */
+const TYPE_NAMES: Record<string, string> = {
+  DockerConnection: "DockerConnection",
+  DockerConnectionInput: "DockerConnection",
+  TaskGroupPipArgs: "TaskGroupPip",
+  TaskGroupCustomArgs: "TaskGroupCustom",
+  TaskGroupServerArgs: "TaskGroupServer",
+  TaskGroupTask: "TaskGroupTask",
+  TaskInfo: "TaskGroupTask",
+  TesseractServiceContainer: "TesseractServiceContainer",
+  ContainerRecord: "TesseractServiceContainer",
+};
+
+/** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */
+const CONFIG = [
+  { name: "dockerHost", from: ["DockerConnection", "host"] },
+  { name: "dockerContext", from: ["DockerConnection", "context"] },
+  { name: "dockerCaPem", from: ["DockerConnection", "caPem"] },
+  { name: "dockerCertPem", from: ["DockerConnection", "certPem"] },
+  { name: "dockerKeyPem", from: ["DockerConnection", "keyPem"], secret: true },
+  { name: "dockerApiVersion", from: ["DockerConnection", "apiVersion"] },
+  { name: "fractalUrl", from: ["TaskGroupServerArgs", "url"] },
+  { name: "fractalEmail", from: ["TaskGroupServerArgs", "email"] },
+  { name: "fractalPassword", from: ["TaskGroupServerArgs", "password"], secret: true },
+] as const;
+
+class Generator {
+  readonly program: ts.Program;
+  readonly checker: ts.TypeChecker;
+  readonly types: Record<string, Spec> = {};
+
+  constructor() {
+    const files = [
+      ...RESOURCES.map((r) => r.file),
+      "provider/functions/index.ts",
+      "provider/docker/connection.ts",
+      "provider/fractal/schemas.ts",
+    ].map((f) => join(ROOT, f));
+    this.program = ts.createProgram(files, {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      strict: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      types: ["node"],
+    });
+    this.checker = this.program.getTypeChecker();
+  }
+
+  /** The declaration named `name` (interface, type alias, class or function) in the given files. */
+  declaration(name: string): ts.Declaration {
+    for (const sf of this.program.getSourceFiles()) {
+      if (!sf.fileName.startsWith(join(ROOT, "provider"))) continue;
+      for (const st of sf.statements) {
+        if (
+          (ts.isInterfaceDeclaration(st) ||
+            ts.isTypeAliasDeclaration(st) ||
+            ts.isClassDeclaration(st) ||
+            ts.isFunctionDeclaration(st)) &&
+          st.name?.text === name
+        )
+          return st;
+      }
+    }
+    throw new Error(`gen-schema: no declaration named ${name}`);
+  }
+
+  doc(node: ts.Node): string {
+    const sym = (node as ts.NamedDeclaration).name
+      ? this.checker.getSymbolAtLocation((node as ts.NamedDeclaration).name as ts.Node)
+      : undefined;
+    if (!sym) return "";
+    return ts.displayPartsToString(sym.getDocumentationComment(this.checker)).trim();
+  }
+
+  /** Properties (own and inherited) of an interface or type alias, with their declarations. */
+  members(name: string): { name: string; optional: boolean; node: ts.PropertySignature; doc: string }[] {
+    const decl = this.declaration(name);
+    let type: ts.Type;
+    let omit: string[] = [];
+    if (ts.isTypeAliasDeclaration(decl) && ts.isTypeReferenceNode(decl.type)) {
+      const ref = decl.type.typeName.getText();
+      if (ref === "Omit" && decl.type.typeArguments) {
+        omit = literalStrings(decl.type.typeArguments[1]);
+        return this.members(decl.type.typeArguments[0].getText()).filter((m) => !omit.includes(m.name));
+      }
+      return this.members(ref.replace(/^.*\./, ""));
+    }
+    if (ts.isTypeAliasDeclaration(decl) && ts.isMappedTypeNode(decl.type)) {
+      // `{ [K in keyof X]?: pulumi.Input<X[K]> }`: the members of X.
+      const constraint = decl.type.typeParameter.constraint;
+      if (constraint && ts.isTypeOperatorNode(constraint)) return this.members(constraint.type.getText());
+    }
+    if (ts.isInterfaceDeclaration(decl) || ts.isTypeAliasDeclaration(decl)) {
+      type = this.checker.getTypeAtLocation(decl.name);
+    } else throw new Error(`gen-schema: ${name} is not an interface`);
+    return this.checker.getPropertiesOfType(type).map((sym) => {
+      const node = (sym.valueDeclaration ?? sym.declarations?.[0]) as ts.PropertySignature;
+      return {
+        name: sym.name,
+        optional: Boolean(sym.flags & ts.SymbolFlags.Optional),
+        node,
+        doc: ts.displayPartsToString(sym.getDocumentationComment(this.checker)).trim(),
+      };
+    });
+  }
+
+  /** The schema of a TypeScript type node (Inputs/Outputs unwrapped; named objects become types). */
+  typeOf(node: ts.TypeNode | undefined): Spec {
+    if (!node) return ANY;
+    if (ts.isParenthesizedTypeNode(node)) return this.typeOf(node.type);
+    if (ts.isArrayTypeNode(node)) return { type: "array", items: this.typeOf(node.elementType) };
+    if (ts.isLiteralTypeNode(node)) {
+      if (ts.isStringLiteral(node.literal)) return { type: "string" };
+      if (ts.isNumericLiteral(node.literal)) return { type: "number" };
+      if (node.literal.kind === ts.SyntaxKind.TrueKeyword || node.literal.kind === ts.SyntaxKind.FalseKeyword)
+        return { type: "boolean" };
+      return ANY;
+    }
+    switch (node.kind) {
+      case ts.SyntaxKind.StringKeyword:
+        return { type: "string" };
+      case ts.SyntaxKind.NumberKeyword:
+        return { type: "number" };
+      case ts.SyntaxKind.BooleanKeyword:
+        return { type: "boolean" };
+    }
+    if (ts.isUnionTypeNode(node)) {
+      const parts = node.types
+        .filter((t) => t.kind !== ts.SyntaxKind.UndefinedKeyword && !isNullLiteral(t))
+        .map((t) => this.typeOf(t));
+      const texts = new Set(parts.map((p) => JSON.stringify(p)));
+      return texts.size === 1 ? parts[0] : ANY;
+    }
+    if (ts.isTypeReferenceNode(node)) {
+      const name = node.typeName.getText();
+      const args = node.typeArguments ?? [];
+      if (/^(pulumi\.)?(Input|Output)$/.test(name)) return this.typeOf(args[0]);
+      if (name === "Record") return { type: "object", additionalProperties: this.typeOf(args[1]) };
+      if (name === "Array") return { type: "array", items: this.typeOf(args[0]) };
+      // Resources (TesseractImage, docker.Image, …) are passed by name in the schema.
+      if (/^(TesseractImage|docker\.\w+)$/.test(name)) return { type: "string" };
+      if (name === "ArrayEncoding" || name === 'CallSettings["encoding"]') return { type: "string" };
+      const typeName = TYPE_NAMES[name];
+      if (typeName) {
+        if (!this.types[typeName]) this.objectType(typeName, name);
+        return { $ref: `#/types/tesseract:index:${typeName}` };
+      }
+      return this.primitiveOf(node, name);
+    }
+    if (ts.isIndexedAccessTypeNode(node)) return this.primitiveOf(node, node.getText());
+    return ANY;
+  }
+
+  /** Aliases of primitives and literal unions (e.g. `TaskType`) by their resolved type. */
+  primitiveOf(node: ts.TypeNode, name: string): Spec {
+    const type = this.checker.getTypeFromTypeNode(node);
+    const parts = (type.isUnion() ? type.types : [type]).filter(
+      (t) => !(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null)),
+    );
+    if (parts.every((t) => t.flags & ts.TypeFlags.StringLike)) return { type: "string" };
+    if (parts.every((t) => t.flags & ts.TypeFlags.NumberLike)) return { type: "number" };
+    if (parts.every((t) => t.flags & ts.TypeFlags.BooleanLike)) return { type: "boolean" };
+    throw new Error(`gen-schema: no schema for type ${name} (add it to TYPE_NAMES)`);
+  }
+
+  objectType(typeName: string, tsName: string): void {
+    this.types[typeName] = {}; // placeholder against recursion
+    const decl = this.declaration(tsName);
+    const { properties, required } = this.properties(this.members(tsName));
+    this.types[typeName] = {
+      type: "object",
+      description: this.doc(decl),
+      properties,
+      ...(required.length ? { required } : {}),
+    };
+  }
+
+  properties(members: ReturnType<Generator["members"]>, secret: readonly string[] = []) {
+    const properties: Record<string, Spec> = {};
+    const required: string[] = [];
+    for (const m of members) {
+      properties[m.name] = {
+        ...this.typeOf(m.node.type),
+        description: m.doc,
+        ...(secret.includes(m.name) ? { secret: true } : {}),
+      };
+      if (!m.optional && !typeAllowsUndefined(m.node.type)) required.push(m.name);
+    }
+    return { properties, required };
+  }
+
+  /** `declare readonly x: pulumi.Output<T>` members of a resource class. */
+  classOutputs(cls: string): ReturnType<Generator["members"]> {
+    const decl = this.declaration(cls) as ts.ClassDeclaration;
+    return decl.members.filter(ts.isPropertyDeclaration).map((p) => ({
+      name: p.name.getText(),
+      optional: false,
+      node: p as unknown as ts.PropertySignature,
+      doc: this.doc(p),
+    }));
+  }
+
+  generate(): Spec {
+    const resources: Record<string, Spec> = {};
+    for (const r of RESOURCES) {
+      const inputs = this.members(r.args);
+      const ins = this.properties(inputs, r.secret);
+      const outputs = this.classOutputs(r.cls);
+      const echoed = inputs.filter(
+        (m) =>
+          (r.stateInputs === "all" || (r.stateInputs as readonly string[]).includes(m.name)) &&
+          !outputs.some((o) => o.name === m.name),
+      );
+      const outs = this.properties([...outputs, ...echoed.map((m) => ({ ...m, optional: true }))], r.secret);
+      for (const k of r.replaceOnChanges) {
+        if (!outs.properties[k]) throw new Error(`gen-schema: ${r.token} replaces on ${k}, which is not a property`);
+        outs.properties[k] = { ...outs.properties[k], replaceOnChanges: true };
+      }
+      resources[r.token] = {
+        description: this.doc(this.declaration(r.cls)),
+        properties: outs.properties,
+        required: outs.required,
+        inputProperties: ins.properties,
+        requiredInputs: ins.required,
+      };
+    }
+    const functions: Record<string, Spec> = {};
+    for (const f of FUNCTIONS) {
+      const ins = this.properties(this.members(f.args));
+      const outs = this.properties(this.members(f.result));
+      functions[f.token] = {
+        description: this.doc(this.declaration(f.fn)),
+        inputs: { properties: ins.properties, required: ins.required },
+        outputs: { properties: outs.properties, required: outs.required },
+      };
+    }
+    const variables: Record<string, Spec> = {};
+    for (const c of CONFIG) {
+      const [tsName, prop] = c.from;
+      const m = this.members(tsName).find((x) => x.name === prop);
+      if (!m) throw new Error(`gen-schema: ${tsName}.${prop} is gone`);
+      const what = tsName === "DockerConnection" ? "`docker` input" : "`server` input of TaskGroup";
+      variables[c.name] = {
+        type: "string",
+        description: `Default for the ${what}'s \`${prop}\` when a resource does not set it: ${m.doc}`,
+        ...("secret" in c && c.secret ? { secret: true } : {}),
+      };
+    }
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      version: string;
+      description: string;
+      license: string;
+    };
+    return {
+      name: "tesseract",
+      displayName: "Tesseract",
+      version: pkg.version,
+      description: pkg.description,
+      license: pkg.license,
+      keywords: ["pulumi", "tesseract", "fractal", "docker", "category/utility"],
+      repository: "https://github.com/pulumi-tesseract/pulumi-tesseract",
+      config: { variables },
+      provider: {
+        description: "The tesseract provider: Docker engine and fractal-server defaults for its resources.",
+        inputProperties: variables,
+      },
+      types: Object.fromEntries(Object.entries(this.types).map(([k, v]) => [`tesseract:index:${k}`, v])),
+      resources,
+      functions,
+      language: {
+        python: {
+          packageName: "pulumi_tesseract",
+          requires: { pulumi: ">=3.0.0,<4.0.0" },
+          respectSchemaVersion: true,
+        },
+        nodejs: { packageName: "pulumi-tesseract" },
+      },
+    };
+  }
+}
+
+function literalStrings(node: ts.TypeNode): string[] {
+  if (ts.isLiteralTypeNode(node) && ts.isStringLiteral(node.literal)) return [node.literal.text];
+  if (ts.isUnionTypeNode(node)) return node.types.flatMap(literalStrings);
+  return [];
+}
+function isNullLiteral(node: ts.TypeNode): boolean {
+  return ts.isLiteralTypeNode(node) && node.literal.kind === ts.SyntaxKind.NullKeyword;
+}
+function typeAllowsUndefined(node: ts.TypeNode | undefined): boolean {
+  if (!node) return true;
+  if (node.kind === ts.SyntaxKind.UndefinedKeyword) return true;
+  if (ts.isUnionTypeNode(node)) return node.types.some(typeAllowsUndefined);
+  if (ts.isTypeReferenceNode(node) && /^(pulumi\.)?(Input|Output)$/.test(node.typeName.getText()))
+    return typeAllowsUndefined(node.typeArguments?.[0]);
+  return false;
+}
+
+/** The package schema, generated from the TypeScript sources. */
+export function generateSchema(): Spec {
+  return new Generator().generate();
+}
+
+/** The generated module's text (before formatting). */
+export function renderModule(schema: Spec): string {
+  return [
+    "// Generated by scripts/plugin/gen-schema.ts from the JSDoc'd TypeScript API. Do not edit:",
+    "// run `npx tsx scripts/plugin/gen-schema.ts` after changing an Args interface or an output.",
+    "",
+    `export const SCHEMA = ${JSON.stringify(schema, null, 2)};`,
+    "",
+  ].join("\n");
+}
+
+if (require.main === module) {
+  const text = renderModule(generateSchema());
+  const tmp = join(ROOT, "provider/plugin/schema.generated.tmp.ts");
+  writeFileSync(tmp, text);
+  execFileSync(join(ROOT, "node_modules/.bin/biome"), ["format", "--write", tmp], { stdio: "ignore" });
+  const formatted = readFileSync(tmp, "utf8");
+  execFileSync("rm", ["-f", tmp]);
+  if (process.argv.includes("--check")) {
+    const current = readFileSync(GENERATED_FILE, "utf8");
+    if (current !== formatted) {
+      console.error(`${GENERATED_FILE} is stale: run npx tsx scripts/plugin/gen-schema.ts`);
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(GENERATED_FILE, formatted);
+    console.log(`wrote ${GENERATED_FILE}`);
+  }
+}
