@@ -432,7 +432,7 @@ export const SCHEMA = {
         docker: {
           $ref: "#/types/tesseract:index:DockerConnection",
           description:
-            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image.",
+            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces\nthe image. Stored as a Pulumi secret (it may hold TLS key material), like `TesseractService.docker`.",
           secret: true,
         },
       },
@@ -483,6 +483,11 @@ export const SCHEMA = {
           },
           description: "Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only.",
         },
+        installer: {
+          type: "string",
+          description:
+            'What installs the runtime and requirements in the build stage: `"pip"` (default) or `"uv"`\n(`pip install uv` from the package index, then `uv pip install`, as upstream\'s image does).',
+        },
         caCertificates: {
           type: "string",
           description:
@@ -516,7 +521,7 @@ export const SCHEMA = {
         docker: {
           $ref: "#/types/tesseract:index:DockerConnection",
           description:
-            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image.",
+            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces\nthe image. Stored as a Pulumi secret (it may hold TLS key material), like `TesseractService.docker`.",
           secret: true,
         },
       },
@@ -595,7 +600,7 @@ export const SCHEMA = {
         image: {
           type: "string",
           description:
-            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`). Never pulled.",
+            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.",
           replaceOnChanges: true,
         },
         images: {
@@ -744,7 +749,7 @@ export const SCHEMA = {
         image: {
           type: "string",
           description:
-            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`). Never pulled.",
+            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.",
         },
         images: {
           type: "array",
