@@ -1,33 +1,26 @@
 #!/usr/bin/env bash
-# Installs and starts what the tests and the root stack need; does nothing when all is there.
-# On a machine that already runs Docker and has a Pulumi CLI, it touches neither.
+# The test setup (`npm test`, `npm run bench`): what `npm run up` needs (scripts/setup-up.sh) plus
+# what only the tests need. Installs on Debian what is missing and starts what is not running;
+# does nothing when all is there (seconds when warm).
 # Usage: bash scripts/setup.sh [--no-python]
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+source "$REPO_ROOT/scripts/lib/node.sh"
 source "$REPO_ROOT/scripts/lib/docker.sh"
 source "$REPO_ROOT/scripts/lib/python.sh"
 source "$REPO_ROOT/scripts/lib/postgres.sh"
+source "$REPO_ROOT/scripts/lib/node24.sh"
 source "$REPO_ROOT/scripts/lib/engines.sh"
-
-ensure_node_modules() {
-  cd "$REPO_ROOT"
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    # npm 11 can write a lock that its own `npm ci` rejects (platform-specific optional packages
-    # such as @biomejs/cli-* missing); `npm install` then installs the same pinned versions.
-    npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
-      npm install --no-audit --no-fund --loglevel=error
-  fi
-  # Provider shims require the implementation by package name; in this repository that
-  # name must resolve to the repository itself.
-  ln -sfn .. node_modules/pulumi-tesseract
-}
 
 t0=$SECONDS
 step "node modules" ensure_node_modules
 source "$REPO_ROOT/scripts/lib/pulumi.sh"
-step "docker engine" ensure_docker
+step "docker engine (docker.io started if none answers)" ensure_docker
 step "base image $BASE_IMAGE" ensure_base_image
+step "base image tarball for private test engines" ensure_base_image_tarball
 step "pulumi cli v$PULUMI_VERSION" ensure_pulumi_cli
+step "node v$NODE24_VERSION (npm: node-linux-*)" ensure_node24
+step "node 24 dependencies with @pulumi/pulumi $PULUMI_NEWEST" ensure_node24_deps
 source "$REPO_ROOT/scripts/lib/plugin.sh"
 step "pulumi yaml language host v$YAML_HOST_VERSION" ensure_yaml_host
 if [ "${1:-}" != "--no-python" ]; then

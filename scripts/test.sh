@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm test: setup (idempotent), lint, build, then every test tier with node's test runner.
+# npm test: setup (idempotent), lint, build, then every test tier with node's test runner (the
+# unit tier on Node 20 and on Node 24).
 # Usage: bash scripts/test.sh [unit|integration|e2e|faults|all|fractal-matrix] [extra node --test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,9 @@ rc=0
 # One file at a time: the files share one dockerd, one fractal-server and two cores.
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files || rc=$?
+# The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/consumer.test.ts runs
+# the consumer test on both itself).
+case "$tier" in all | unit) bash scripts/test-node24.sh "$@" || rc=$? ;; esac
 if [ "$final" = 1 ]; then
   # The explicit last step, after every file of the tier(s): the shared-engine leak check, then
   # the faults summary table (fails on leaks, secrets in plain text, or accepted bad inputs).

@@ -5,12 +5,15 @@
  * instead, with the same engine, state and plugins.
  *
  * The project folder defaults to the repository root; `--dir examples/serve` runs an example.
- * Its `index.ts` is written as for `pulumi up` (top-level code and `export const` outputs).
+ * The program is the one the Node.js host would run there (scripts/program.ts: Pulumi.yaml `main`,
+ * else the nearest package.json's entry); a folder that would run anything but its own `index.ts`
+ * is an error, as it would be a wrong `pulumi up` on a user's machine.
  *
  * Usage: tsx scripts/up.ts [up|preview|refresh|destroy] [--stack NAME] [--dir FOLDER] [--refresh]
  */
 import path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { ownProgram } from "./program";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.indexOf(name) >= 0 ? args[args.indexOf(name) + 1] : undefined);
@@ -19,6 +22,7 @@ const stackName = flag("--stack") ?? process.env.PULUMI_STACK ?? "dev";
 const projectDir = path.resolve(__dirname, "..", flag("--dir") ?? ".");
 
 async function main(): Promise<void> {
+  const program = ownProgram(projectDir);
   const stack = await LocalWorkspace.createOrSelectStack(
     {
       stackName,
@@ -26,9 +30,8 @@ async function main(): Promise<void> {
       // Loading the module inside the program runs its top-level resource declarations under the
       // engine; its exports are the stack outputs.
       program: async () => {
-        const main = require.resolve(path.join(projectDir, "index.ts"));
-        delete require.cache[main];
-        return { ...(require(main) as Record<string, unknown>) };
+        delete require.cache[program];
+        return { ...(require(program) as Record<string, unknown>) };
       },
     },
     { workDir: projectDir },

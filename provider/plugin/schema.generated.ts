@@ -585,7 +585,7 @@ export const SCHEMA = {
         docker: {
           $ref: "#/types/tesseract:index:DockerConnection",
           description:
-            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image.",
+            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces\nthe image. Stored as a Pulumi secret (it may hold TLS key material), like `TesseractService.docker`.",
           secret: true,
         },
       },
@@ -674,7 +674,7 @@ export const SCHEMA = {
         docker: {
           $ref: "#/types/tesseract:index:DockerConnection",
           description:
-            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image.",
+            "Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces\nthe image. Stored as a Pulumi secret (it may hold TLS key material), like `TesseractService.docker`.",
           secret: true,
         },
         push: {
@@ -775,7 +775,7 @@ export const SCHEMA = {
         image: {
           type: "string",
           description:
-            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`). Never pulled.",
+            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.",
           replaceOnChanges: true,
         },
         images: {
@@ -930,7 +930,7 @@ export const SCHEMA = {
         image: {
           type: "string",
           description:
-            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`). Never pulled.",
+            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.",
         },
         images: {
           type: "array",

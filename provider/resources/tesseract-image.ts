@@ -53,7 +53,10 @@ export interface TesseractImageArgs {
   contextDir?: pulumi.Input<string>;
   /** Give up on a build after this many seconds (default 3600). */
   timeoutSeconds?: pulumi.Input<number>;
-  /** Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces the image. */
+  /**
+   * Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces
+   * the image. Stored as a Pulumi secret (it may hold TLS key material), like `TesseractService.docker`.
+   */
   docker?: pulumi.Input<DockerConnection>;
   /**
    * Push the image to a registry after each build: `registry` (host[:port]), `repository`, an
@@ -118,6 +121,8 @@ export class TesseractImage extends pulumi.dynamic.Resource {
         ...args,
         // The whole push setting is kept secret in state, so a plain password never is stored in clear.
         push: args.push ? pulumi.secret(args.push) : undefined,
+        // Secret in the inputs and (below) in the outputs of the state: TLS key material.
+        docker: args.docker === undefined ? undefined : pulumi.secret(args.docker),
         imageId: undefined,
         imageName: undefined,
         tags: undefined,
@@ -128,7 +133,7 @@ export class TesseractImage extends pulumi.dynamic.Resource {
         repoDigest: undefined,
         pushedReference: undefined,
       },
-      opts,
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["docker"] }),
       "tesseract",
       "TesseractImage",
     );

@@ -1,4 +1,3 @@
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Assert, SameKeys } from "../common/inputs";
 import type { DockerConnection } from "../docker/connection";
@@ -6,8 +5,15 @@ import type { ServiceInputs } from "../serve/args";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
 import type { ContainerRecord, ServiceOutputs } from "../serve/target";
+import {
+  type DockerImageLike,
+  type DockerNetworkLike,
+  type DockerRemoteImageLike,
+  imageReference,
+  networkName,
+} from "./pulumi-docker";
 import { dynamicProvider } from "./shim";
-import { TesseractImage } from "./tesseract-image";
+import type { TesseractImage } from "./tesseract-image";
 
 /**
  * The provider object Pulumi serializes into state: a module-level singleton whose methods only
@@ -26,9 +32,9 @@ export interface TesseractServiceArgs {
   /**
    * The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a
    * `TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,
-   * `docker.RemoteImage`). Never pulled.
+   * `docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.
    */
-  image?: pulumi.Input<string> | TesseractImage | docker.Image | docker.RemoteImage;
+  image?: pulumi.Input<string> | TesseractImage | DockerImageLike | DockerRemoteImageLike;
   /** Several Tesseract images served by one resource: `replicas` containers for each, in this order. */
   images?: pulumi.Input<pulumi.Input<string>[]>;
   /** Containers per image (default 1). Changing only this scales in place. */
@@ -65,7 +71,7 @@ export interface TesseractServiceArgs {
    * existing one (e.g. a `docker.Network`'s name) is only used. `host` publishes nothing: the
    * runtime binds the host port itself.
    */
-  network?: pulumi.Input<string> | docker.Network;
+  network?: pulumi.Input<string> | DockerNetworkLike;
   /** DNS alias of the containers on `network`, for Tesseracts that call each other. */
   networkAlias?: pulumi.Input<string>;
   /** Debug mode (default false): `TESSERACT_DEBUG=1` (tracebacks, `/test`) and debugpy's port 5678 published on `hostIp`. */
@@ -189,7 +195,9 @@ export class TesseractService extends pulumi.dynamic.Resource {
       {
         ...args,
         image: imageReference(args.image, args.kubernetes !== undefined),
-        network: docker.Network.isInstance(args.network) ? args.network.name : args.network,
+        network: networkName(args.network),
+        // Secret in the state's inputs too, not only its outputs: TLS key material.
+        docker: args.docker === undefined ? undefined : pulumi.secret(args.docker),
         serviceName: name,
         stack: pulumi.getStack(),
         project: pulumi.getProject(),
@@ -232,14 +240,4 @@ export class TesseractService extends pulumi.dynamic.Resource {
           : url,
       );
   }
-}
-
-/** The image name behind any accepted `image` value. */
-function imageReference(image: TesseractServiceArgs["image"], cluster: boolean): pulumi.Input<string> | undefined {
-  // A cluster pulls: it runs the pushed digest (a TesseractImage without `push` gives its local name).
-  if (image instanceof TesseractImage)
-    return cluster ? pulumi.all([image.repoDigest, image.imageName]).apply(([d, n]) => d ?? n) : image.imageName;
-  if (docker.Image.isInstance(image)) return image.imageName;
-  if (docker.RemoteImage.isInstance(image)) return image.name;
-  return image as pulumi.Input<string> | undefined;
 }

@@ -11,6 +11,7 @@ docker_answers() {
   fi
 }
 
+# The test setup's engine: the one that answers, else Debian's docker.io, started here.
 ensure_docker() {
   docker_answers && return 0
   [[ "${DOCKER_HOST:-}" == tcp://* ]] && { log "DOCKER_HOST=$DOCKER_HOST does not answer"; return 1; }
@@ -23,14 +24,24 @@ ensure_docker() {
   return 1
 }
 
-# The image Tesseract configs default to. No registry is reachable, so it is bootstrapped
-# from Debian's archive and cached compressed; `docker load` keeps its ID, so layer caches
-# of images built on it stay valid across machines that share the cache.
+# The main job's engine: the user's own, found by the docker CLI as the package finds it
+# (DOCKER_HOST, the current context, the default socket). Nothing is installed or started.
+require_docker() {
+  command -v docker >/dev/null && docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && return 0
+  log "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}, docker CLI: $(command -v docker || echo missing))."
+  log "Start Docker (Docker Engine, Docker Desktop, rootless or Podman with its docker socket) and run again;"
+  log "\`npm run up\` installs and starts nothing. (\`npm test\`'s setup installs and starts Debian's docker.io.)"
+  return 1
+}
+
+# The image Tesseract configs default to. The engine's own copy is used whatever its ID, never
+# replaced; when absent it is pulled; when the pull fails (no registry, as on the test machines)
+# it is bootstrapped from Debian's archive with mmdebstrap and cached compressed, and later
+# machines sharing the cache `docker load` it (same ID, so layer caches stay valid).
 BASE_IMAGE="debian:bookworm-slim"
 base_image_recipe_hash() {
   { declare -f build_base_image; cat /usr/local/share/ca-certificates/*.crt 2>/dev/null; } | sha256sum | cut -c1-16
 }
-
 build_base_image() {
   set -o pipefail
   need_apt mmdebstrap zstd ca-certificates
@@ -51,19 +62,30 @@ build_base_image() {
 }
 
 ensure_base_image() {
-  local want
-  want="$(base_image_recipe_hash)"
-  local cache="$CACHE_DIR/base-image-$want.tar.zst"
-  local have
-  have="$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || true)"
-  if [ -f "$cache" ] && [ -f "$cache.id" ] && [ "$have" = "$(cat "$cache.id")" ]; then return 0; fi
+  docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return 0
+  log "pulling $BASE_IMAGE"
+  if timeout 600 docker pull -q "$BASE_IMAGE" >/dev/null 2>"$CACHE_DIR/pull.log"; then return 0; fi
+  log "pull failed: $(tail -n 1 "$CACHE_DIR/pull.log")"
+  local cache
+  cache="$CACHE_DIR/base-image-$(base_image_recipe_hash).tar.zst"
   if [ -f "$cache" ]; then
     log "loading $BASE_IMAGE from $cache"
+    need_apt zstd
     zstd -dc "$cache" | docker load >/dev/null
-    return 0
+    return
   fi
-  log "bootstrapping $BASE_IMAGE with mmdebstrap (about a minute)"
+  log "bootstrapping $BASE_IMAGE from Debian's archive with mmdebstrap (about a minute)"
   build_base_image
   docker save "$BASE_IMAGE" | zstd -T0 -3 -q -o "$cache.tmp" && mv "$cache.tmp" "$cache"
-  docker image inspect -f '{{.Id}}' "$BASE_IMAGE" >"$cache.id"
+}
+
+# Test setup only: private dockerds of the tests load the base image from a tarball in the cache;
+# save the engine's own image when no bootstrapped one is cached.
+ensure_base_image_tarball() {
+  compgen -G "$CACHE_DIR/base-image-*.tar.zst" >/dev/null && return 0
+  need_apt zstd
+  local id
+  id="$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")"
+  docker save "$BASE_IMAGE" | zstd -T0 -3 -q -o "$CACHE_DIR/base-image.tmp" &&
+    mv "$CACHE_DIR/base-image.tmp" "$CACHE_DIR/base-image-$(echo "${id#sha256:}" | cut -c1-16).tar.zst"
 }

@@ -226,8 +226,8 @@ class Generator {
       if (/^(pulumi\.)?(Input|Output)$/.test(name)) return this.typeOf(args[0]);
       if (name === "Record") return { type: "object", additionalProperties: this.typeOf(args[1]) };
       if (name === "Array") return { type: "array", items: this.typeOf(args[0]) };
-      // Resources (TesseractImage, docker.Image, …) are passed by name in the schema.
-      if (/^(TesseractImage|docker\.\w+)$/.test(name)) return { type: "string" };
+      // Resources (TesseractImage, @pulumi/docker ones typed by shape: DockerImageLike, …) are passed by name in the schema.
+      if (/^(TesseractImage|docker\.\w+|Docker\w+Like)$/.test(name)) return { type: "string" };
       if (name === "ArrayEncoding" || name === 'CallSettings["encoding"]') return { type: "string" };
       const typeName = TYPE_NAMES[name];
       if (typeName) {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
+import { ownProgram } from "../../scripts/program";
 import { purgeServerGroups, REPO_ROOT, serverTaskGroups, startFractalServer } from "../helpers/fractal-server";
 import { createTestStack, type TestStack } from "../helpers/stack";
 
@@ -22,11 +23,12 @@ test("examples/fractal-server: up on the server and locally, destroy leaves no t
 }, async () => {
   const server = startFractalServer();
   await purgeServerGroups(server, [PKG]);
-  const program = path.join(REPO_ROOT, "examples", "fractal-server", "index.ts");
+  // The program a user's `pulumi up` runs in that folder (fails if that is not its index.ts).
+  const program = ownProgram(path.join(REPO_ROOT, "examples", "fractal-server"));
   ts = await createTestStack(
     "fractal-example",
     async () => {
-      delete require.cache[require.resolve(program)];
+      delete require.cache[program];
       return { ...require(program) };
     },
     {

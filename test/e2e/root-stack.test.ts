@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
 import { DockerClient } from "../../provider/docker";
+import { ownProgram } from "../../scripts/program";
 import { createTestStack, REPO_ROOT, type TestStack } from "../helpers/stack";
 
 const docker = new DockerClient();
@@ -30,9 +31,10 @@ async function stackObjects(stackName: string) {
 
 test("root stack: up, no-change preview, refresh, destroy", { timeout: 40 * 60_000 }, async () => {
   // Each operation runs the program afresh, as `pulumi up` would: drop the cached module first.
-  const program = path.join(REPO_ROOT, "index.ts");
+  // The program a user's `pulumi up` runs in the root (fails if that is not its index.ts).
+  const program = ownProgram(REPO_ROOT);
   ts = await createTestStack("root", async () => {
-    delete require.cache[require.resolve(program)];
+    delete require.cache[program];
     return { ...require(program) };
   });
   const { stack } = ts;

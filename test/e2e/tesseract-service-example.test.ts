@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { ownProgram } from "../../scripts/program";
 import { testWorkspace } from "../helpers/stack";
 import { requireVenvBin } from "../helpers/venv";
 
@@ -34,7 +35,8 @@ test("examples/serve: builds hello and vectoradd, serves them, answers apply, de
       stackName: `svcexample-${process.pid}`,
       projectName: "pulumi-tesseract-serve",
       program: async () => {
-        const main = require.resolve(join(EXAMPLE, "index.ts"));
+        // The program a user's `pulumi up` runs in that folder (fails if that is not its index.ts).
+        const main = ownProgram(EXAMPLE);
         delete require.cache[main];
         return { ...require(main) };
       },

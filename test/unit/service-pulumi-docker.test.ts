@@ -1,9 +1,14 @@
-/** TesseractService accepts images and networks managed with @pulumi/docker and TesseractImage. */
+/**
+ * TesseractService accepts images and networks managed with @pulumi/docker (an optional peer,
+ * recognised by shape, never imported by the library) and TesseractImage.
+ */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 
-test("docker.Network, docker.RemoteImage and TesseractImage resolve to names", async () => {
+test("docker.Network, docker.Image, docker.RemoteImage and TesseractImage resolve to names", async () => {
   const registered = new Map<string, Record<string, unknown>>();
   await pulumi.runtime.setMocks(
     {
@@ -12,6 +17,7 @@ test("docker.Network, docker.RemoteImage and TesseractImage resolve to names", a
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/network:Network") state.name = "user-net";
         if (args.type === "docker:index/remoteImage:RemoteImage") state.name = "vendor/tess:1";
+        if (args.type === "docker:index/image:Image") state.imageName = "registry.local/pushed:2";
         if (args.type.endsWith("TesseractImage")) state.imageName = "built:1.0.0";
         return { id: `${args.name}-id`, state };
       },
@@ -27,11 +33,23 @@ test("docker.Network, docker.RemoteImage and TesseractImage resolve to names", a
   const remote = new docker.RemoteImage("remote", { name: "vendor/tess:1", keepLocally: true });
   const built = new TesseractImage("built", { srcDir: "/src" });
   new TesseractService("a", { image: remote, network: net });
+  const pushed = new docker.Image("pushed", { imageName: "registry.local/pushed:2", build: { context: "/src" } });
   new TesseractService("b", { image: built });
+  new TesseractService("c", { image: pushed, network: "plain-net" });
   const deadline = Date.now() + 10_000;
-  while ((!registered.has("a") || !registered.has("b")) && Date.now() < deadline)
+  while (!["a", "b", "c"].every((n) => registered.has(n)) && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 20));
   assert.equal(registered.get("a")?.image, "vendor/tess:1");
   assert.equal(registered.get("a")?.network, "user-net");
   assert.equal(registered.get("b")?.image, "built:1.0.0");
+  assert.equal(registered.get("c")?.image, "registry.local/pushed:2");
+  assert.equal(registered.get("c")?.network, "plain-net");
+});
+
+test("the library (code and declarations) never loads @pulumi/docker", () => {
+  const lib = path.join(__dirname, "..", "..", "lib");
+  const files = readdirSync(lib, { recursive: true, encoding: "utf8" }).filter((f) => /\.(js|d\.ts)$/.test(f));
+  assert.ok(files.length > 10, "lib/ is built");
+  for (const f of files)
+    assert.doesNotMatch(readFileSync(path.join(lib, f), "utf8"), /(require\(|from |import\()"@pulumi\/docker"/, f);
 });
