@@ -6,8 +6,7 @@
  * then scanned for the PEM text.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,6 +17,7 @@ import { TesseractImage, TesseractService } from "../../provider/index";
 import { stackCheckpointText } from "../helpers/leaks";
 import { createTestStack, type TestStack } from "../helpers/stack";
 import { cleanupRun, EXAMPLES, hostCaCertificates } from "../helpers/tesseract-image";
+import { makeTlsFiles } from "../helpers/tls-certs";
 
 const run = `secrets-${process.pid}`;
 const dir = mkdtempSync(path.join(tmpdir(), "pt-secrets-"));
@@ -27,72 +27,15 @@ let server: tls.Server;
 let ts: TestStack | undefined;
 const pem: Record<"ca" | "cert" | "key", string> = { ca: "", cert: "", key: "" };
 
-/** openssl: a CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
-function makeCertificates(): Record<string, string> {
-  const o = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  o(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=pt-test-ca",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  for (const [name, ext] of [
-    ["server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"],
-    ["client", "extendedKeyUsage=clientAuth"],
-  ]) {
-    writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
-    o(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      `/CN=pt-test-${name}`,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-    );
-    o(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      `${name}.ext`,
-      "-out",
-      `${name}.pem`,
-    );
-  }
-  const read = (f: string) => readFileSync(path.join(dir, f), "utf8");
-  return {
-    ca: read("ca.pem"),
-    serverCert: read("server.pem"),
-    serverKey: read("server.key"),
-    clientCert: read("client.pem"),
-    clientKey: read("client.key"),
-  };
-}
-
 before(async () => {
-  const c = makeCertificates();
-  Object.assign(pem, { ca: c.ca, cert: c.clientCert, key: c.clientKey });
+  // openssl: a CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA.
+  const tlsFiles = makeTlsFiles(path.join(dir, "tls-"));
+  const c = {
+    ca: tlsFiles.read("ca"),
+    serverCert: readFileSync(tlsFiles.serverCert, "utf8"),
+    serverKey: readFileSync(tlsFiles.serverKey, "utf8"),
+  };
+  Object.assign(pem, { ca: c.ca, cert: tlsFiles.read("cert"), key: tlsFiles.read("key") });
   // The engine behind TLS with client authentication: each TLS connection is piped to the local socket.
   server = tls.createServer(
     { key: c.serverKey, cert: c.serverCert, ca: c.ca, requestCert: true, rejectUnauthorized: true },
