@@ -17,10 +17,15 @@ export const EXAMPLES = path.join(__dirname, "../../examples/tesseracts");
 
 /** Removes every image and container labelled with this test run (and only those). */
 export async function cleanupRun(docker: DockerClient, runId: string): Promise<void> {
-  for (const c of await docker.listContainers({ label: [`pulumi-tesseract.test=${runId}`] }))
-    await docker.removeContainer(c.Id);
+  await removeRunContainers(docker, runId);
   for (const img of await docker.listImages({ label: [`pulumi-tesseract.test=${runId}`] })) {
     for (const t of img.RepoTags ?? []) if (t !== "<none>:<none>") await docker.removeImage(t).catch(() => undefined);
     await docker.removeImage(img.Id, { force: true }).catch(() => undefined);
   }
+}
+
+/** Removes the containers a test run labelled `pulumi-tesseract.test=<runId>` (images stay). */
+export async function removeRunContainers(docker: DockerClient, runId: string): Promise<void> {
+  for (const c of await docker.listContainers({ label: [`pulumi-tesseract.test=${runId}`] }))
+    await docker.removeContainer(c.Id);
 }

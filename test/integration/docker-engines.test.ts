@@ -20,23 +20,13 @@ import {
   DockerUnreachableError,
   dockerConnectionSchema,
 } from "../../provider/docker";
-import { probeWithHiddenSockets } from "../helpers/discovery-probe";
+import { DISCOVERY_ENV, probeWithHiddenSockets } from "../helpers/discovery-probe";
 import { PrivateDockerd } from "../helpers/private-dockerd";
 import { freePort, PrivateSshd } from "../helpers/private-sshd";
 import { makeTlsFiles, type TlsFiles } from "../helpers/tls-certs";
 
 const run = `engines-${process.pid}`;
-const ENV_KEYS = [
-  "DOCKER_HOST",
-  "DOCKER_TLS_VERIFY",
-  "DOCKER_TLS",
-  "DOCKER_CERT_PATH",
-  "DOCKER_CONTEXT",
-  "DOCKER_CONFIG",
-  "DOCKER_API_VERSION",
-  "XDG_RUNTIME_DIR",
-  "PATH",
-];
+const ENV_KEYS = [...DISCOVERY_ENV, "PATH"];
 
 let dockerd: PrivateDockerd;
 let tls: TlsFiles;

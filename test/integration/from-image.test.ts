@@ -13,6 +13,7 @@ import { TesseractClient } from "../../provider/client/client";
 import { DockerClient } from "../../provider/docker";
 import { getTesseractContainers, getTesseractImages } from "../../provider/listing/list-tesseracts";
 import { ensureHelloImage } from "../helpers/service-fixture";
+import { removeRunContainers } from "../helpers/tesseract-image";
 
 const RUN_ID = `from-image-${process.pid}-${Date.now()}`;
 const labels = { "pulumi-tesseract.test": RUN_ID };
@@ -29,8 +30,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of await docker.listContainers({ label: [`pulumi-tesseract.test=${RUN_ID}`] }))
-    await docker.removeContainer(c.Id);
+  await removeRunContainers(docker, RUN_ID);
   rmSync(dir, { recursive: true, force: true });
 });
 

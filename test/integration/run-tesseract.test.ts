@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { DockerClient } from "../../provider/docker";
 import { RunTesseractArgumentError, RunTesseractTimeoutError, runTesseract } from "../../provider/run/run-tesseract";
 import { ensureHelloImage } from "../helpers/service-fixture";
+import { removeRunContainers } from "../helpers/tesseract-image";
 import { venvBin } from "../helpers/venv";
 
 const run = promisify(execFile);
@@ -46,8 +47,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of await docker.listContainers({ label: [`pulumi-tesseract.test=${RUN_ID}`] }))
-    await docker.removeContainer(c.Id);
+  await removeRunContainers(docker, RUN_ID);
   rmSync(dir, { recursive: true, force: true });
 });
 
