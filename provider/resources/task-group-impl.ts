@@ -86,7 +86,7 @@ function checkCredentials(inputs: Pick<CheckedInputs, "server">) {
 // ---- diff ----------------------------------------------------------------------------------
 
 /** Inputs whose change replaces the group. */
-const REPLACE_KEYS = [
+export const REPLACE_ON_CHANGES = [
   "pip",
   "custom",
   "pixi",
@@ -97,7 +97,7 @@ const REPLACE_KEYS = [
   "manifestSha256",
 ] as const;
 /** Inputs that are applied in place (or only stored). */
-const UPDATE_KEYS = [
+export const UPDATE_IN_PLACE = [
   "active",
   "userGroupId",
   "pipIndexUrl",
@@ -131,7 +131,7 @@ export async function diff(
   olds: TaskGroupOutputs,
   news: CheckedInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
-  const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_KEYS, update: UPDATE_KEYS });
+  const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
   const backend = containsUnknown(news.backend) || containsUnknown(news.server) ? "unknown" : resolveBackend(news);
   if (backend !== olds.resolvedBackend) replaces.push("backend");
   const oldServer = olds.server ? { url: olds.server.url, email: olds.server.email } : undefined;

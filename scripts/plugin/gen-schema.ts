@@ -50,7 +50,7 @@ const RESOURCES = [
     args: "TaskGroupArgs",
     stateInputs: "all",
     secret: ["server"],
-    // TaskGroup's REPLACE_KEYS minus derived hashes; test/unit/plugin-schema.test.ts checks them against diff.
+    // TaskGroup's REPLACE_ON_CHANGES minus derived hashes; test/unit/plugin-schema.test.ts checks them against diff.
     replaceOnChanges: ["pip", "custom", "privateGroup", "tasksDir", "pythonInterpreters"],
   },
 ] as const;
