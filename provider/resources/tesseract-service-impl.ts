@@ -1,62 +1,29 @@
 /**
- * Lifecycle of a TesseractService: maps Pulumi's check/diff/create/read/update/delete to a
- * serve target (`provider/serve/`; Docker engines today). Loaded by package name from the provider
- * shim (see tesseract-service.ts); the exported names are part of the stack-state contract.
+ * Lifecycle of a TesseractService: maps Pulumi's check/diff/create/read/update/delete to the
+ * service's serve target (`provider/serve/`: containers on Docker engines, or Kubernetes), chosen
+ * by `serveTargetFor`. Loaded by package name from the provider shim (see tesseract-service.ts);
+ * the exported names are part of the stack-state contract.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { splitInputs } from "../common/check";
-import { diffByKeys } from "../common/diff";
 import { UserError } from "../common/errors";
-import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
-import { UNKNOWN } from "../common/unknown";
-import { type DockerConnection, resolveHost } from "../docker/connection";
 import {
   type ContainerRecord,
-  imagesOf,
-  type ServedSet,
-  type ServeTarget,
   type ServiceInputs,
   type ServiceOutputs,
   serveTargetFor,
   serviceLabels,
   validateInputs,
 } from "../serve";
-import type { KubernetesServiceOutputs } from "../serve/kubernetes/lifecycle";
-import type { KubernetesServiceInputs } from "../serve/kubernetes/manifests";
-import { replicaKeys } from "../serve/spec";
 
+/** The container target's replace/update rules (the plugin schema declares them). */
+export { REPLACE_ON_CHANGES, UPDATE_IN_PLACE } from "../serve";
 export type { ContainerRecord, ServiceOutputs };
 /** Labels of the service's containers (for tests and tooling). */
 export { serviceLabels };
 
-/** Inputs whose change needs new containers (Docker cannot change them in place). */
-export const REPLACE_ON_CHANGES = [
-  "image",
-  "images",
-  "port",
-  "hostIp",
-  "volumes",
-  "inputPath",
-  "outputPath",
-  "environment",
-  "runtimeConfig",
-  "outputFormat",
-  "user",
-  "memory",
-  "gpus",
-  "numWorkers",
-  "network",
-  "networkAlias",
-  "debug",
-  "labels",
-  "serviceName",
-] as const;
-
-/** Inputs applied in place by `update`: scaling, the restart policy, the health deadline, TLS material. */
-export const UPDATE_IN_PLACE = ["replicas", "restartPolicy", "startupTimeout", "docker"] as const;
-
-/** Output keys, dropped when state is read back as inputs. */
+/** Output keys of either target, dropped when state is read back as inputs. */
 const OUTPUT_KEYS = new Set([
   "serviceId",
   "engine",
@@ -70,15 +37,6 @@ const OUTPUT_KEYS = new Set([
   "imageIds",
   "networkCreated",
 ]);
-
-/**
- * The Kubernetes target's lifecycle (provider/serve/kubernetes/lifecycle.ts), loaded only for
- * services that set `kubernetes` (it loads the Kubernetes client). Its diff differs from the
- * container targets': a changed pod template is a rolling update in place, not a replacement.
- */
-function kubernetesLifecycle(): typeof import("../serve/kubernetes/lifecycle") {
-  return require("../serve/kubernetes/lifecycle");
-}
 
 // ---- check ------------------------------------------------------------------------------------
 
@@ -106,110 +64,43 @@ function resolveInputs(raw: Record<string, unknown>): ServiceInputs {
 
 // ---- diff -------------------------------------------------------------------------------------
 
-/** Known image names of raw inputs, or undefined while any is unknown. */
-function imageList(raw: Record<string, unknown>): string[] | undefined {
-  const list = raw.images !== undefined ? raw.images : raw.image !== undefined ? [raw.image] : undefined;
-  if (!Array.isArray(list) || list.some((x) => typeof x !== "string" || x === UNKNOWN)) return undefined;
-  return list as string[];
-}
-
+/** The target of either side judges (moving between targets replaces). */
 export async function diff(
   _id: string,
   olds: ServiceOutputs,
   news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
-  if (olds.kubernetes || news.kubernetes)
-    return kubernetesLifecycle().diff(olds as unknown as KubernetesServiceOutputs, news);
-  const target = serveTargetFor(olds);
-  const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
-  const newDocker = news.docker as DockerConnection | typeof UNKNOWN | undefined;
-  if (newDocker === UNKNOWN || resolveHost(olds.docker) !== resolveHost(newDocker as DockerConnection | undefined)) {
-    replaces.push("docker");
-  }
-  // `read` found replicas that died or vanished: `update` recreates them.
-  const changes = changed.length > 0 || (olds.containers ?? []).some((c) => c.status !== "running");
-
-  // Same image name, new image (rebuilt under the same tag): the replicas must be recreated.
-  if (!replaces.includes("image") && !replaces.includes("images") && !replaces.includes("docker")) {
-    const names = imageList(news);
-    if (names && (await target.imagesChanged(olds, names, news))) {
-      replaces.push(news.images !== undefined ? "images" : "image");
-    }
-  }
-  if (replaces.length === 0) return { changes };
-  const imageCount = imageList(news)?.length ?? 1;
-  return { changes: true, replaces, deleteBeforeReplace: target.mustDeleteFirst(olds, news, imageCount) };
+  return serveTargetFor(olds, news).diff(olds, news);
 }
 
 // ---- create -----------------------------------------------------------------------------------
 
-function progressFor(inputs: Pick<ServiceInputs, "docker">, name: string): Progress {
-  return new Progress(`TesseractService ${name}`, [inputs.docker?.keyPem, inputs.docker?.certPem]);
-}
-
-/** The outputs: inputs, the served set, and per-replica lists in image-major, replica order. */
-function outputsOf(inputs: ServiceInputs, served: ServedSet, target: ServeTarget): ServiceOutputs {
-  const order = new Map(replicaKeys(imagesOf(inputs).length, inputs.replicas).map((k, i) => [k, i]));
-  const sorted = [...served.containers].sort((a, b) => (order.get(a.key) ?? 1e9) - (order.get(b.key) ?? 1e9));
-  const urls = sorted.map((c) => target.url(inputs, c));
-  return toPlainJson({
-    ...inputs,
-    serviceId: served.serviceId,
-    engine: target.address(inputs),
-    containers: sorted,
-    url: urls[0],
-    urls,
-    containerIds: sorted.map((c) => c.id),
-    containerNames: sorted.map((c) => c.name),
-    hostPorts: sorted.map((c) => c.hostPort),
-    debugPorts: sorted.flatMap((c) => (c.debugPort !== undefined ? [c.debugPort] : [])),
-    imageIds: served.imageIds,
-    networkCreated: served.networkCreated,
-  });
-}
-
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
   const inputs = resolveInputs(raw);
-  if (inputs.kubernetes) return kubernetesLifecycle().create(inputs as KubernetesServiceInputs);
-  const target = serveTargetFor(inputs);
-  const served = await target.create(inputs, progressFor(inputs, inputs.serviceName));
-  return { id: served.serviceId, outs: outputsOf(inputs, served, target) };
+  return serveTargetFor(inputs).create(inputs);
 }
 
 // ---- read -------------------------------------------------------------------------------------
 
-/**
- * Refresh: re-inspects every replica. Dead or vanished replicas keep their record with a status
- * other than `running`; `diff` then reports a change and `update` recreates them, so
- * `pulumi up --refresh` heals the service in place.
- */
+/** Refresh: the target re-inspects what it serves; drift shows in the next diff and `up` repairs it. */
 export async function read(id: string, props: ServiceOutputs): Promise<pulumi.dynamic.ReadResult> {
-  if (props.kubernetes) return kubernetesLifecycle().read(id, props as unknown as KubernetesServiceOutputs);
-  const containers = await serveTargetFor(props).read(props);
-  return { id, props: toPlainJson({ ...props, containers }) };
+  return { id, props: await serveTargetFor(props).read(id, props) };
 }
 
 // ---- update -----------------------------------------------------------------------------------
 
-/** In place: scaling, healing and the restart policy (see the target's `update`). */
+/** In place: scaling, healing, in-place settings, rolling updates (see the target's `update`). */
 export async function update(
   id: string,
   olds: ServiceOutputs,
   news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
   const inputs = resolveInputs(news);
-  if (inputs.kubernetes)
-    return kubernetesLifecycle().update(olds as unknown as KubernetesServiceOutputs, inputs as KubernetesServiceInputs);
-  const target = serveTargetFor(inputs);
-  const state = { ...olds, serviceId: olds.serviceId ?? id };
-  const served = await target.update(state, inputs, progressFor(inputs, inputs.serviceName));
-  return { outs: outputsOf(inputs, served, target) };
+  return { outs: await serveTargetFor(inputs).update(id, olds, inputs) };
 }
 
 // ---- delete -----------------------------------------------------------------------------------
 
 export async function remove(id: string, props: ServiceOutputs): Promise<void> {
-  if (props.kubernetes) return kubernetesLifecycle().remove(props as unknown as KubernetesServiceOutputs);
-  const state = { ...props, serviceId: props.serviceId ?? id };
-  await serveTargetFor(props).remove(state, progressFor(props, props.serviceName ?? id));
+  await serveTargetFor(props).remove(id, props);
 }

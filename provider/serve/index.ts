@@ -1,7 +1,8 @@
 export * from "./args";
-export { DockerServeTarget, type DockerServeTargetOptions } from "./docker-target";
+export { ContainerServeTarget, REPLACE_ON_CHANGES, UPDATE_IN_PLACE } from "./container-target";
+export { DockerPlatform, type DockerPlatformOptions } from "./docker-platform";
 export { ensureNetwork, networkOwner, removeOwnNetwork } from "./network";
 export { type ReplicaContext, removeOrphans, startAll, statusOf } from "./replicas";
 export { serveTargetFor } from "./select";
 export { serviceLabels } from "./spec";
-export type { ContainerRecord, ServedSet, ServeTarget, ServiceOutputs } from "./target";
+export type { ContainerPlatform, ContainerRecord, ServedSet, ServeTarget, ServiceOutputs } from "./target";

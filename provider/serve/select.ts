@@ -1,13 +1,18 @@
-import type { ServiceInputs } from "./args";
-import { DockerServeTarget } from "./docker-target";
+import { ContainerServeTarget } from "./container-target";
 import type { ServeTarget } from "./target";
 
-const docker = new DockerServeTarget();
+const containers = new ContainerServeTarget();
 
 /**
- * The serve target for a service's inputs (or state). Today every service runs on a Docker
- * engine; a new target (e.g. Kubernetes) adds its branch here, chosen by an input.
+ * The serve target of a service, from its inputs or stored state (diff passes both: moving
+ * between targets is the new target's to judge). `kubernetes` set → the Kubernetes target, loaded
+ * here on first use so that services on Docker engines never load the Kubernetes client; else
+ * containers on Docker engines. A new platform adds its branch here.
  */
-export function serveTargetFor(_inputs: Partial<ServiceInputs> | Record<string, unknown>): ServeTarget {
-  return docker;
+export function serveTargetFor(...states: object[]): ServeTarget {
+  if (states.some((s) => Boolean((s as { kubernetes?: unknown }).kubernetes))) {
+    const k8s: typeof import("./kubernetes/serve-target") = require("./kubernetes/serve-target");
+    return k8s.kubernetesServeTarget;
+  }
+  return containers;
 }

@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import type { Progress } from "../common/log";
 import type { ServiceInputs } from "./args";
 
@@ -44,12 +45,11 @@ export interface ServiceOutputs extends ServiceInputs, ServedSet {
 }
 
 /**
- * Where a TesseractService's replicas run: the seam between the service lifecycle
- * (`resources/tesseract-service-impl.ts`) and a serving platform. One implementation today,
- * `DockerServeTarget` (containers on a Docker engine); another platform (e.g. Kubernetes) adds a
- * class here and a branch in `serveTargetFor`.
+ * A platform that runs a TesseractService's replicas as containers with host ports
+ * (`DockerPlatform`: containers on a Docker engine). `ContainerServeTarget` maps the service
+ * lifecycle onto it; the replicas are recreated when what they run changes.
  */
-export interface ServeTarget {
+export interface ContainerPlatform {
   /** Address of the platform the replicas run on, recorded as the `engine` output. */
   address(inputs: ServiceInputs): string;
   /** URL clients use to reach one replica (the `url`/`urls` outputs). */
@@ -66,4 +66,25 @@ export interface ServeTarget {
   imagesChanged(state: ServiceOutputs, imageNames: string[], news: Record<string, unknown>): Promise<boolean>;
   /** Diff: true when a replacement must remove the old set first (e.g. host ports cannot hold both). */
   mustDeleteFirst(state: ServiceOutputs, news: Record<string, unknown>, imageCount: number): boolean;
+}
+
+/**
+ * Where a TesseractService runs: the seam the service lifecycle
+ * (`resources/tesseract-service-impl.ts`) calls for everything after input validation. Each
+ * target owns its state shape and its diff rules: `ContainerServeTarget` (replicas on Docker
+ * engines, replaced when what they run changes) and `KubernetesServeTarget` (a Deployment and a
+ * Service, rolled in place). A new platform adds a class and its branch in `serveTargetFor`
+ * (`select.ts`). States are plain JSON objects typed by each target.
+ */
+export interface ServeTarget {
+  /** Diff of the stored state against new inputs: what changes, what replaces. */
+  diff(olds: object, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
+  /** Serves a new set and returns its ID and state; on failure nothing is left behind. */
+  create(inputs: ServiceInputs): Promise<{ id: string; outs: object }>;
+  /** Refresh: the state as the platform now sees it (drift shows in the next diff). */
+  read(id: string, state: object): Promise<object>;
+  /** Applies new inputs in place (scaling, healing, rolling updates). */
+  update(id: string, olds: object, inputs: ServiceInputs): Promise<object>;
+  /** Removes everything the set created. */
+  remove(id: string, state: object): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { beforeEach, describe, test } from "node:test";
 import { LABELS } from "../../provider/common/labels";
 import { Progress } from "../../provider/common/log";
 import { type ServiceInputs, validateInputs } from "../../provider/serve/args";
-import { DockerServeTarget } from "../../provider/serve/docker-target";
+import { DockerPlatform } from "../../provider/serve/docker-platform";
 import { networkOwner } from "../../provider/serve/network";
 import type { ServedSet, ServiceOutputs } from "../../provider/serve/target";
 import { FakeEngine } from "../helpers/fake-engine";
@@ -31,14 +31,14 @@ function stateOf(inputs: ServiceInputs, served: ServedSet): ServiceOutputs {
 }
 
 let engine: FakeEngine;
-let target: DockerServeTarget;
+let target: DockerPlatform;
 let healthChecks: number;
 
 beforeEach(() => {
   engine = new FakeEngine();
   engine.addImage(["hello:1"]);
   healthChecks = 0;
-  target = new DockerServeTarget({
+  target = new DockerPlatform({
     engineFor: () => engine,
     waitHealthy: async () => {
       healthChecks++;
@@ -146,7 +146,7 @@ describe("network ownership", () => {
   });
 
   test("a failed create removes the network it created", async () => {
-    const failing = new DockerServeTarget({
+    const failing = new DockerPlatform({
       engineFor: () => engine,
       waitHealthy: async () => ({ ok: false, reason: "exited", detail: "exited with code 1" }),
     });

@@ -1,10 +1,13 @@
-// The TesseractService lifecycle when `kubernetes` is set: state shape, diff rules and the calls
-// into the Kubernetes target. The resource implementation branches here on `inputs.kubernetes`.
+// The TesseractService serve target for `kubernetes`: state shape, diff rules (a changed pod
+// template rolls in place; another cluster or namespace replaces) and the calls into the cluster.
+// Chosen by `serveTargetFor` (../select.ts), which loads this module only for such services.
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import { Progress } from "../../common/log";
 import { toPlainJson } from "../../common/plain";
 import { UNKNOWN } from "../../common/unknown";
+import type { ServiceInputs } from "../args";
+import type { ServeTarget } from "../target";
 import { isKubeconfigContent, type KubernetesTarget } from "./inputs";
 import type { KubernetesServiceInputs } from "./manifests";
 import {
@@ -69,7 +72,7 @@ function outputsOf(inputs: KubernetesServiceInputs, served: KubernetesServed): K
   }) as KubernetesServiceOutputs;
 }
 
-export async function create(inputs: KubernetesServiceInputs): Promise<pulumi.dynamic.CreateResult> {
+async function create(inputs: KubernetesServiceInputs): Promise<{ id: string; outs: KubernetesServiceOutputs }> {
   const served = await createKubernetesService(inputs, progressFor(inputs));
   return { id: served.serviceId, outs: outputsOf(inputs, served) };
 }
@@ -79,10 +82,7 @@ function location(k: KubernetesTarget | undefined): unknown[] {
   return [k?.namespace ?? null, k?.context ?? null, k?.kubeconfig ?? null];
 }
 
-export async function diff(
-  olds: KubernetesServiceOutputs | Record<string, unknown>,
-  news: Record<string, unknown>,
-): Promise<pulumi.dynamic.DiffResult> {
+async function diff(olds: object, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
   const o = olds as KubernetesServiceOutputs;
   const n = news as unknown as KubernetesServiceInputs;
   // Moving between a Docker engine and a cluster, or between clusters/namespaces: new objects.
@@ -126,20 +126,29 @@ function pick(o: KubernetesServiceOutputs): Record<string, unknown> {
   return inputs;
 }
 
-export async function read(id: string, props: KubernetesServiceOutputs): Promise<pulumi.dynamic.ReadResult> {
+async function read(_id: string, state: object): Promise<KubernetesServiceOutputs> {
+  const props = state as KubernetesServiceOutputs;
   const served = await readKubernetesService(props.kubernetes, props.served);
-  return { id, props: toPlainJson({ ...props, served }) };
+  return toPlainJson({ ...props, served });
 }
 
-export async function update(
-  olds: KubernetesServiceOutputs,
-  inputs: KubernetesServiceInputs,
-): Promise<pulumi.dynamic.UpdateResult> {
+async function update(_id: string, state: object, inputs: KubernetesServiceInputs): Promise<KubernetesServiceOutputs> {
+  const olds = state as KubernetesServiceOutputs;
   const previous = pick(olds) as unknown as KubernetesServiceInputs;
   const served = await updateKubernetesService(olds.served, inputs, previous, progressFor(inputs));
-  return { outs: outputsOf(inputs, served) };
+  return outputsOf(inputs, served);
 }
 
-export async function remove(props: KubernetesServiceOutputs): Promise<void> {
+async function remove(_id: string, state: object): Promise<void> {
+  const props = state as KubernetesServiceOutputs;
   await removeKubernetesService(props.kubernetes, props.served, progressFor(props));
 }
+
+/** The Kubernetes serve target (inputs reach it validated, with `kubernetes` set). */
+export const kubernetesServeTarget: ServeTarget = {
+  diff,
+  create: (inputs: ServiceInputs) => create(inputs as KubernetesServiceInputs),
+  read,
+  update: (id: string, olds: object, inputs: ServiceInputs) => update(id, olds, inputs as KubernetesServiceInputs),
+  remove,
+};

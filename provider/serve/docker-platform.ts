@@ -12,11 +12,11 @@ import { ensureNetwork, removeOwnNetwork } from "./network";
 import { AUTO_PORT_RANGE, parsePort, portCount } from "./ports";
 import { type ReplicaContext, removeOrphans, requestsFor, startAll, statusOf } from "./replicas";
 import { replicaKeys, safeName } from "./spec";
-import type { ContainerRecord, ServedSet, ServeTarget, ServiceOutputs } from "./target";
+import type { ContainerPlatform, ContainerRecord, ServedSet, ServiceOutputs } from "./target";
 import { ensureOutputDir, isUrlPath } from "./volumes";
 
-/** Seams of {@link DockerServeTarget}; the defaults talk to real engines. */
-export interface DockerServeTargetOptions {
+/** Seams of {@link DockerPlatform}; the defaults talk to real engines. */
+export interface DockerPlatformOptions {
   /** The engine for a connection (default: the shared Docker Engine API client). */
   engineFor?: (conn: DockerConnection | undefined) => ContainerEngine;
   /** The health wait of a started replica (default: `GET /health` polling). */
@@ -27,11 +27,11 @@ export interface DockerServeTargetOptions {
  * Serves a TesseractService as containers on a Docker engine: health-checked replicas with host
  * ports, an optional user network it creates and owns, scaling and healing in place.
  */
-export class DockerServeTarget implements ServeTarget {
+export class DockerPlatform implements ContainerPlatform {
   private readonly engineOf: (conn: DockerConnection | undefined) => ContainerEngine;
   private readonly health: typeof waitHealthy;
 
-  constructor(options: DockerServeTargetOptions = {}) {
+  constructor(options: DockerPlatformOptions = {}) {
     this.engineOf = options.engineFor ?? engineFor;
     this.health = options.waitHealthy ?? waitHealthy;
   }

@@ -1,0 +1,129 @@
+/**
+ * The service lifecycle on a container platform (Docker engines): replicas with host ports,
+ * replaced when what they run changes, scaled and healed in place. Its state is `ServiceOutputs`.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { diffByKeys } from "../common/diff";
+import { Progress } from "../common/log";
+import { toPlainJson } from "../common/plain";
+import { UNKNOWN } from "../common/unknown";
+import { type DockerConnection, resolveHost } from "../docker/connection";
+import { imagesOf, type ServiceInputs } from "./args";
+import { DockerPlatform } from "./docker-platform";
+import { replicaKeys } from "./spec";
+import type { ContainerPlatform, ServedSet, ServeTarget, ServiceOutputs } from "./target";
+
+/** Inputs whose change needs new containers (Docker cannot change them in place). */
+export const REPLACE_ON_CHANGES = [
+  "image",
+  "images",
+  "port",
+  "hostIp",
+  "volumes",
+  "inputPath",
+  "outputPath",
+  "environment",
+  "runtimeConfig",
+  "outputFormat",
+  "user",
+  "memory",
+  "gpus",
+  "numWorkers",
+  "network",
+  "networkAlias",
+  "debug",
+  "labels",
+  "serviceName",
+] as const;
+
+/** Inputs applied in place by `update`: scaling, the restart policy, the health deadline, TLS material. */
+export const UPDATE_IN_PLACE = ["replicas", "restartPolicy", "startupTimeout", "docker"] as const;
+
+/** Known image names of raw inputs, or undefined while any is unknown. */
+function imageList(raw: Record<string, unknown>): string[] | undefined {
+  const list = raw.images !== undefined ? raw.images : raw.image !== undefined ? [raw.image] : undefined;
+  if (!Array.isArray(list) || list.some((x) => typeof x !== "string" || x === UNKNOWN)) return undefined;
+  return list as string[];
+}
+
+function progressFor(inputs: Pick<ServiceInputs, "docker">, name: string): Progress {
+  return new Progress(`TesseractService ${name}`, [inputs.docker?.keyPem, inputs.docker?.certPem]);
+}
+
+export class ContainerServeTarget implements ServeTarget {
+  constructor(private readonly platform: ContainerPlatform = new DockerPlatform()) {}
+
+  async diff(state: object, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+    const olds = state as ServiceOutputs;
+    const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
+    const newDocker = news.docker as DockerConnection | typeof UNKNOWN | undefined;
+    if (newDocker === UNKNOWN || resolveHost(olds.docker) !== resolveHost(newDocker as DockerConnection | undefined)) {
+      replaces.push("docker");
+    }
+    // `read` found replicas that died or vanished: `update` recreates them.
+    const changes = changed.length > 0 || (olds.containers ?? []).some((c) => c.status !== "running");
+
+    // Same image name, new image (rebuilt under the same tag): the replicas must be recreated.
+    if (!replaces.includes("image") && !replaces.includes("images") && !replaces.includes("docker")) {
+      const names = imageList(news);
+      if (names && (await this.platform.imagesChanged(olds, names, news))) {
+        replaces.push(news.images !== undefined ? "images" : "image");
+      }
+    }
+    if (replaces.length === 0) return { changes };
+    const imageCount = imageList(news)?.length ?? 1;
+    return { changes: true, replaces, deleteBeforeReplace: this.platform.mustDeleteFirst(olds, news, imageCount) };
+  }
+
+  async create(inputs: ServiceInputs): Promise<{ id: string; outs: ServiceOutputs }> {
+    const served = await this.platform.create(inputs, progressFor(inputs, inputs.serviceName));
+    return { id: served.serviceId, outs: this.outputsOf(inputs, served) };
+  }
+
+  /**
+   * Refresh: re-inspects every replica. Dead or vanished replicas keep their record with a status
+   * other than `running`; `diff` then reports a change and `update` recreates them, so
+   * `pulumi up --refresh` heals the service in place.
+   */
+  async read(_id: string, state: object): Promise<ServiceOutputs> {
+    const props = state as ServiceOutputs;
+    const containers = await this.platform.read(props);
+    return toPlainJson({ ...props, containers });
+  }
+
+  /** In place: scaling, healing and the restart policy (see the platform's `update`). */
+  async update(id: string, olds: object, inputs: ServiceInputs): Promise<ServiceOutputs> {
+    const state = { ...(olds as ServiceOutputs), serviceId: (olds as ServiceOutputs).serviceId ?? id };
+    const served = await this.platform.update(state, inputs, progressFor(inputs, inputs.serviceName));
+    return this.outputsOf(inputs, served);
+  }
+
+  async remove(id: string, state: object): Promise<void> {
+    const props = state as ServiceOutputs;
+    await this.platform.remove(
+      { ...props, serviceId: props.serviceId ?? id },
+      progressFor(props, props.serviceName ?? id),
+    );
+  }
+
+  /** The outputs: inputs, the served set, and per-replica lists in image-major, replica order. */
+  private outputsOf(inputs: ServiceInputs, served: ServedSet): ServiceOutputs {
+    const order = new Map(replicaKeys(imagesOf(inputs).length, inputs.replicas).map((k, i) => [k, i]));
+    const sorted = [...served.containers].sort((a, b) => (order.get(a.key) ?? 1e9) - (order.get(b.key) ?? 1e9));
+    const urls = sorted.map((c) => this.platform.url(inputs, c));
+    return toPlainJson({
+      ...inputs,
+      serviceId: served.serviceId,
+      engine: this.platform.address(inputs),
+      containers: sorted,
+      url: urls[0],
+      urls,
+      containerIds: sorted.map((c) => c.id),
+      containerNames: sorted.map((c) => c.name),
+      hostPorts: sorted.map((c) => c.hostPort),
+      debugPorts: sorted.flatMap((c) => (c.debugPort !== undefined ? [c.debugPort] : [])),
+      imageIds: served.imageIds,
+      networkCreated: served.networkCreated,
+    });
+  }
+}
