@@ -13,6 +13,7 @@ import * as imageImpl from "../resources/tesseract-image-impl";
 import * as serviceImpl from "../resources/tesseract-service-impl";
 import { dockerDefault, fractalConfigRequest, type PluginConfig, parseConfig } from "./config";
 import { importImage } from "./import";
+import { importService } from "./import-service";
 import { SCHEMA } from "./schema.generated";
 import { markSecret, reveal, secretKeys } from "./secrets";
 
@@ -47,7 +48,7 @@ interface ResourceKind {
   /** Adds what the TypeScript resource class adds to the inputs (names, config defaults). */
   prepare(news: Props, urn: URNParts, config: PluginConfig): Props;
   /** Reads an existing object by the ID given to `pulumi import`. */
-  importById?(id: string): Promise<provider.ReadResult>;
+  importById?(id: string, config: PluginConfig, urn: URNParts): Promise<provider.ReadResult>;
   /** The property a change is attributed to when only something outside the inputs changed. */
   changeCause: string;
 }
@@ -91,6 +92,8 @@ const RESOURCES: Record<string, ResourceKind> = {
       stack: urn.stack,
       project: urn.project,
     }),
+    importById: (id, config, urn) =>
+      importService(id, dockerDefault(config), { serviceName: urn.name, stack: urn.stack, project: urn.project }),
     changeCause: "image",
   },
   "tesseract:index:TaskGroup": {
@@ -240,7 +243,7 @@ export class TesseractProvider implements provider.Provider {
     if (Object.keys(plain).length === 0) {
       // `pulumi import` / a `get`: nothing but the ID is known.
       if (!kind.importById) throw new Error(`tesseract: ${parts.type} cannot be imported by ID yet`);
-      const found = await kind.importById(id);
+      const found = await kind.importById(id, this.config, parts);
       return found.id ? { ...found, props: this.outputs(parts.type, found.props, {}) } : { id: "", props: {} };
     }
     const result = await kind.impl.read(id, plain);

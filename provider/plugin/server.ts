@@ -85,7 +85,8 @@ function extend(base: Record<string, unknown>, provider: TesseractProvider): Rec
       .then((result) => {
         const resp = new provproto.ReadResponse();
         resp.setId(result.id ?? "");
-        resp.setProperties(structproto.Struct.fromJavaScript(result.props ?? {}));
+        // Nothing found: no properties at all, which the engine reports as "does not exist".
+        if (result.id) resp.setProperties(structproto.Struct.fromJavaScript(result.props ?? {}));
         if (result.inputs !== undefined) resp.setInputs(structproto.Struct.fromJavaScript(result.inputs));
         callback(undefined, resp);
       })

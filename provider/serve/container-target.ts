@@ -107,7 +107,7 @@ export class ContainerServeTarget implements ServeTarget {
   }
 
   /** The outputs: inputs, the served set, and per-replica lists in image-major, replica order. */
-  private outputsOf(inputs: ServiceInputs, served: ServedSet): ServiceOutputs {
+  outputsOf(inputs: ServiceInputs, served: ServedSet): ServiceOutputs {
     const order = new Map(replicaKeys(imagesOf(inputs).length, inputs.replicas).map((k, i) => [k, i]));
     const sorted = [...served.containers].sort((a, b) => (order.get(a.key) ?? 1e9) - (order.get(b.key) ?? 1e9));
     const urls = sorted.map((c) => this.platform.url(inputs, c));
