@@ -14,6 +14,7 @@ import * as serviceImpl from "../resources/tesseract-service-impl";
 import { dockerDefault, fractalConfigRequest, type PluginConfig, parseConfig } from "./config";
 import { importImage } from "./import";
 import { importService } from "./import-service";
+import { importTaskGroup } from "./import-task-group";
 import { SCHEMA } from "./schema.generated";
 import { markSecret, reveal, secretKeys } from "./secrets";
 
@@ -99,6 +100,7 @@ const RESOURCES: Record<string, ResourceKind> = {
   "tesseract:index:TaskGroup": {
     impl: lifecycle(taskGroupImpl),
     prepare: (news) => news,
+    importById: (id) => importTaskGroup(id),
     changeCause: "pip",
   },
 };
