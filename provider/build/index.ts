@@ -16,4 +16,4 @@ export {
   tesseractImageSchema,
 } from "./inputs";
 export { BuildLogTracker } from "./log";
-export { type PreparedBuild, prepareBuild } from "./prepare";
+export { BUILD_LABEL_KEYS, type PreparedBuild, prepareBuild } from "./prepare";

@@ -17,6 +17,15 @@ import {
 import type { TesseractImageInputs } from "./inputs";
 
 /** Everything derived from the inputs and the sources before building. */
+
+/** The image labels a build sets itself; the rest of an image's labels were its `labels` input. */
+export const BUILD_LABEL_KEYS: ReadonlySet<string> = new Set([
+  LABELS.managed,
+  LABELS.contextHash,
+  LABELS.build,
+  LABELS.endpoints,
+]);
+
 export interface PreparedBuild {
   config: TesseractConfig;
   tags: string[];
@@ -97,6 +106,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     platform: inputs.platform ?? "",
   };
   const contextHash = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
+  // Every key here but the user's must be in BUILD_LABEL_KEYS (an import tells them apart by it).
   const labels: Record<string, string> = {
     ...inputs.labels,
     [LABELS.managed]: "true",

@@ -1,38 +1,17 @@
 import type { Duplex, Readable } from "node:stream";
 import type { Pool } from "undici";
-import { parseBuildLine } from "./build-log";
 import { connectionKey, type DockerConnection, resolveHost } from "./connection";
 import { type Endpoint, resolveExplicit, unsetSources } from "./discovery";
 import type { ContainerEngine } from "./engine";
-import { DockerApiError, DockerBuildError, DockerPushError, DockerUnreachableError } from "./errors";
-import { demuxLogs, splitJsonLines } from "./stream";
+import { DockerApiError, DockerBuildError, DockerUnreachableError } from "./errors";
+import { compareVersions, encodeQuery, isSocketError, type RawResponse, type RequestOptions } from "./http";
+import { readBuildStream, readPushStream } from "./image-streams";
+import { demuxLogs } from "./stream";
 import { createPool, probeDefault } from "./transport";
 import type * as T from "./types";
 
 /** Highest Engine API version this client speaks; older engines are met at their version. */
 const MAX_API_VERSION = "1.47";
-
-type Query = Record<string, string | number | boolean | undefined | string[]>;
-
-interface RequestOptions {
-  query?: Query;
-  json?: unknown;
-  body?: Readable | Buffer | string;
-  headers?: Record<string, string>;
-  /** Status codes treated as success (default: any 2xx). */
-  ok?: number[];
-  signal?: AbortSignal;
-}
-
-interface RawResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: AsyncIterable<Buffer> & {
-    text(): Promise<string>;
-    json(): Promise<unknown>;
-    dump(): Promise<void>;
-  };
-}
 
 const clients = new Map<string, DockerClient>();
 
@@ -241,15 +220,7 @@ export class DockerClient implements ContainerEngine {
       },
       signal,
     });
-    let digest: string | undefined;
-    for await (const msg of splitJsonLines(res.body)) {
-      const m = msg as T.PushMessage;
-      if (m.error || m.errorDetail) throw new DockerPushError(m.errorDetail?.message ?? m.error ?? "unknown error");
-      if (m.aux?.Digest) digest = m.aux.Digest;
-      onProgress(m);
-    }
-    if (!digest) throw new DockerPushError("the engine reported no digest for the pushed image");
-    return digest;
+    return readPushStream(res.body, onProgress);
   }
 
   /**
@@ -280,7 +251,7 @@ export class DockerClient implements ContainerEngine {
     let step: string | undefined;
     let imageId: string | undefined;
     try {
-      imageId = await this.readBuildStream(res.body, tail, onLine, (s) => {
+      imageId = await readBuildStream(res.body, tail, onLine, (s) => {
         step = s;
       });
     } catch (err) {
@@ -307,44 +278,6 @@ export class DockerClient implements ContainerEngine {
     } catch {
       return false;
     }
-  }
-
-  /** Consumes a build's NDJSON stream: log lines to `onLine`, the image ID out, errors thrown. */
-  private async readBuildStream(
-    body: AsyncIterable<Buffer>,
-    tail: string[],
-    onLine: (line: string) => void,
-    onStep: (step: string) => void,
-  ): Promise<string | undefined> {
-    let step: string | undefined;
-    let imageId: string | undefined;
-    let pending = "";
-    for await (const msg of splitJsonLines(body)) {
-      const m = msg as T.BuildMessage;
-      if (m.error || m.errorDetail) {
-        throw new DockerBuildError(m.errorDetail?.message ?? m.error ?? "unknown error", step, tail.slice(-30));
-      }
-      if (m.aux?.ID) imageId = m.aux.ID;
-      if (typeof m.stream === "string") {
-        pending += stripAnsi(m.stream);
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) {
-          if (!line.trim()) continue;
-          if (parseBuildLine(line)?.kind === "step") {
-            step = line;
-            onStep(line);
-          }
-          tail.push(line);
-          if (tail.length > 200) tail.shift();
-          onLine(line);
-        }
-        const built = /Successfully built ([0-9a-f]{12,})/.exec(m.stream);
-        if (built && !imageId) imageId = built[1];
-      }
-    }
-    if (pending.trim()) onLine(pending);
-    return imageId;
   }
 
   // ---- containers ------------------------------------------------------------------------
@@ -479,30 +412,4 @@ export class DockerClient implements ContainerEngine {
       query: { force: true },
     });
   }
-}
-
-/** Legacy-builder RUN stderr arrives wrapped in ANSI colour codes. */
-const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
-const stripAnsi = (s: string) => s.replace(ANSI, "");
-
-function isSocketError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code ?? "";
-  return /UND_ERR_SOCKET|ECONNRESET|EPIPE|ECONNREFUSED|ENOENT/.test(code) || /other side closed/.test(String(err));
-}
-
-function encodeQuery(query: Query | undefined): string {
-  if (!query) return "";
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(query)) {
-    if (v === undefined || v === false) continue;
-    const values = Array.isArray(v) ? v : [v === true ? "1" : String(v)];
-    for (const one of values) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(one)}`);
-  }
-  return parts.length ? `?${parts.join("&")}` : "";
-}
-
-function compareVersions(a: string, b: string): number {
-  const [a1, a2] = a.split(".").map(Number);
-  const [b1, b2] = b.split(".").map(Number);
-  return a1 - b1 || a2 - b2;
 }

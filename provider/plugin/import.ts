@@ -5,14 +5,13 @@
  * folder the same way a build computes it.
  */
 import type * as provider from "@pulumi/pulumi/provider";
-import { prepareBuild, type TesseractImageInputs } from "../build";
+import { BUILD_LABEL_KEYS, prepareBuild, type TesseractImageInputs } from "../build";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
 import { DockerClient } from "../docker";
 
-/** Image labels a build sets itself (the rest were the `labels` input). */
-const BUILD_LABELS = new Set<string>([LABELS.managed, LABELS.contextHash, LABELS.build]);
-const isBuildLabel = (k: string) => BUILD_LABELS.has(k) || k.startsWith("ai.pasteurlabs.");
+/** Image labels a build sets itself or the base image brings (the rest were the `labels` input). */
+const isBuildLabel = (k: string) => BUILD_LABEL_KEYS.has(k) || k.startsWith("ai.pasteurlabs.");
 
 /** Splits `<image>#<srcDir>`. */
 export function parseImageImportId(id: string): { image: string; srcDir: string } {

@@ -17,6 +17,7 @@ import {
   buildFixtureWheel,
   type FractalServerInfo,
   fractalServerDir,
+  fractalStackConfig,
   purgeServerGroups,
   REPO_ROOT,
   removeDir,
@@ -66,11 +67,7 @@ describe("TaskGroup drift and preview checks (real engine, real fractal-server)"
         localDrift: local.drift,
       };
     };
-    const ts = await createTestStack("fractal-drift", program, {
-      "fractal:url": { value: info.url },
-      "fractal:email": { value: info.email },
-      "fractal:password": { value: info.password, secret: true },
-    });
+    const ts = await createTestStack("fractal-drift", program, fractalStackConfig(info));
     stacks.push(ts);
     const on = { onOutput: (s: string) => ts.output.push(s) };
     const o = (await ts.stack.up(on)).outputs;
@@ -121,11 +118,7 @@ describe("TaskGroup drift and preview checks (real engine, real fractal-server)"
       async () => {
         new TaskGroup("py39", { pip: { wheelFile: wheel, pythonVersion: "3.9" } });
       },
-      {
-        "fractal:url": { value: info.url },
-        "fractal:email": { value: info.email },
-        "fractal:password": { value: info.password, secret: true },
-      },
+      fractalStackConfig(info),
     );
     stacks.push(ts);
     await assert.rejects(ts.stack.preview(), (err: Error) => {

@@ -18,6 +18,7 @@ import {
   buildFixtureWheel,
   type FractalServerInfo,
   fractalServerVersion,
+  fractalStackConfig,
   listTree,
   purgeServerGroups,
   REPO_ROOT,
@@ -110,11 +111,7 @@ describe("TaskGroup e2e (real engine, real fractal-server)", { timeout: 1_500_00
         localPath: local.path,
       };
     };
-    const ts = await createTestStack("fractal-wheel", program, {
-      "fractal:url": { value: info.url },
-      "fractal:email": { value: info.email },
-      "fractal:password": { value: info.password, secret: true },
-    });
+    const ts = await createTestStack("fractal-wheel", program, fractalStackConfig(info));
     stacks.push(ts);
     const up1 = await ts.stack.up({ onOutput: (s) => ts.output.push(s) });
     const o = up1.outputs;

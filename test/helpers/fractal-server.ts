@@ -20,6 +20,15 @@ export interface FractalServerInfo {
   tasksDir: string;
 }
 
+/** The stack config that points TaskGroups at a test server (the password a secret). */
+export function fractalStackConfig(info: FractalServerInfo): Record<string, { value: string; secret?: boolean }> {
+  return {
+    "fractal:url": { value: info.url },
+    "fractal:email": { value: info.email },
+    "fractal:password": { value: info.password, secret: true },
+  };
+}
+
 /**
  * The fractal-server versions of the test matrix (scripts/fractal-versions.txt), newest first.
  */

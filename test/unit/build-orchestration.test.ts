@@ -5,11 +5,14 @@
  * rules run against a real dockerd in test/integration/tesseract-image.test.ts.
  */
 import assert from "node:assert/strict";
+import path from "node:path";
 import { beforeEach, describe, test } from "node:test";
 import { releasePreviousBuild, removeTesseractImage } from "../../provider/build/image";
 import type { TesseractImageOutputs } from "../../provider/build/inputs";
 import { BuildLogTracker } from "../../provider/build/log";
+import { BUILD_LABEL_KEYS, prepareBuild } from "../../provider/build/prepare";
 import { FakeEngine } from "../helpers/fake-engine";
+import { REPO_ROOT } from "../helpers/stack";
 
 let engine: FakeEngine;
 
@@ -111,5 +114,15 @@ describe("build log", () => {
       t.feed(line);
     assert.deepEqual(t.created, ["cccccccccccc", "eeeeeeeeeeee"]);
     assert.equal(t.stageImage, "cccccccccccc");
+  });
+});
+
+describe("build labels", () => {
+  test("every label a build sets besides the user's is a BUILD_LABEL_KEYS key (imports tell them apart by it)", () => {
+    const prepared = prepareBuild({ srcDir: path.join(REPO_ROOT, "examples/tesseracts/hello"), labels: { team: "a" } });
+    const own = Object.keys(prepared.labels).filter((k) => k !== "team");
+    assert.ok(own.length >= 3);
+    for (const k of own) assert.ok(BUILD_LABEL_KEYS.has(k), `${k} is set by the build but not in BUILD_LABEL_KEYS`);
+    assert.equal(BUILD_LABEL_KEYS.has("team"), false);
   });
 });

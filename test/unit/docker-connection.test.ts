@@ -9,19 +9,13 @@ import { after, test } from "node:test";
 import { connectionKey, dockerConnectionSchema, resolveHost } from "../../provider/docker";
 import { resolveExplicit } from "../../provider/docker/discovery";
 import { parseSshUrl, sshArgs } from "../../provider/docker/ssh";
+import { DISCOVERY_ENV } from "../helpers/discovery-probe";
 
 const tmp = mkdtempSync("/tmp/ptf-conn-unit-");
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
-  const keys = [
-    "DOCKER_HOST",
-    "DOCKER_TLS_VERIFY",
-    "DOCKER_TLS",
-    "DOCKER_CERT_PATH",
-    "DOCKER_CONTEXT",
-    "DOCKER_CONFIG",
-  ];
+  const keys = DISCOVERY_ENV;
   const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
   for (const k of keys) delete process.env[k];
   process.env.DOCKER_CONFIG = path.join(tmp, "none");

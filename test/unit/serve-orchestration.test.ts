@@ -7,24 +7,17 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { LABELS } from "../../provider/common/labels";
 import { Progress } from "../../provider/common/log";
-import { type ServiceInputs, validateInputs } from "../../provider/serve/args";
+import type { ServiceInputs } from "../../provider/serve/args";
 import { DockerPlatform } from "../../provider/serve/docker-platform";
 import { networkOwner } from "../../provider/serve/network";
 import type { ServedSet, ServiceOutputs } from "../../provider/serve/target";
 import { FakeEngine } from "../helpers/fake-engine";
+import { serviceInputsOf } from "../helpers/service-inputs";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const progress = new Progress("test");
 
-function inputsOf(raw: Record<string, unknown>): ServiceInputs {
-  const { inputs, failures } = validateInputs(
-    { serviceName: "svc", stack: "dev", project: "proj", ...raw },
-    new Set(),
-    process.cwd(),
-  );
-  assert.ok(inputs, JSON.stringify(failures));
-  return inputs;
-}
+const inputsOf = serviceInputsOf;
 
 function stateOf(inputs: ServiceInputs, served: ServedSet): ServiceOutputs {
   return { ...inputs, ...served } as ServiceOutputs;

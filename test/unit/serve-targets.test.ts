@@ -6,24 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
-import { type ServiceInputs, validateInputs } from "../../provider/serve/args";
 import { ContainerServeTarget } from "../../provider/serve/container-target";
 import { DockerPlatform } from "../../provider/serve/docker-platform";
 import { serveTargetFor } from "../../provider/serve/select";
 import type { ServiceOutputs } from "../../provider/serve/target";
 import { FakeEngine } from "../helpers/fake-engine";
+import { serviceInputsOf } from "../helpers/service-inputs";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 
-function inputsOf(raw: Record<string, unknown>): ServiceInputs {
-  const { inputs, failures } = validateInputs(
-    { serviceName: "svc", stack: "dev", project: "proj", ...raw },
-    new Set(),
-    process.cwd(),
-  );
-  assert.ok(inputs, JSON.stringify(failures));
-  return inputs;
-}
+const inputsOf = serviceInputsOf;
 
 const K8S_MODULE = /serve[\\/]kubernetes[\\/]serve-target/;
 const k8sLoaded = () => Object.keys(require.cache).some((k) => K8S_MODULE.test(k));
