@@ -14,7 +14,8 @@ import type { CustomSpec, PipSpec } from "./schemas";
 
 const DEFAULT_TIMEOUT_S = 1800;
 
-function stateFromRead(g: TaskGroupRead, log: string): GroupState {
+/** The collected group as a server's task-group record gives it (what create and read store). */
+export function stateFromRead(g: TaskGroupRead, log: string): GroupState {
   const n = <T>(x: T | null): T | undefined => (x === null ? undefined : x);
   return {
     taskGroupId: g.id,

@@ -17,6 +17,7 @@ import { localRecordedFreeze } from "../fractal/drift-repair";
 import { type GroupState, loadManifest } from "../fractal/local";
 import { prepareTasks } from "../fractal/schemas";
 import * as taskGroupImpl from "../resources/task-group-impl";
+import { importServerTaskGroup } from "./import-server-task-group";
 
 const STATE_FILE = "pulumi-tesseract-task-group.json";
 const run = promisify(execFile);
@@ -38,11 +39,12 @@ async function installedTasks(state: GroupState): Promise<GroupState["tasks"]> {
   return prepareTasks(manifest, py, path.join(location, state.pkgName.replace(/-/g, "_")), state.version);
 }
 
-/** Reads the group folder; `{ id: "" }` when it does not exist. */
+/** Reads the group folder (or, for a numeric ID, the server's group); `{ id: "" }` when it does not exist. */
 export async function importTaskGroup(id: string): Promise<provider.ReadResult> {
+  if (/^\d+$/.test(id)) return importServerTaskGroup(id);
   if (!id.startsWith("local:"))
     throw new UserError(
-      `TaskGroup import ID ${JSON.stringify(id)} must be "local:<folder>", the folder a local collection made (<tasksDir>/<package>/<version>, e.g. "local:/srv/fractal-tasks/fractal-tasks-core/1.4.0"); groups on a fractal-server cannot be imported by ID yet`,
+      `TaskGroup import ID ${JSON.stringify(id)} must be the numeric ID of a task group on the configured fractal-server (e.g. "42"), or "local:<folder>", the folder a local collection made (<tasksDir>/<package>/<version>, e.g. "local:/srv/fractal-tasks/fractal-tasks-core/1.4.0")`,
     );
   const folder = path.resolve(id.slice("local:".length));
   const exists = await fs.stat(folder).then(

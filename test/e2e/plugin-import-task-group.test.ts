@@ -3,7 +3,7 @@
  * group collected locally outside Pulumi (the TaskGroup lifecycle's `create`, `testing-tasks-mock`
  * from the package index) is adopted by its ID `local:<folder>`, the code `pulumi import` generates
  * becomes the program, and `preview` then shows no changes; `destroy` removes the folder. A missing
- * folder is "not found"; a folder no TaskGroup made, and a server-style ID, fail with the fix.
+ * folder is "not found"; a folder no TaskGroup made, and an ID of neither form, fail with the fix.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -43,7 +43,7 @@ after(async () => {
 });
 
 describe("pulumi import of a local TaskGroup (real CLI, YAML)", { timeout: 1_800_000 }, () => {
-  it("a missing folder is not found; a foreign folder or a server ID fails with the fix", async () => {
+  it("a missing folder is not found; a foreign folder or an ID of neither form fails with the fix", async () => {
     const missing = await project.run([
       "import",
       "tesseract:index:TaskGroup",
@@ -56,9 +56,9 @@ describe("pulumi import of a local TaskGroup (real CLI, YAML)", { timeout: 1_800
     const foreign = await project.run(["import", "tesseract:index:TaskGroup", "tasks", `local:${stranger}`, "--yes"]);
     assert.notEqual(foreign.code, 0);
     assert.match(foreign.all, /was not collected by a TaskGroup/);
-    const server = await project.run(["import", "tesseract:index:TaskGroup", "tasks", "42", "--yes"]);
-    assert.notEqual(server.code, 0);
-    assert.match(server.all, /must be "local:<folder>"/);
+    const other = await project.run(["import", "tesseract:index:TaskGroup", "tasks", "fractal:42", "--yes"]);
+    assert.notEqual(other.code, 0);
+    assert.match(other.all, /must be the numeric ID of a task group/);
   });
 
   it("imports by local:<folder>, then preview with the generated code shows no changes", async () => {
