@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, it } from "node:test";
-import { CliProject, REPO_ROOT } from "../helpers/plugin-cli";
+import { CliProject, pythonStackEnv, REPO_ROOT } from "../helpers/plugin-cli";
 
 const work = mkdtempSync(path.join(tmpdir(), "pt-plugin-examples-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -49,13 +49,7 @@ it("examples/python previews the same resources through the Automation API", { t
     cwd: dir,
     encoding: "utf8",
     timeout: 580_000,
-    env: {
-      ...process.env,
-      PATH: `${path.join(REPO_ROOT, "bin")}:${process.env.PATH}`,
-      PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "pt-plugin-test",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-    },
+    env: pythonStackEnv(work),
   });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /\+ 10 to create/); // the nine resources and the stack

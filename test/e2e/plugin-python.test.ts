@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, before, it } from "node:test";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
-import { REPO_ROOT } from "../helpers/plugin-cli";
+import { pythonStackEnv, REPO_ROOT } from "../helpers/plugin-cli";
 import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
 
 const run = `plugin-py-${process.pid}`;
@@ -46,14 +46,7 @@ it("Python inline program on pulumi_tesseract: build, serve, apply, destroy", { 
     input: JSON.stringify(spec),
     encoding: "utf8",
     timeout: 1_700_000,
-    env: {
-      ...process.env,
-      PATH: `${path.join(REPO_ROOT, "bin")}:${process.env.PATH}`,
-      PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "pt-plugin-test",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    },
+    env: pythonStackEnv(work),
   });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr.slice(-8000)}`);
   const seen = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");

@@ -97,3 +97,15 @@ export class CliProject {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Environment of a Python Automation API program in tests: the plugin on PATH, a private file backend. */
+export function pythonStackEnv(work: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${path.join(REPO_ROOT, "bin")}:${process.env.PATH}`,
+    PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+    PULUMI_CONFIG_PASSPHRASE: "pt-plugin-test",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
