@@ -34,7 +34,18 @@ export interface TesseractClientOptions {
    * `binref` references (removed after the call), instead of base64 in the request body.
    */
   inputPath?: string;
+  /**
+   * Compression of the arrays in responses: `"lz4"` asks for lz4 frames on every call when the
+   * server offers them (tesseract-core 1.15 advertises `x-supported-compressions` in
+   * `/openapi.json`; the document is fetched once), and plain arrays otherwise; `"none"` asks for
+   * none even from a server configured with `TESSERACT_COMPRESSION=lz4`. Default: the server's
+   * default. Worth it on slow links: lz4 costs the server time and saves bytes.
+   */
+  compression?: ResponseCompression;
 }
+
+/** What `compression` can ask for. */
+export type ResponseCompression = "lz4" | "none";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -48,6 +59,8 @@ export interface CallOptions {
   encoding?: ArrayEncoding;
   /** Overrides the client's `validateInputs` for this call. */
   validateInputs?: boolean;
+  /** Overrides the client's `compression` for this call. */
+  compression?: ResponseCompression;
 }
 
 /** Outputs of `apply`: the Tesseract's OutputSchema, with every array decoded to an `NDArray`. */

@@ -5,10 +5,13 @@
  * - One undici `Pool` per client (one origin) with keep-alive; a request that fails because a
  *   kept-alive connection was closed by the server is retried once on a fresh connection.
  * - Arrays go out as base64 (or JSON on request) and always come back as base64
- *   (`Accept: application/json+base64`), decoded into typed arrays (`NDArray`).
+ *   (`Accept: application/json+base64`, lz4-compressed on request when the server offers it) or,
+ *   when the client can read the server's output folder, as binref files; decoded into typed
+ *   arrays (`NDArray`).
  * - No timeout on computations by default (a Jacobian may take hours); connecting times out.
  */
 import { Pool } from "undici";
+import { acceptHeader, checkCompression, offeredCompressions, type ResponseFormat } from "./accept";
 import { BinrefInputs } from "./binref";
 import type {
   AbstractEvalOutputs,
@@ -37,7 +40,6 @@ import { dispatch, errorCode, isStaleConnection, type RawResponse } from "./tran
 export * from "./client-types";
 
 const OPTIONAL_ENDPOINTS = new Set(["jacobian", "jacobian_vector_product", "vector_jacobian_product", "abstract_eval"]);
-const ACCEPT = "application/json+base64";
 
 /** `http://` added when there is no scheme, trailing `/` removed (as tesseract-core's client does). */
 export function normalizeUrl(url: string): string {
@@ -62,9 +64,10 @@ export class TesseractClient {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly options: Required<
-    Omit<TesseractClientOptions, "timeoutMs" | "headers" | "outputPath" | "inputPath">
+    Omit<TesseractClientOptions, "timeoutMs" | "headers" | "outputPath" | "inputPath" | "compression">
   > & {
     timeoutMs?: number;
+    compression?: TesseractClientOptions["compression"];
     headers: Record<string, string>;
     outputPath?: string;
     inputPath?: string;
@@ -72,6 +75,8 @@ export class TesseractClient {
   private pool: Pool | undefined;
   /** Headers of every request (user headers and Accept), built once. */
   private readonly requestHeaders: Record<string, string>;
+  /** The array format responses are asked for. */
+  private readonly responseFormat: ResponseFormat;
   private exchanges = 0;
   private schemaPromise: Promise<OpenApiDocument> | undefined;
 
@@ -98,11 +103,10 @@ export class TesseractClient {
       headers: { ...(options.headers ?? {}) },
       outputPath: options.outputPath,
       inputPath: options.inputPath,
+      compression: checkCompression(options.compression, "compression"),
     };
-    this.requestHeaders = {
-      ...this.options.headers,
-      accept: options.outputPath === undefined ? ACCEPT : "application/json+binref",
-    };
+    this.responseFormat = options.outputPath === undefined ? "json+base64" : "json+binref";
+    this.requestHeaders = { ...this.options.headers, accept: acceptHeader(this.responseFormat) };
     if (this.options.encoding !== "base64" && this.options.encoding !== "json") {
       throw new TypeError(`encoding must be "base64" or "json", got ${JSON.stringify(options.encoding)}`);
     }
@@ -135,6 +139,7 @@ export class TesseractClient {
     body: EncodedBody | undefined,
     opts: CallOptions,
     parse: true,
+    accept?: string,
   ): Promise<unknown>;
   private async exchange(
     method: "GET" | "POST",
@@ -149,6 +154,7 @@ export class TesseractClient {
     body: EncodedBody | undefined,
     opts: CallOptions,
     parse: boolean,
+    accept?: string,
   ): Promise<unknown> {
     const query = opts.runId ? `?run_id=${encodeURIComponent(opts.runId)}` : "";
     const path = `${this.basePath}/${endpoint}${query}`;
@@ -156,9 +162,10 @@ export class TesseractClient {
     const timeoutSignal = timeoutMs && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal =
       timeoutSignal && opts.signal ? AbortSignal.any([timeoutSignal, opts.signal]) : (timeoutSignal ?? opts.signal);
+    const base = accept === undefined ? this.requestHeaders : { ...this.requestHeaders, accept };
     const headers = body
-      ? { ...this.requestHeaders, "content-type": "application/json", "content-length": String(body.byteLength) }
-      : this.requestHeaders;
+      ? { ...base, "content-type": "application/json", "content-length": String(body.byteLength) }
+      : base;
     for (let attempt = 0; ; attempt++) {
       const reused = this.exchanges > 0;
       let res: RawResponse;
@@ -215,10 +222,21 @@ export class TesseractClient {
       if (opts.validateInputs ?? this.options.validateInputs) {
         await this.validate(endpoint, payload, opts);
       }
-      return await this.exchange("POST", endpoint, body, opts, true);
+      return await this.exchange("POST", endpoint, body, opts, true, await this.negotiatedAccept(opts));
     } finally {
       files?.remove();
     }
+  }
+
+  /**
+   * The Accept header with the compression asked for, when the server offers it (its OpenAPI
+   * document says so; fetched once); undefined for the client's default header.
+   */
+  private async negotiatedAccept(opts: CallOptions): Promise<string | undefined> {
+    const wanted = checkCompression(opts.compression, "compression") ?? this.options.compression;
+    if (wanted === undefined) return undefined;
+    const doc = await this.openapiSchema({ timeoutMs: opts.timeoutMs, signal: opts.signal });
+    return offeredCompressions(doc).includes(wanted) ? acceptHeader(this.responseFormat, wanted) : undefined;
   }
 
   private async validate(endpoint: string, payload: Record<string, unknown>, opts: CallOptions): Promise<void> {

@@ -3,10 +3,12 @@
  * error mapping (422/404/500/connection refused/timeout), keep-alive reuse and the single retry on a
  * stale kept-alive connection.
  */
+
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { acceptHeader, checkCompression, offeredCompressions } from "../../provider/client/accept";
 import { TesseractClient } from "../../provider/client/client";
 import {
   TesseractConnectionError,
@@ -279,5 +281,20 @@ describe("TesseractClient without a server", () => {
   });
   it("rejects non-http urls", () => {
     assert.throws(() => new TesseractClient("ftp://x"), /must be http/);
+  });
+});
+
+describe("Accept header negotiation (compression)", () => {
+  it("adds a compression parameter only when one is asked for", () => {
+    assert.equal(acceptHeader("json+base64"), "application/json+base64");
+    assert.equal(acceptHeader("json+binref", "lz4"), 'application/json+binref; compression="lz4"');
+  });
+  it("reads what the server offers from its OpenAPI document, nothing from older ones", () => {
+    assert.deepEqual(offeredCompressions({ "x-supported-compressions": ["none", "lz4", 3] }), ["none", "lz4"]);
+    assert.deepEqual(offeredCompressions({ paths: {} }), []);
+  });
+  it("refuses an unknown compression by name", () => {
+    assert.throws(() => checkCompression("zstd", "compression"), /compression must be "lz4" or "none", got "zstd"/);
+    assert.equal(checkCompression(undefined, "compression"), undefined);
   });
 });
