@@ -117,7 +117,9 @@ export class Base64Field {
     let pad = 0;
     if (src[b - 1] === 0x3d) pad = src[b - 2] === 0x3d ? 2 : 1;
     const expected = ((b - a) / 4) * 3 - pad;
-    const out = this.ensure(((b - a) / 4) * 3);
+    // room for the decoded bytes only: counting the padding would outgrow a buffer sized exactly
+    // from the shape, doubling it and copying the array twice (once to grow, once to trim)
+    const out = this.ensure(expected);
     const n = this.ended ? -1 : out.write(src.toString("latin1", a, b), this.written, "base64");
     if (n !== expected) {
       // not canonical base64 (or data after padding): keep the text as it came

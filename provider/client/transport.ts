@@ -55,7 +55,7 @@ export function dispatch(
     method: "GET" | "POST";
     path: string;
     headers: Record<string, string>;
-    body: string | Iterable<string> | undefined;
+    body: string | Iterable<string | Buffer> | undefined;
     signal: AbortSignal | undefined;
     parse: boolean;
     /** Where binref buffers are read from, when the caller can read the service's output folder. */
