@@ -10,6 +10,7 @@ import { TesseractBuildError } from "./errors";
 import type { TesseractImageInputs, TesseractImageOutputs } from "./inputs";
 import { BuildLogTracker } from "./log";
 import { prepareBuild } from "./prepare";
+import { dropBuildStage, type KeptBuildStage, keepBuildStage, removeCreatedImages } from "./stage-cache";
 
 /** Options of {@link buildTesseractImage}: the TesseractImage inputs without `srcDir`. */
 export type BuildTesseractImageOptions = Omit<TesseractImageInputs, "srcDir"> & {
@@ -151,18 +152,17 @@ export async function buildTesseractImage(
     throw err;
   }
   const image = await engine.inspectImage(imageId);
-  // Tag the build stage (the dependency cache) so it is not left as a dangling <none> image.
-  const stageImage = tracker.stageImage;
-  let cacheTag: string | undefined;
-  if (stageImage) {
-    const repo = `pulumi-tesseract-cache/${prepared.config.name}`;
-    const t = prepared.contextHash.slice(0, 16);
-    try {
-      await engine.tagImage(stageImage, repo, t);
-      cacheTag = `${repo}:${t}`;
-    } catch {
-      // the cache stays untagged; nothing depends on the tag
-    }
+  // The build stage (the dependency cache) is either tagged, so it is no dangling <none> image and
+  // delete can find it, or removed now and then not recorded, so delete has nothing of it to do.
+  let stage: KeptBuildStage = {};
+  if (inputs.keepBuildCache !== false) {
+    stage = await keepBuildStage(engine, tracker, prepared.config.name, prepared.contextHash);
+  } else {
+    const left = await dropBuildStage(engine, tracker);
+    if (left.length)
+      progress.warn(
+        `keepBuildCache: false, but the build stage images ${left.join(", ")} could not be removed (in use by another build?)`,
+      );
   }
   progress.info(`built ${imageId.slice(7, 19)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
@@ -173,25 +173,11 @@ export async function buildTesseractImage(
     version: prepared.config.version,
     contextHash: prepared.contextHash,
     endpoints: prepared.endpoints,
-    buildStageImageId: stageImage,
-    cacheTag,
+    ...stage,
     srcDir: prepared.srcDir,
     docker: inputs.docker,
     log: tracker.lines,
   };
-}
-
-/** Removes the images a failed build created (newest first, without touching their parents). */
-async function removeCreatedImages(engine: ContainerEngine, created: string[]): Promise<void> {
-  for (const id of [...created].reverse()) {
-    try {
-      const info = await engine.inspectImage(id);
-      if (!info || (info.RepoTags?.length ?? 0) > 0) continue;
-      await engine.removeImage(id, { noprune: true });
-    } catch {
-      // an image that another build now uses keeps existing
-    }
-  }
 }
 
 /** What {@link removeTesseractImage} needs to know of a built image. */

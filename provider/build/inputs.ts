@@ -10,6 +10,10 @@ export const tesseractImageSchema = z.strictObject({
   tag: z.string().optional(),
   configOverride: z.record(z.string(), z.unknown()).optional(),
   noCache: z.boolean().optional(),
+  // Optional (not a zod default), so library callers may leave it out; absent means true.
+  keepBuildCache: z
+    .boolean({ error: "must be true (keep the build stage image as the dependency cache) or false (remove it)" })
+    .optional(),
   // Keys checked by a refine: zod 4 replaces a record key schema's message with "Invalid key in record".
   buildArgs: z
     .record(z.string(), z.string())
@@ -64,9 +68,9 @@ export interface TesseractImageOutputs {
   version: string;
   contextHash: string;
   endpoints: string[];
-  /** The build stage's image (the dependency cache), removed on delete. */
+  /** The build stage's image (the dependency cache), removed on delete. Absent with `keepBuildCache: false`. */
   buildStageImageId?: string;
-  /** Tag kept on the build stage's image so it is not a dangling `<none>` image, removed on delete. */
+  /** Tag kept on the build stage's image so it is not a dangling `<none>` image, removed on delete. Absent with `keepBuildCache: false`. */
   cacheTag?: string;
   srcDir: string;
   docker?: TesseractImageInputs["docker"];

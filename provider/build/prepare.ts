@@ -97,7 +97,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
   const buildArgs: Record<string, string> = { ...inputs.buildArgs };
   if (inputs.pipIndexUrl) buildArgs.PIP_INDEX_URL = inputs.pipIndexUrl;
   if (inputs.pipExtraIndexUrls?.length) buildArgs.PIP_EXTRA_INDEX_URL = inputs.pipExtraIndexUrls.join(" ");
-  // The options that change the image (not noCache, network, timeouts or the engine address).
+  // The options that change the image (not noCache, keepBuildCache, network, timeouts or the engine address).
   const identity = {
     context: context.hash,
     tags,

@@ -613,6 +613,11 @@ export const SCHEMA = {
           type: "boolean",
           description: "Build without the layer cache. Does not by itself trigger a rebuild.",
         },
+        keepBuildCache: {
+          type: "boolean",
+          description:
+            "Keep the build stage image (the installed dependencies) tagged `pulumi-tesseract-cache/<name>:<hash>`\nwhile the resource exists, so rebuilds after source edits reuse it; removed on destroy. Default\n`true`. `false` removes it (and the build stage's other new layers) right after each build:\nless disk, but every rebuild installs the dependencies again. Does not by itself trigger a\nrebuild. BuildKit engines have no stage image: their cache is the engine's (`docker builder prune`).",
+        },
         buildArgs: {
           type: "object",
           additionalProperties: {

@@ -22,6 +22,14 @@ export interface TesseractImageArgs {
   configOverride?: pulumi.Input<Record<string, pulumi.Input<unknown>>>;
   /** Build without the layer cache. Does not by itself trigger a rebuild. */
   noCache?: pulumi.Input<boolean>;
+  /**
+   * Keep the build stage image (the installed dependencies) tagged `pulumi-tesseract-cache/<name>:<hash>`
+   * while the resource exists, so rebuilds after source edits reuse it; removed on destroy. Default
+   * `true`. `false` removes it (and the build stage's other new layers) right after each build:
+   * less disk, but every rebuild installs the dependencies again. Does not by itself trigger a
+   * rebuild. BuildKit engines have no stage image: their cache is the engine's (`docker builder prune`).
+   */
+  keepBuildCache?: pulumi.Input<boolean>;
   /** Docker build arguments (for `ARG`s in `custom_build_steps`). */
   buildArgs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** tesseract-core version whose runtime is pip-installed into the image. Default `1.15.0`. */

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+import { parseBuildLine } from "../../provider/docker/build-log";
 import type { ContainerEngine } from "../../provider/docker/engine";
 import { DockerApiError } from "../../provider/docker/errors";
 import type * as T from "../../provider/docker/types";
@@ -14,6 +15,8 @@ interface FakeImage {
   Id: string;
   tags: Set<string>;
   env: string[];
+  /** The image this one was built on (classic-builder layer chain), for Docker's removal rules. */
+  parent?: string;
 }
 
 interface FakeContainer {
@@ -30,12 +33,19 @@ export class FakeEngine implements ContainerEngine {
   readonly networks = new Map<string, T.NetworkInspect & { Containers: Record<string, object> }>();
   /** Every call, as `method arg`, for assertions on what the orchestration did. */
   readonly calls: string[] = [];
+  /**
+   * Classic-builder log lines `build` plays back (`Step n/m : …`, ` ---> Using cache`,
+   * ` ---> <12 hex>`); unset, `build` throws. Each ` ---> <id>` not yet present becomes an image
+   * on top of the previous one; the last is the built image, given the build's tags.
+   */
+  buildLog: string[] | undefined;
 
   /** Adds an image with tags; a Tesseract image (TESSERACT_NAME in its env) unless `tesseract: false`. */
-  addImage(tags: string[], opts: { tesseract?: boolean } = {}): string {
+  addImage(tags: string[], opts: { tesseract?: boolean; parent?: string } = {}): string {
     const Id = `sha256:${hex(32)}`;
     for (const t of tags) this.untag(t);
-    this.images.set(Id, { Id, tags: new Set(tags), env: opts.tesseract === false ? [] : ["TESSERACT_NAME=fake"] });
+    const env = opts.tesseract === false ? [] : ["TESSERACT_NAME=fake"];
+    this.images.set(Id, { Id, tags: new Set(tags), env, parent: opts.parent });
     return Id;
   }
 
@@ -76,6 +86,19 @@ export class FakeEngine implements ContainerEngine {
     return [...this.containers.values()].some((c) => this.image(c.info.Image)?.Id === img.Id);
   }
 
+  private hasChildren(img: FakeImage): boolean {
+    return [...this.images.values()].some((i) => i.parent === img.Id);
+  }
+
+  /** Docker's prune after a removal: untagged parents without other children or containers go too. */
+  private prune(parentId: string | undefined): void {
+    let p = parentId ? this.images.get(parentId) : undefined;
+    while (p && p.tags.size === 0 && !this.hasChildren(p) && !this.inUse(p)) {
+      this.images.delete(p.Id);
+      p = p.parent ? this.images.get(p.parent) : undefined;
+    }
+  }
+
   async inspectImage(name: string): Promise<T.ImageInspect | undefined> {
     this.calls.push(`inspectImage ${name}`);
     const img = this.image(name);
@@ -91,18 +114,25 @@ export class FakeEngine implements ContainerEngine {
     };
   }
 
-  async removeImage(name: string, _opts: { force?: boolean; noprune?: boolean } = {}): Promise<boolean> {
-    this.calls.push(`removeImage ${name}`);
+  async removeImage(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<boolean> {
+    this.calls.push(`removeImage ${name}${opts.noprune ? " noprune" : ""}`);
     const img = this.image(name);
     if (!img) return false;
     if (img.tags.has(name)) {
       img.tags.delete(name);
-      if (img.tags.size === 0 && !this.inUse(img)) this.images.delete(img.Id);
+      // Docker keeps an untagged image that still has children (it becomes an intermediate layer).
+      if (img.tags.size === 0 && !this.inUse(img) && !this.hasChildren(img)) {
+        this.images.delete(img.Id);
+        if (!opts.noprune) this.prune(img.parent);
+      }
       return true;
     }
     if (img.tags.size > 0 || this.inUse(img))
       throw new DockerApiError(409, "DELETE", `/images/${name}`, "conflict: image is referenced or in use");
+    if (this.hasChildren(img))
+      throw new DockerApiError(409, "DELETE", `/images/${name}`, "conflict: image has dependent child images");
     this.images.delete(img.Id);
+    if (!opts.noprune) this.prune(img.parent);
     return true;
   }
 
@@ -119,8 +149,29 @@ export class FakeEngine implements ContainerEngine {
     throw new Error("FakeEngine does not push images");
   }
 
-  async build(_context: Readable, _params: T.BuildParams, _onLine: (line: string) => void): Promise<string> {
-    throw new Error("FakeEngine does not build images");
+  async build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string> {
+    if (!this.buildLog) throw new Error("FakeEngine builds only with a scripted buildLog");
+    this.calls.push(`build ${params.tags.join(",")}`);
+    context.resume(); // the tar is not read, only drained
+    let prev: FakeImage | undefined;
+    for (const line of this.buildLog) {
+      onLine(line);
+      const parsed = parseBuildLine(line);
+      if (parsed?.kind !== "image") continue;
+      // a base image or a cached layer is there already; any other step makes a new image
+      prev = this.image(parsed.id) ?? this.newLayer(parsed.id, prev);
+    }
+    if (!prev) throw new Error("the scripted buildLog names no image");
+    for (const t of params.tags) this.untag(t);
+    for (const t of params.tags) prev.tags.add(t);
+    prev.env = ["TESSERACT_NAME=fake"];
+    return prev.Id;
+  }
+
+  private newLayer(shortId: string, parent: FakeImage | undefined): FakeImage {
+    const img: FakeImage = { Id: `sha256:${shortId}${hex(26)}`, tags: new Set(), env: [], parent: parent?.Id };
+    this.images.set(img.Id, img);
+    return img;
   }
 
   // ---- containers ------------------------------------------------------------------------

@@ -114,6 +114,8 @@ describe("build log", () => {
       t.feed(line);
     assert.deepEqual(t.created, ["cccccccccccc", "eeeeeeeeeeee"]);
     assert.equal(t.stageImage, "cccccccccccc");
+    // keepBuildCache: false removes these: not in the last stage, so no ancestor of the final image
+    assert.deepEqual(t.createdBeforeLastStage, ["cccccccccccc"]);
   });
 });
 
