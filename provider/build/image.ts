@@ -7,7 +7,7 @@ import { isFromStep } from "../docker/build-log";
 import { type ContainerEngine, engineFor } from "../docker/engine";
 import { DockerApiError, DockerBuildError } from "../docker/errors";
 import { TesseractBuildError } from "./errors";
-import type { TesseractImageInputs, TesseractImageOutputs } from "./inputs";
+import { buildKitOnlyProblems, type TesseractImageInputs, type TesseractImageOutputs } from "./inputs";
 import { BuildLogTracker } from "./log";
 import { prepareBuild } from "./prepare";
 import { dropBuildStage, type KeptBuildStage, keepBuildStage, removeCreatedImages } from "./stage-cache";
@@ -80,6 +80,8 @@ export async function buildTesseractImage(
   options: BuildTesseractImageOptions = {},
   engine: ContainerEngine = engineFor(options.docker),
 ): Promise<BuiltTesseractImage | GeneratedTesseractContext> {
+  const [refused] = buildKitOnlyProblems(options);
+  if (refused) throw new TesseractBuildError(refused.reason, { property: refused.property });
   const { onLine: _l, signal: _s, onProgress, generateOnly, ...rest } = options;
   const inputs: TesseractImageInputs = { ...rest, srcDir };
   const prepared = prepareBuild(inputs);

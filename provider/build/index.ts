@@ -9,6 +9,7 @@ export {
   removeTesseractImage,
 } from "./image";
 export {
+  buildKitOnlyProblems,
   SECRET_INPUTS,
   SOURCE_INPUTS,
   type TesseractImageInputs,

@@ -53,6 +53,30 @@ export const tesseractImageSchema = z.strictObject({
 /** Plain inputs of a TesseractImage, as the provider sees them (inferred from the schema). */
 export type TesseractImageInputs = z.output<typeof tesseractImageSchema>;
 
+/**
+ * Options of tesseract-core's build that need BuildKit (SSH agent forwarding, build secrets),
+ * which builds through the Engine API's classic builder do not have: refused by name, saying why,
+ * instead of as unknown keys.
+ */
+const BUILDKIT_ONLY: Record<string, string> = {
+  injectSsh: "inject_ssh",
+  forwardSshAgent: "--forward-ssh-agent",
+  secrets: "--secret",
+};
+
+/** One problem per BuildKit-only option present in `inputs` (property and reason). */
+export function buildKitOnlyProblems(inputs: object): { property: string; reason: string }[] {
+  return Object.keys(BUILDKIT_ONLY)
+    .filter((k) => k in inputs)
+    .map((k) => ({
+      property: k,
+      reason:
+        `${k}: tesseract-core's ${BUILDKIT_ONLY[k]} needs BuildKit (SSH mounts and build secrets), which this ` +
+        "package's builds through the Docker Engine API do not use (fix: remove it; put private package " +
+        "credentials into pipIndexUrl / pipExtraIndexUrls, kept secret with pulumi.secret)",
+    }));
+}
+
 /** Inputs whose values are never echoed in check failures. */
 export const SECRET_INPUTS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem", "push.password"] as const;
 

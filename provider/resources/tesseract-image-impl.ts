@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import {
   type BuiltTesseractImage,
+  buildKitOnlyProblems,
   buildTesseractImage,
   prepareBuild,
   releasePreviousBuild,
@@ -48,6 +49,8 @@ export async function check(
   _olds: TesseractImageInputs,
   news: TesseractImageInputs,
 ): Promise<pulumi.dynamic.CheckResult<TesseractImageInputs>> {
+  const refused = buildKitOnlyProblems(news);
+  if (refused.length) return { inputs: news, failures: refused };
   const checked = checkInputs(tesseractImageSchema, news, { secretPaths: SECRET_INPUTS });
   if (checked.failures.length) return { inputs: news, failures: checked.failures };
   if (!checked.data || SOURCE_INPUTS.some((k) => checked.unknownKeys.has(k))) return { inputs: news };
