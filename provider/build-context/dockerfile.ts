@@ -66,15 +66,32 @@ function caBlock(opts: DockerfileOptions, persistEnv: boolean): string[] {
 }
 
 /**
- * `uv pip install` into /python-env. uv reads the system CA store (`UV_NATIVE_TLS`, which holds
- * any `caCertificates`) and takes the pip index build args as its own.
+ * The environment every uv command in the build stage runs with: the system CA store
+ * (`UV_NATIVE_TLS`, which holds any `caCertificates`), the pip index build args as uv's own, no
+ * cache (nothing of it would reach the image) and never a downloaded interpreter.
  */
-function uvInstall(opts: DockerfileOptions): string {
-  const env = ["UV_NATIVE_TLS=1"];
+function uvEnv(opts: DockerfileOptions): string {
+  const env = ["UV_NATIVE_TLS=1", "UV_NO_CACHE=1", "UV_PYTHON_DOWNLOADS=never"];
   if (opts.pipIndexUrl) env.push('UV_INDEX_URL="$PIP_INDEX_URL"');
   if (opts.pipExtraIndexUrls) env.push('UV_EXTRA_INDEX_URL="$PIP_EXTRA_INDEX_URL"');
-  return `${env.join(" ")} /opt/uv/bin/uv pip install --no-cache --compile-bytecode --python /python-env/bin/python`;
+  return env.join(" ");
 }
+
+/** `uv pip install` into /python-env. */
+function uvInstall(opts: DockerfileOptions): string {
+  return `${uvEnv(opts)} /opt/uv/bin/uv pip install --compile-bytecode --python /python-env/bin/python`;
+}
+
+/**
+ * uv from the package index with the image's own pip into a folder of its own (`--target`: no
+ * venv, so no ensurepip run); a throwaway venv only when the base image's Python has no pip.
+ * `PIP_BREAK_SYSTEM_PACKAGES` lets Debian's pip write there (older pips ignore the variable).
+ */
+const UV_FROM_INDEX =
+  "RUN PY=python3; \\\n" +
+  "    if ! python3 -m pip --version >/dev/null 2>&1; then python3 -m venv /tmp/uv-pip && PY=/tmp/uv-pip/bin/python; fi; \\\n" +
+  "    PIP_BREAK_SYSTEM_PACKAGES=1 $PY -m pip install --no-cache-dir --disable-pip-version-check --target /opt/uv uv \\\n" +
+  "    && rm -rf /tmp/uv-pip";
 
 function indexArgs(opts: DockerfileOptions): string[] {
   const out: string[] = [];
@@ -130,11 +147,16 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
         `    && /python-env/bin/python -m pip install --no-cache-dir "${runtimeSpec}"`,
     );
   } else {
-    const venv = `python3 -m venv ${bc.inherit_base_image_packages ? "--system-site-packages " : ""}/python-env`;
-    const install = opts.installer === "uv" ? uvInstall(opts) : "/python-env/bin/python -m pip install --no-cache-dir";
-    if (opts.installer === "uv") {
-      L.push("# uv from the package index, in its own venv (build stage only: it never reaches the image)");
-      L.push(`RUN python3 -m venv /opt/uv && /opt/uv/bin/python -m pip install --no-cache-dir uv`);
+    const uv = opts.installer === "uv";
+    const systemSite = bc.inherit_base_image_packages ? "--system-site-packages " : "";
+    // uv makes the venv itself (no ensurepip run) and seeds pip into it, for custom_build_steps
+    const venv = uv
+      ? `${uvEnv(opts)} /opt/uv/bin/uv venv --seed ${systemSite}--python python3 /python-env`
+      : `python3 -m venv ${systemSite}/python-env`;
+    const install = uv ? uvInstall(opts) : "/python-env/bin/python -m pip install --no-cache-dir";
+    if (uv) {
+      L.push("# uv from the package index (build stage only: it never reaches the image)");
+      L.push(UV_FROM_INDEX);
     }
     L.push("# The runtime first, in its own layer: it changes only with runtimeVersion");
     L.push(`RUN ${venv} \\\n    && ${install} "${runtimeSpec}"`);
