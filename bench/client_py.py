@@ -3,8 +3,10 @@ timing itself. Reads one command per stdin line and answers one JSON line, so be
 alternate Node and Python rounds on a shared, noisy machine.
 
 Commands: `small N` (N sequential small applies, returns per-call ms list), `big SIZE ROUNDS`
-(10M-style float64 passthrough apply), `codec SIZE ROUNDS` (base64 encode+decode), `conc N C`
-(N small applies on C threads), `quit`. Usage: python client_py.py URL
+(10M-style float64 passthrough apply), `vadd SIZE ROUNDS` (two float32 inputs of SIZE, as
+tesseract-core's vectoradd takes them; bench/tesseracts/vectoradd32), `codec SIZE ROUNDS` (base64
+encode+decode), `conc N C` (N small applies on C threads), `quit`. Usage: python client_py.py URL
+[--no-warmup] (no warm-up calls of the calculus payload, for other Tesseracts)
 """
 
 import base64
@@ -24,8 +26,9 @@ SMALL = {"a": np.array([1.0, 2.0, 3.0]), "b": np.array([4.0, 5.0, 6.0]), "s": 2.
 def main():
     t = Tesseract.from_url(sys.argv[1])
     t.health()
-    for _ in range(20):
-        t.apply(SMALL)
+    if "--no-warmup" not in sys.argv:
+        for _ in range(20):
+            t.apply(SMALL)
     big_cache = {}
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
@@ -51,6 +54,18 @@ def main():
                 r = t.apply(payload)
                 times.append((time.perf_counter() - t0) * 1000)
                 assert r["passthrough"]["x"][-1] == size - 1
+                del r
+        elif cmd == "vadd":
+            size, rounds = args
+            if size not in big_cache:
+                big_cache.clear()
+                big_cache[size] = (np.arange(size, dtype=np.float32), np.ones(size, dtype=np.float32))
+            a, b = big_cache[size]
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                r = t.apply({"a": a, "b": b, "s": np.float32(2.0)})
+                times.append((time.perf_counter() - t0) * 1000)
+                assert r["result"][-1] == np.float32(2.0) * a[-1] + b[-1]
                 del r
         elif cmd == "codec":
             size, rounds = args
