@@ -19,6 +19,7 @@ export { FractalHttpError } from "./fractal/client";
 export { FractalActivityError } from "./fractal/errors";
 export * from "./functions";
 export * from "./listing/list-tesseracts";
+export * from "./listing/service-logs";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
 export { type RegistryPushInput, TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {

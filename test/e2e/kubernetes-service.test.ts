@@ -20,6 +20,7 @@ import { pushImage } from "../../provider/build/push";
 import { Progress } from "../../provider/common/log";
 import { DockerClient } from "../../provider/docker";
 import { apply } from "../../provider/functions/apply";
+import { getTesseractServiceLogs } from "../../provider/listing/service-logs";
 import { TesseractImage } from "../../provider/resources/tesseract-image";
 import {
   type BuiltTesseractImage,
@@ -256,6 +257,11 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
 
     const res = await apply({ url: endpoint, inputs: { name: "kubernetes" } });
     assert.deepEqual(res.outputs, { greeting: "Hello, kubernetes!" });
+
+    // each pod's server log, read through the API server
+    const logs = await getTesseractServiceLogs({ endpoint, tail: 50 });
+    assert.equal(logs.length, 3);
+    for (const l of logs) assert.match(l.logs, /Uvicorn running|Application startup complete/, l.name);
 
     // Through the Service: connections spread over the replicas.
     const fwd = await openServiceForward(endpoint);

@@ -10,6 +10,7 @@ import { after, before, test } from "node:test";
 import { pack } from "tar-stream";
 import { UserError } from "../../provider/common/errors";
 import { DockerClient } from "../../provider/docker";
+import { getTesseractServiceLogs } from "../../provider/listing/service-logs";
 import * as impl from "../../provider/resources/tesseract-service-impl";
 import { ensureHelloImage } from "../helpers/service-fixture";
 import { requireVenvBin } from "../helpers/venv";
@@ -158,6 +159,15 @@ test("serve 2 replicas on a new network, apply with tesseract-core's client, hea
     ]).toString();
     assert.match(out, /Hello, Pulumi!/);
   }
+  // the server logs of both replicas, like serverLogs() of a fromImage server
+  const logs = await getTesseractServiceLogs({ containerIds: o.containerIds, tail: 50 });
+  assert.deepEqual(
+    logs.map((l) => l.name),
+    o.containerIds,
+  );
+  for (const l of logs) assert.match(l.logs, /Uvicorn running|Application startup complete/);
+  await assert.rejects(getTesseractServiceLogs({}), /needs the service's containerIds/);
+
   const volumes = (await docker.inspectContainer(o.containerIds[0]))!.Mounts.filter((m) => m.Type === "volume").map(
     (m) => m.Name!,
   );
