@@ -6,19 +6,20 @@
  *
  * Each step is timed from the build log (the time between its `Step n/m` line and the next), so
  * the table also shows what the installer can change at all: the install steps (`pip install`,
- * `uv pip install`, `pip install uv`) against the rest (apt in both stages, copies, the final
+ * `uv venv`, `uv pip install`, `pip install … uv`) against the rest (apt in both stages, copies, the final
  * `tesseract-runtime check`), which is the same for both. The rest over pip's total is the best
- * ratio any installer could reach (an installer taking no time): the floor of the goal.
+ * ratio any installer could reach (an installer taking no time): the goal's floor, written as
+ * `floors.uvOverPipRatio` for bench/summary.ts.
  *
  *   source scripts/env.sh && npx tsx bench/build-installer.ts
  *
  * Prints a table and writes bench/results/build-installer.json.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildTesseractImage } from "../provider/build";
 import { DockerClient } from "../provider/docker";
 import { cleanupRun, EXAMPLES, hostBuildOptions } from "../test/helpers/tesseract-image";
+import { writeResult } from "./results";
 
 const RUN = `installer-bench-${process.pid}`;
 const GOAL = 0.5;
@@ -74,8 +75,9 @@ async function main() {
       pipInstallStepsS: pip.installS,
       uvInstallStepsS: uv.installS,
       installStepsUvOverPip: uv.installS / pip.installS,
-      bestPossibleRatio: floor,
       goals: { uvOverPipRatio: GOAL },
+      // an installer taking no time at all: the best uv / pip any installer could reach
+      floors: { uvOverPipRatio: floor },
       steps: { pip: pip.steps, uv: uv.steps },
     };
     console.log("| cold build of vectoradd | total s | install steps s | rest s |\n|---|---|---|---|");
@@ -91,8 +93,7 @@ async function main() {
         `${(uv.installS / pip.installS).toFixed(2)}; with an installer taking no time the build would be ` +
         `${floor.toFixed(2)} × pip${floor > GOAL ? " (goal unreachable: the rest of the build is above it)" : ""}`,
     );
-    mkdirSync(path.join(__dirname, "results"), { recursive: true });
-    writeFileSync(path.join(__dirname, "results", "build-installer.json"), `${JSON.stringify(result, null, 2)}\n`);
+    writeResult("build-installer.json", result);
   } finally {
     await cleanupRun(docker, RUN);
     for (const t of cacheTags) await docker.removeImage(t).catch(() => undefined);

@@ -1,6 +1,5 @@
 /** What bench/client.ts and bench/client-large.ts share: the Python client driver, medians, results. */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { hostCaCertificates } from "../provider/build-context/host-ca";
@@ -47,13 +46,6 @@ export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-
-/** Writes `bench/results/<file>` and says so. */
-export function writeResult(file: string, result: unknown): void {
-  mkdirSync(path.join(__dirname, "results"), { recursive: true });
-  writeFileSync(path.join(__dirname, "results", file), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nwrote bench/results/${file}`);
-}
 
 /** tesseract-core's Python client (bench/client_py.py) in a subprocess, driven one command per line. */
 export class PythonSide {

@@ -22,12 +22,13 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Pool } from "undici";
 import { encodeBase64 } from "../provider/client/array-bytes";
 import { TesseractClient } from "../provider/client/client";
 import type { NDArray } from "../provider/client/ndarray";
 import { serveRuntime } from "../test/helpers/serve-runtime";
-import { median, PythonSide, type Served, serveAsContainer, writeResult } from "./client-common";
+import { median, PythonSide, type Served, serveAsContainer } from "./client-common";
+import { poolPoster } from "./floors";
+import { writeResult } from "./results";
 
 const SIZE = Number(process.env.BENCH_LARGE_SIZE ?? 10_000_000);
 const ROUNDS = Number(process.env.BENCH_LARGE_ROUNDS ?? 5);
@@ -53,7 +54,7 @@ async function main() {
   const base64Client = new TesseractClient(served.url);
   const binrefClient = new TesseractClient(served.url, { inputPath: inDir, outputPath: outDir });
   const py = new PythonSide(served.url, ["--no-warmup"]);
-  const pool = new Pool(served.url, { connections: 2, headersTimeout: 0, bodyTimeout: 0 });
+  const pool = poolPoster(served.url, 2);
   try {
     await py.next(120_000);
     const a = Float32Array.from({ length: SIZE }, (_, i) => i);
@@ -69,16 +70,7 @@ async function main() {
       await fn();
       return performance.now() - t0;
     };
-    const bare = (body: Buffer, accept: string) => async () => {
-      const r = await pool.request({
-        method: "POST",
-        path: "/apply",
-        body,
-        headers: { "content-type": "application/json", accept },
-      });
-      for await (const _ of r.body);
-      if (r.statusCode !== 200) throw new Error(`bare apply: ${r.statusCode}`);
-    };
+    const bare = (body: Buffer, accept: string) => () => pool.post(body, accept);
     const base64Body = Buffer.from(
       JSON.stringify({
         inputs: {

@@ -13,13 +13,13 @@
  * (100 per round), BENCH_BIG_SIZE (10,000,000), BENCH_BIG_ROUNDS (3).
  */
 import path from "node:path";
-import { Pool } from "undici";
 import { decodeBase64ToBuffer, encodeBase64 } from "../provider/client/array-bytes";
 import { TesseractClient } from "../provider/client/client";
 import type { NDArray } from "../provider/client/ndarray";
 import { serveRuntime } from "../test/helpers/serve-runtime";
-import { median, PythonSide, serveAsContainer, writeResult } from "./client-common";
-import { freshMemoryMs, socketPoster } from "./floors";
+import { median, PythonSide, serveAsContainer } from "./client-common";
+import { freshMemoryMs, poolPoster, socketPoster } from "./floors";
+import { writeResult } from "./results";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SMALL_CALLS = Number(process.env.BENCH_SMALL_CALLS ?? 100);
@@ -66,13 +66,9 @@ async function main() {
       conc: [] as number[],
     };
     // one bare undici Pool: what any undici client pays with no encoding and no decoding
-    const barePool = new Pool(url, { connections: CONCURRENCY, headersTimeout: 0, bodyTimeout: 0 });
+    const barePool = poolPoster(url, CONCURRENCY);
     const JSON_HEADERS = { "content-type": "application/json", accept: "application/json+base64" };
-    const barePost = async (body: string | Buffer) => {
-      const r = await barePool.request({ method: "POST", path: "/apply", body, headers: JSON_HEADERS });
-      for await (const _ of r.body);
-      if (r.statusCode !== 200) throw new Error(`bare apply: ${r.statusCode}`);
-    };
+    const barePost = (body: string | Buffer) => barePool.post(body);
     const smallBody = JSON.stringify({
       inputs: {
         a: { shape: [3], dtype: "float64", data: { buffer: encodeBase64(toNd(small.a)), encoding: "base64" } },

@@ -5,10 +5,13 @@
  * - `socketPoster`: POST of prebuilt request bytes over one keep-alive TCP socket, reading the
  *   response only as far as its Content-Length says (no HTTP library, no encoding, no decoding).
  *   Used only to measure: the package itself talks to Tesseracts through undici.
+ * - `poolPoster`: POST of a prebuilt body to `/apply` through a bare undici Pool, the answer drained
+ *   undecoded: what any undici client pays with no encoding and no decoding.
  * - `freshMemoryMs`: time to allocate and first-touch fresh memory, which any encode+decode that
  *   returns new outputs must pay (the kernel zero-fills each new page on first write).
  */
 import net from "node:net";
+import { Pool } from "undici";
 
 /** A function that POSTs `body` to `path` and resolves with the response status once it is read. */
 export type Poster = () => Promise<number>;
@@ -77,4 +80,25 @@ export function freshMemoryMs(bytes: number): number {
   const t0 = performance.now();
   new Uint8Array(bytes).fill(1);
   return performance.now() - t0;
+}
+
+/** A bare undici Pool that POSTs prebuilt bodies to `/apply` and drains the answer undecoded. */
+export function poolPoster(
+  url: string,
+  connections: number,
+): { post(body: string | Buffer, accept?: string): Promise<void>; close(): Promise<void> } {
+  const pool = new Pool(url, { connections, headersTimeout: 0, bodyTimeout: 0 });
+  return {
+    async post(body, accept = "application/json+base64") {
+      const r = await pool.request({
+        method: "POST",
+        path: "/apply",
+        body,
+        headers: { "content-type": "application/json", accept },
+      });
+      for await (const _ of r.body);
+      if (r.statusCode !== 200) throw new Error(`bare apply: ${r.statusCode}`);
+    },
+    close: () => pool.close(),
+  };
 }

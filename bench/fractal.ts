@@ -2,8 +2,6 @@
 // backend vs a real fractal-server (scripts/fractal-server.sh), plus deactivate/reactivate/delete.
 // Run: source scripts/env.sh && npx tsx bench/fractal.ts   (BENCH_ROUNDS, default 3)
 // Writes a table to stdout and bench/results/fractal.json.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { FractalClient } from "../provider/fractal/client";
 import * as impl from "../provider/resources/task-group-impl";
 import {
@@ -13,6 +11,7 @@ import {
   startFractalServer,
   tempTasksDir,
 } from "../test/helpers/fractal-server";
+import { writeResult } from "./results";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const ROUNDS = Math.min(Number(process.env.BENCH_ROUNDS ?? 3), 10);
@@ -80,12 +79,15 @@ async function main(): Promise<void> {
     console.log(
       `${r.operation.padEnd(11)} | ${String(r.localMedianS).padStart(13)} | ${String(r.serverMedianS).padStart(21)}`,
     );
-  const dir = join(__dirname, "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "fractal.json"),
-    `${JSON.stringify({ benchmark: "fractal", rounds: ROUNDS, wheel: "pt_fractal_tasks-0.1.0-py3-none-any.whl", server: info.url, serverVersion, date: new Date().toISOString(), rows }, null, 2)}\n`,
-  );
+  writeResult("fractal.json", {
+    benchmark: "fractal",
+    rounds: ROUNDS,
+    wheel: "pt_fractal_tasks-0.1.0-py3-none-any.whl",
+    server: info.url,
+    serverVersion,
+    date: new Date().toISOString(),
+    rows,
+  });
 }
 
 main().catch((err) => {

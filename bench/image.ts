@@ -12,7 +12,7 @@
  * Prints a table and writes bench/results/image.json.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -23,6 +23,7 @@ import { DockerClient } from "../provider/docker";
 import { TesseractImage } from "../provider/resources/tesseract-image";
 import { readTesseractConfig } from "../provider/tesseract-config";
 import { cleanupRun, hostCaCertificates } from "../test/helpers/tesseract-image";
+import { writeResult } from "./results";
 
 const ROOT = path.join(__dirname, "..");
 const run = `imgbench-${process.pid}`;
@@ -132,11 +133,7 @@ async function main() {
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`${"measure".padEnd(w)}  ${"value".padStart(10)}  note`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padStart(10)}  ${c}`);
-  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(
-    path.join(ROOT, "bench/results/image.json"),
-    `${JSON.stringify({ date: new Date().toISOString(), example: "vectoradd", ...results }, null, 2)}\n`,
-  );
+  writeResult("image.json", { date: new Date().toISOString(), example: "vectoradd", ...results });
   if (results.noopCalledBuilder || (results.apiEditRatio as number) > 0.15) process.exitCode = 1;
 }
 

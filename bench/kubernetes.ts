@@ -4,7 +4,7 @@
 // with 3 replicas vs 1, as a ratio of time per call (below 1: the replicas share the load).
 // Run: npx tsx bench/kubernetes.ts   Writes a table to stdout and bench/results/kubernetes.json.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pushImage } from "../provider/build/push";
 import { TesseractClient } from "../provider/client";
@@ -15,6 +15,7 @@ import * as impl from "../provider/resources/tesseract-service-impl";
 import { openServiceForward } from "../provider/serve/kubernetes/forward";
 import { kubectl, startTestInfra } from "../test/helpers/kubernetes";
 import { hostBuildOptions } from "../test/helpers/tesseract-image";
+import { writeResult } from "./results";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const ROOT = join(__dirname, "..");
@@ -100,8 +101,7 @@ async function main() {
     `apply through the Service, calls/s (${CONCURRENCY} in flight) ${String(r1.callsPerS).padStart(9)}   ${String(r3.callsPerS).padStart(10)}`,
   );
   console.log(`time per call, 3 replicas / 1 replica: ${results.threeVsOneReplicasRatio}`);
-  mkdirSync(join(__dirname, "results"), { recursive: true });
-  writeFileSync(join(__dirname, "results", "kubernetes.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeResult("kubernetes.json", results);
 }
 
 main().catch((err) => {

@@ -2,13 +2,13 @@
 // image, and 10 services in one `pulumi up` vs one. Run: npx tsx bench/service.ts
 // Writes a table to stdout and bench/results/service.json.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { DockerClient } from "../provider/docker";
 import { TesseractService } from "../provider/resources/tesseract-service";
 import * as impl from "../provider/resources/tesseract-service-impl";
 import { ensureHelloImage } from "../test/helpers/service-fixture";
+import { writeResult } from "./results";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 const ROOT = join(__dirname, "..");
@@ -102,28 +102,20 @@ async function main() {
   ];
   const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   for (const r of rows) console.log(`${r[0].padEnd(w[0])}  ${r[1].padStart(w[1])}  ${r[2]}`);
-  mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  writeFileSync(
-    join(ROOT, "bench", "results", "service.json"),
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        image,
-        rounds: ROUNDS,
-        createHealthyMs: a,
-        tesseractServeMs: b,
-        serveRatio,
-        up1Ms: one.upMs,
-        up10Ms: ten.upMs,
-        upRatio,
-        destroy1Ms: one.destroyMs,
-        destroy10Ms: ten.destroyMs,
-        goals: { serveRatio: 1.1, upRatio: 3 },
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeResult("service.json", {
+    date: new Date().toISOString(),
+    image,
+    rounds: ROUNDS,
+    createHealthyMs: a,
+    tesseractServeMs: b,
+    serveRatio,
+    up1Ms: one.upMs,
+    up10Ms: ten.upMs,
+    upRatio,
+    destroy1Ms: one.destroyMs,
+    destroy10Ms: ten.destroyMs,
+    goals: { serveRatio: 1.1, upRatio: 3 },
+  });
   for (const c of await docker.listContainers({ label: [`pulumi-tesseract.test=${run}`] }))
     await docker.removeContainer(c.Id);
   await docker.close();

@@ -9,16 +9,23 @@ const dir = path.join(__dirname, "results");
 /** `floor`: the best value any implementation could reach here, when the bench measured it. */
 const rows: { bench: string; metric: string; value: number; goal?: number; met?: boolean; floor?: number }[] = [];
 
-/** Walks a result object for `…Ratio`/`ratio…` numbers and their goals (`goals.<key>`). */
-function collect(bench: string, obj: Record<string, unknown>, goals: Record<string, number>, prefix = ""): void {
+/**
+ * Walks a result object for `…Ratio`/`ratio…` numbers, their goals (`goals.<key>`) and, when the
+ * bench measured one, their floors (`floors.<key>`: the best value reachable on this machine).
+ */
+function collect(
+  bench: string,
+  obj: Record<string, unknown>,
+  goals: Record<string, number>,
+  floors: Record<string, number>,
+  prefix = "",
+): void {
   for (const [k, v] of Object.entries(obj)) {
-    if (k === "goals") continue;
+    if (k === "goals" || k === "floors") continue;
     const key = prefix ? `${prefix}.${k}` : k;
     if (typeof v === "number" && /(^ratio|Ratio)$/.test(k)) {
       const goal = goals[k] ?? goals[key];
-      // build-installer: the ratio with an installer taking no time at all
-      const floor =
-        k === "uvOverPipRatio" && typeof obj.bestPossibleRatio === "number" ? obj.bestPossibleRatio : undefined;
+      const floor = floors[k] ?? floors[key];
       rows.push({ bench, metric: key, value: v, goal, met: goal === undefined ? undefined : v <= goal, floor });
     } else if (Array.isArray(v)) {
       for (const item of v as Record<string, unknown>[]) {
@@ -54,7 +61,7 @@ function collect(bench: string, obj: Record<string, unknown>, goals: Record<stri
         }
       }
     } else if (v && typeof v === "object") {
-      collect(bench, v as Record<string, unknown>, goals, key);
+      collect(bench, v as Record<string, unknown>, goals, floors, key);
     }
   }
 }
@@ -64,7 +71,12 @@ if (existsSync(dir)) {
     .filter((f) => f.endsWith(".json") && f !== "summary.json")
     .sort()) {
     const data = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Record<string, unknown>;
-    collect(f.replace(/\.json$/, ""), data, (data.goals as Record<string, number>) ?? {});
+    collect(
+      f.replace(/\.json$/, ""),
+      data,
+      (data.goals as Record<string, number>) ?? {},
+      (data.floors as Record<string, number>) ?? {},
+    );
   }
 }
 console.log("\nbenchmark  metric                                   value    goal   met");

@@ -42,7 +42,7 @@ async function dockerLogs(ids: string[], docker: DockerConnection | undefined, t
 
 async function kubernetesLogs(endpoint: KubernetesEndpoint, tail: number): Promise<TesseractServiceLog[]> {
   // loaded here: the Kubernetes client comes in only for services that target a cluster
-  const { apisFor, call, connect } =
+  const { apisFor, call, connect, statusOf } =
     require("../serve/kubernetes/connection") as typeof import("../serve/kubernetes/connection");
   const conn = connect({ kubeconfig: endpoint.kubeconfig, context: endpoint.context, namespace: endpoint.namespace });
   const { core } = apisFor(conn);
@@ -59,7 +59,7 @@ async function kubernetesLogs(endpoint: KubernetesEndpoint, tail: number): Promi
       logs: await call(conn, () =>
         core.readNamespacedPodLog({ name, namespace: conn.namespace, tailLines: tail }).catch((err: unknown) => {
           // a pod still pulling its image has no log yet: say so instead of failing the others
-          if ((err as { code?: number }).code === 400) return "";
+          if (statusOf(err) === 400) return "";
           throw err;
         }),
       ),
@@ -71,8 +71,8 @@ async function kubernetesLogs(endpoint: KubernetesEndpoint, tail: number): Promi
 export async function getTesseractServiceLogs(args: TesseractServiceLogsArgs): Promise<TesseractServiceLog[]> {
   const tail = args.tail ?? DEFAULT_TAIL;
   if (!Number.isInteger(tail) || tail < 1) throw new UserError(`tail must be a positive integer, got ${args.tail}`);
-  if (typeof args.endpoint === "object" && args.endpoint?.kind === "kubernetes")
-    return kubernetesLogs(args.endpoint, tail);
+  // an endpoint that is not a URL is a Kubernetes one (as the call functions tell them apart)
+  if (args.endpoint !== undefined && typeof args.endpoint !== "string") return kubernetesLogs(args.endpoint, tail);
   if (!args.containerIds?.length)
     throw new UserError(
       "getTesseractServiceLogs needs the service's containerIds (Docker) or its endpoint (Kubernetes) " +
