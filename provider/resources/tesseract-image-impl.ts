@@ -19,6 +19,7 @@ import {
   type TesseractImageOutputs,
   tesseractImageSchema,
 } from "../build";
+import { withMachineDefaults } from "../build/machine-defaults";
 import { pushImage, recordedPush } from "../build/push";
 import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
 import { describeError, TesseractPulumiError } from "../common/errors";
@@ -47,8 +48,14 @@ export { UNKNOWN };
 /** Validates the inputs; at preview the sources are checked once every input shaping them is known. */
 export async function check(
   _olds: TesseractImageInputs,
-  news: TesseractImageInputs,
+  given: TesseractImageInputs,
 ): Promise<pulumi.dynamic.CheckResult<TesseractImageInputs>> {
+  let news: TesseractImageInputs;
+  try {
+    news = withMachineDefaults(given);
+  } catch (err) {
+    return { inputs: given, failures: failuresOf(err) };
+  }
   const refused = buildKitOnlyProblems(news);
   if (refused.length) return { inputs: news, failures: refused };
   const checked = checkInputs(tesseractImageSchema, news, { secretPaths: SECRET_INPUTS });

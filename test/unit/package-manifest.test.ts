@@ -36,7 +36,9 @@ test("@pulumi/docker is an optional peer, @pulumi/pulumi a peer, neither a depen
   assert.ok(pkg.peerDependencies["@pulumi/docker"]);
   assert.equal(pkg.peerDependenciesMeta["@pulumi/docker"].optional, true);
   assert.equal(pkg.peerDependencies["@pulumi/pulumi"], "^3.248.0");
-  assert.equal(pkg.scripts.prepack, "npm run build");
+  // `npm install` in a clone, `npm pack` and `npm publish` build and link the clone's own name.
+  assert.equal(pkg.scripts.prepare, "npm run build && node scripts/link-self.cjs");
+  assert.equal(pkg.scripts.prepack, undefined, "prepare builds already: no second build on pack");
   assert.match(readFileSync(path.join(ROOT, "LICENSE"), "utf8"), /Apache License\s+Version 2\.0/);
 });
 

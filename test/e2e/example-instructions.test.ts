@@ -1,0 +1,69 @@
+/**
+ * The repository's own project folders under a plain `pulumi up`, as their documents say: the
+ * repository is cloned (what CI and a contributor get), the documented blocks are taken from
+ * README.md ("`pulumi up` in a clone") and examples/serve/README.md ("Run") and run with bash in
+ * that clone, with the real `pulumi` CLI and this machine's stand-in Node.js host
+ * (test/helpers/pulumi-user.ts). The only step before `pulumi up` is the documented `npm install`.
+ * A `pulumi preview --expect-no-changes` runs before each `pulumi destroy`.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { insertBefore, shellBlock } from "../helpers/docs";
+import { userShellEnv } from "../helpers/pulumi-user";
+import { REPO_ROOT } from "../helpers/stack";
+
+const work = mkdtempSync(path.join(tmpdir(), "pt-examples-"));
+const clone = path.join(work, "clone");
+
+before(() => {
+  execFileSync("git", ["clone", "--quiet", "--no-hardlinks", REPO_ROOT, clone]);
+});
+
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs a documented block from the clone's root; on failure destroys what it made in `projectDir`. */
+function runBlock(name: string, doc: string, heading: string, projectDir: string): string {
+  const env = userShellEnv({ root: path.join(work, name), nodeBin: path.dirname(process.execPath), tarball: "" });
+  const block = insertBefore(
+    shellBlock(path.join(clone, doc), heading),
+    "pulumi destroy",
+    "pulumi preview --expect-no-changes",
+  );
+  const r = spawnSync("bash", ["-euo", "pipefail", "-c", block], {
+    cwd: clone,
+    env,
+    encoding: "utf8",
+    timeout: 40 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) {
+    if (existsSync(path.join(projectDir, "Pulumi.yaml")))
+      spawnSync("bash", ["-c", "pulumi destroy --yes --skip-preview || true"], {
+        cwd: projectDir,
+        env,
+        timeout: 900_000,
+      });
+    assert.fail(`${doc} "${heading}" failed:\n${`${r.stdout}\n${r.stderr}`.slice(-6000)}`);
+  }
+  return r.stdout;
+}
+
+test("README: `pulumi up` in a clone of the repository (the root stack) after `npm install`", {
+  timeout: 45 * 60_000,
+}, () => {
+  const out = runBlock("root", "README.md", "`pulumi up` in a clone", clone);
+  assert.match(out, /Hello, pulumi!/, "the root stack's greeting output");
+});
+
+test("examples/serve/README.md: Run", { timeout: 30 * 60_000 }, () => {
+  const example = path.join(clone, "examples", "serve");
+  const out = runBlock("serve", "examples/serve/README.md", "Run", example);
+  assert.match(out, /helloUrls/);
+  assert.equal(existsSync(path.join(example, "outputs")), false, "destroy removes the output folders it created");
+});
