@@ -7,13 +7,13 @@
  * A `pulumi preview --expect-no-changes` runs before each `pulumi destroy`.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { insertBefore, shellBlock } from "../helpers/docs";
-import { userShellEnv } from "../helpers/pulumi-user";
+import { runUserShell, userShellEnv } from "../helpers/pulumi-user";
 import { REPO_ROOT } from "../helpers/stack";
 
 const work = mkdtempSync(path.join(tmpdir(), "pt-examples-"));
@@ -29,26 +29,17 @@ after(() => {
 
 /** Runs a documented block from the clone's root; on failure destroys what it made in `projectDir`. */
 function runBlock(name: string, doc: string, heading: string, projectDir: string): string {
-  const env = userShellEnv({ root: path.join(work, name), nodeBin: path.dirname(process.execPath), tarball: "" });
+  const root = path.join(work, name);
+  const env = userShellEnv({ root, nodeBin: path.dirname(process.execPath), tarball: "" });
   const block = insertBefore(
     shellBlock(path.join(clone, doc), heading),
     "pulumi destroy",
     "pulumi preview --expect-no-changes",
   );
-  const r = spawnSync("bash", ["-euo", "pipefail", "-c", block], {
-    cwd: clone,
-    env,
-    encoding: "utf8",
-    timeout: 40 * 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = runUserShell(block, { root, cwd: clone, env, timeoutMs: 40 * 60_000 });
   if (r.status !== 0) {
     if (existsSync(path.join(projectDir, "Pulumi.yaml")))
-      spawnSync("bash", ["-c", "pulumi destroy --yes --skip-preview || true"], {
-        cwd: projectDir,
-        env,
-        timeout: 900_000,
-      });
+      runUserShell("pulumi destroy --yes --skip-preview || true", { root, cwd: projectDir, env, timeoutMs: 900_000 });
     assert.fail(`${doc} "${heading}" failed:\n${`${r.stdout}\n${r.stderr}`.slice(-6000)}`);
   }
   return r.stdout;

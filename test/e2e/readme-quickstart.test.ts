@@ -13,7 +13,7 @@
  * pinned. The tarball's contents are checked once.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,7 +21,7 @@ import { after, before, test } from "node:test";
 import { LABELS } from "../../provider/common/labels";
 import { DockerClient } from "../../provider/docker";
 import { insertBefore, shellBlock } from "../helpers/docs";
-import { userShellEnv } from "../helpers/pulumi-user";
+import { runUserShell, userShellEnv } from "../helpers/pulumi-user";
 import { REPO_ROOT } from "../helpers/stack";
 
 const CACHE =
@@ -91,13 +91,7 @@ async function quickStart(row: Row, diagnostic: (s: string) => void): Promise<vo
   );
   const started = Date.now() / 1000;
   const project = path.join(root, PROJECT);
-  const r = spawnSync("bash", ["-euo", "pipefail", "-c", block], {
-    cwd: root,
-    env,
-    encoding: "utf8",
-    timeout: 25 * 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = runUserShell(block, { root, cwd: root, env, timeoutMs: 25 * 60_000 });
   const output = `${r.stdout}\n${r.stderr}`;
   try {
     assert.equal(r.status, 0, `the quick start failed on ${row.name}:\n${output.slice(-6000)}`);
@@ -135,7 +129,7 @@ async function quickStart(row: Row, diagnostic: (s: string) => void): Promise<vo
   } catch (err) {
     // Leave nothing behind: destroy what the block may have created.
     if (existsSync(path.join(project, "Pulumi.yaml")))
-      spawnSync("bash", ["-c", "pulumi destroy --yes --skip-preview || true"], { cwd: project, env, timeout: 600_000 });
+      runUserShell("pulumi destroy --yes --skip-preview || true", { root, cwd: project, env, timeoutMs: 600_000 });
     throw err;
   }
 }

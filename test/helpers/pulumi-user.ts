@@ -5,8 +5,12 @@
  * (so `pulumi login --local` and `~/.pulumi` start empty), and an `npm` that installs the packed
  * tarball where a command names the package `pulumi-tesseract` (standing in for the registry).
  * Only the answers a user types are set in the environment: the passphrase and "yes".
+ *
+ * `pulumi login --local` keeps state in `~/.pulumi`, and the CLI finds `~` through the user
+ * database (/etc/passwd), not `$HOME`: the shell runs in a private mount namespace whose
+ * `~/.pulumi` is a folder of the test's own, so the user's real one is neither read nor written.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "./stack";
@@ -72,4 +76,26 @@ export function userShellEnv(o: UserShellOptions): NodeJS.ProcessEnv {
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Runs `script` with bash (`-euo pipefail`) in the user's shell (see the file comment). */
+export function runUserShell(
+  script: string,
+  o: { root: string; cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): SpawnSyncReturns<string> {
+  const dotPulumi = path.join(o.root, "dot-pulumi");
+  mkdirSync(dotPulumi, { recursive: true });
+  const wrapper = [
+    'home="$(getent passwd "$(id -u)" | cut -d: -f6)"',
+    'mkdir -p "$home/.pulumi"',
+    'mount --bind "$PT_DOT_PULUMI" "$home/.pulumi"',
+    'exec bash -euo pipefail -c "$1"',
+  ].join(" && ");
+  return spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "user-shell", script], {
+    cwd: o.cwd,
+    env: { ...o.env, PT_DOT_PULUMI: dotPulumi },
+    encoding: "utf8",
+    timeout: o.timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
