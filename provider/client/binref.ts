@@ -84,11 +84,13 @@ async function openConfined(path: string, baseDir: string, root: string): Promis
     if (!st.isFile()) {
       const kind = st.isFIFO()
         ? "a FIFO"
-        : st.isCharacterDevice() || st.isBlockDevice()
-          ? "a device"
-          : st.isSocket()
-            ? "a socket"
-            : "not a file";
+        : st.isDirectory()
+          ? "a directory"
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? "a device"
+            : st.isSocket()
+              ? "a socket"
+              : "something else";
       throw new BadResponse(`binref ${JSON.stringify(path)} is ${kind}, not a regular file: refused`);
     }
     const opened = await realPathOfFd(fh.fd);

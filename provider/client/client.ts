@@ -273,7 +273,7 @@ export class TesseractClient {
           });
         if (code === "UND_ERR_HEADERS_OVERFLOW")
           throw this.limitError(
-            limitExceeded("maxHeaderBytes", this.options.maxHeaderBytes, "the response headers"),
+            limitExceeded("maxHeaderBytes", this.options.maxHeaderBytes, "the size of the response headers"),
             endpoint,
           );
         if (attempt === 0 && reused && isStaleConnection(err)) continue;

@@ -90,9 +90,10 @@ export function limitExceeded(
   unit: "bytes" | "levels" = "bytes",
 ): LimitExceeded {
   const shown = unit === "bytes" ? formatBytes(value) : `${value} levels`;
+  const where = limit === "maxResponseBytes" ? "of the TesseractClient or of the call" : "of the TesseractClient";
   return new LimitExceeded(
     limit,
-    `${what} exceeds ${limit} (${shown}; fix: raise the ${limit} option of the TesseractClient or the call, if the Tesseract is trusted and this is expected)`,
+    `${what} exceeds ${limit} (${shown}; fix: raise the ${limit} option ${where}, if the Tesseract is trusted and this is expected)`,
   );
 }
 
@@ -100,8 +101,13 @@ export function limitExceeded(
 export function depthExceeded(maxDepth: number, what: string): LimitExceeded {
   return new LimitExceeded(
     "maxJsonDepth",
-    `${what} is nested more than ${maxDepth} levels deep (maxJsonDepth; fix: raise the maxJsonDepth option of the TesseractClient, if the Tesseract is trusted and this is expected)`,
+    `${shortPath(what)} is nested more than ${maxDepth} levels deep (maxJsonDepth; fix: raise the maxJsonDepth option of the TesseractClient, if the Tesseract is trusted and this is expected)`,
   );
+}
+
+/** A path short enough for a message: the start and the end of a very long one. */
+export function shortPath(path: string): string {
+  return path.length <= 160 ? path : `${path.slice(0, 100)}…${path.slice(-40)}`;
 }
 
 /** Dotted path of a child: `inputs` + `a` → `inputs.a`; `inputs.a` + 2 → `inputs.a[2]`. */

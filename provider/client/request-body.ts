@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { arrayBytes, SPLICE_THRESHOLD } from "./array-bytes";
 import { DTYPE_INFO, isTypedArray } from "./dtypes";
-import { BadInputValue, childPath, DEFAULT_MAX_JSON_DEPTH, depthExceeded } from "./limits";
+import { BadInputValue, childPath, DEFAULT_MAX_JSON_DEPTH, depthExceeded, shortPath } from "./limits";
 import { isArrayLikeValue, isEncodedArray, isPlainObject, type NDArray, toWireArray } from "./ndarray";
 
 /** How array buffers travel in requests. Responses are always requested as base64. */
@@ -137,19 +137,23 @@ export function encodeTree(
   const maxDepth = how.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
   const literal = how.literal;
   const ancestors = new Set<object>();
-  const walk = (v: unknown, path: string, depth: number): unknown => {
+  const primitive = (v: unknown): unknown => {
     if (typeof v === "number") {
       if (Number.isFinite(v) || !literal) return v;
       // JSON.stringify would send null; Python's json sends (and its server reads) these literals
       return literal(Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
     }
     if (typeof v === "bigint") return literal ? literal(v.toString()) : Number(v);
-    if (v === null || typeof v !== "object") return v;
+    return v;
+  };
+  // paths are built only for objects and lists (a long plain list of numbers costs no strings)
+  const walk = (v: unknown, path: string, depth: number): unknown => {
+    if (v === null || typeof v !== "object") return primitive(v);
     if (ancestors.has(v))
       throw new BadInputValue(
         path || "(payload)",
         "circular_reference",
-        `${path || "the payload"} contains itself (a circular reference): JSON cannot carry it (fix: pass a copy without the cycle)`,
+        `${shortPath(path) || "the payload"} contains itself (a circular reference): JSON cannot carry it (fix: pass a copy without the cycle)`,
       );
     if (depth > maxDepth) {
       throw new BadInputValue(path, "too_deep", depthExceeded(maxDepth, path || "the payload").message);
@@ -157,13 +161,18 @@ export function encodeTree(
     if (isTypedArray(v)) return encodeArrayValue(v, encoding, splice, binref, path);
     ancestors.add(v);
     try {
-      if (Array.isArray(v)) return v.map((x, i) => walk(x, childPath(path, i), depth + 1));
+      if (Array.isArray(v))
+        return v.map((x, i) =>
+          x === null || typeof x !== "object" ? primitive(x) : walk(x, childPath(path, i), depth + 1),
+        );
       if (!isPlainObject(v)) return v;
       if (isEncodedArray(v)) return v;
       const arr = encodeArrayValue(v, encoding, splice, binref, path);
       if (arr) return arr;
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = walk(x, childPath(path, k), depth + 1);
+      for (const [k, x] of Object.entries(v))
+        if (x !== undefined)
+          out[k] = x === null || typeof x !== "object" ? primitive(x) : walk(x, childPath(path, k), depth + 1);
       return out;
     } finally {
       ancestors.delete(v);

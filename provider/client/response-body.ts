@@ -196,7 +196,15 @@ export function decodeTree(
   }
   if (value === null || typeof value !== "object") return value;
   if (depth > ctx.limits.maxDepth) throw depthExceeded(ctx.limits.maxDepth, `the response (at ${path || "its top"})`);
-  if (Array.isArray(value)) return value.map((v, i) => decodeTree(v, pre, ctx, childPath(path, i), depth + 1));
+  // paths are built only for objects and lists (a long plain list of numbers costs no strings)
+  if (Array.isArray(value))
+    return value.map((v, i) =>
+      v === null || typeof v !== "object"
+        ? pre && typeof v === "string"
+          ? decodeTree(v, pre, ctx)
+          : v
+        : decodeTree(v, pre, ctx, childPath(path, i), depth + 1),
+    );
   if (!isPlainObject(value)) return value;
   if (isEncodedArray(value) || value.object_type === "array") {
     const problem = arrayProblem(value);
@@ -204,7 +212,11 @@ export function decodeTree(
     return decodeArray(value as Parameters<typeof decodeArray>[0], pre, ctx, path || "the response");
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = decodeTree(v, pre, ctx, childPath(path, k), depth + 1);
+  for (const [k, v] of Object.entries(value))
+    out[k] =
+      v === null || typeof v !== "object"
+        ? decodeTree(v, pre, ctx)
+        : decodeTree(v, pre, ctx, childPath(path, k), depth + 1);
   return out;
 }
 
