@@ -58,7 +58,7 @@ export function decodeBase64ToBuffer(b64: string): ArrayBuffer {
   const n = base64DecodedLength(b64);
   const ab = new ArrayBuffer(n);
   const written = Buffer.from(ab).write(b64, "base64");
-  if (written !== n) {
+  if (written !== n || b64.length % 4 !== 0) {
     // not canonical: refused unless it is strict base64 (as Python's b64decode(validate=True));
     // Node's decoder would silently skip stray characters and hand back other bytes
     const problem = strictBase64Problem(b64);

@@ -30,6 +30,8 @@ function isInside(root: string, child: string): boolean {
 /** Rejects when `signal` aborts, so a read stuck in the kernel does not hold the call past its timeout. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
+  // the work may still fail after the call gave up on it: that is not an unhandled rejection
+  work.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolveP, reject) => {
     const onAbort = () => reject(signal.reason);
@@ -175,6 +177,7 @@ export async function readBinrefs(
   signal?: AbortSignal,
 ): Promise<void> {
   if (!jobs.length) return;
+  signal?.throwIfAborted();
   const work = (async () => {
     let root: string;
     try {
