@@ -486,7 +486,12 @@ export class TesseractClient {
   async abstractEval(inputs: Record<string, unknown>, opts?: CallOptions): Promise<AbstractEvalOutputs> {
     let body: EncodedBody;
     try {
-      body = encodeRequestBody({ inputs: toAbstract(inputs) }, "json", undefined, this.options.maxJsonDepth);
+      body = encodeRequestBody(
+        { inputs: toAbstract(inputs, "inputs", new Set(), this.options.maxJsonDepth) },
+        "json",
+        undefined,
+        this.options.maxJsonDepth,
+      );
     } catch (err) {
       throw this.inputError(err, "abstract_eval");
     }

@@ -239,7 +239,12 @@ export function encodeRequestBody(
  * Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. A value
  * that contains itself is refused (`BadInputValue`) rather than overflowing the stack.
  */
-export function toAbstract(v: unknown, path = "inputs", ancestors = new Set<object>()): unknown {
+export function toAbstract(
+  v: unknown,
+  path = "inputs",
+  ancestors = new Set<object>(),
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
+): unknown {
   if (isTypedArray(v) || isArrayLikeValue(v)) {
     const nd = toWireArray(v, path);
     if (nd) return { shape: nd.shape, dtype: nd.dtype };
@@ -252,11 +257,13 @@ export function toAbstract(v: unknown, path = "inputs", ancestors = new Set<obje
       "circular_reference",
       `${path} contains itself (a circular reference): JSON cannot carry it (fix: pass a copy without the cycle)`,
     );
+  if (ancestors.size >= maxDepth) throw new BadInputValue(path, "too_deep", depthExceeded(maxDepth, path).message);
   ancestors.add(v);
   try {
-    if (Array.isArray(v)) return v.map((x, i) => toAbstract(x, childPath(path, i), ancestors));
+    if (Array.isArray(v)) return v.map((x, i) => toAbstract(x, childPath(path, i), ancestors, maxDepth));
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toAbstract(x, childPath(path, k), ancestors);
+    for (const [k, x] of Object.entries(v))
+      if (x !== undefined) out[k] = toAbstract(x, childPath(path, k), ancestors, maxDepth);
     return out;
   } finally {
     ancestors.delete(v);

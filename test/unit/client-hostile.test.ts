@@ -108,6 +108,9 @@ describe("request values arrive as sent", () => {
       /more than 10 levels deep \(maxJsonDepth/,
     );
     assert.doesNotThrow(() => encodeRequestBody({ deep }));
+    let deeper: unknown = 0;
+    for (let i = 0; i < 5000; i++) deeper = [deeper];
+    assert.throws(() => toAbstract({ deeper }), /more than 1000 levels deep \(maxJsonDepth/);
     // the same object twice (not a cycle) is fine
     const shared = { x: 1 };
     assert.equal(text({ p: shared, q: [shared] }), '{"p":{"x":1},"q":[{"x":1}]}');
