@@ -6,17 +6,7 @@
  */
 import { constants } from "node:buffer";
 
-/** Limits of one client (see `TesseractClientOptions` for each). */
-export interface ClientLimits {
-  /** Bytes of one response body on the wire, and bytes of the arrays decoded from one response. */
-  maxResponseBytes: number;
-  /** Bytes of an error answer (non-2xx) read for the error message; the rest is not read. */
-  maxErrorBodyBytes: number;
-  /** Nesting depth of JSON sent or received (objects and lists; an array value counts as one level). */
-  maxJsonDepth: number;
-}
-
-/** 2 GiB: ten 1e7-float64 outputs in base64 fit several times over; a 4 GiB claim does not. */
+/** 2 GiB: ten 1e7-float64 outputs in base64 (1.07 GB) fit; a 4 GiB claim does not. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 ** 3;
 /** 64 KiB: a long Python traceback fits; a hostile endless error body does not fill memory. */
 export const DEFAULT_MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -30,12 +20,6 @@ export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 /** The longest string V8 can make: JSON text beyond this cannot be parsed at all. */
 export const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
-
-export const DEFAULT_LIMITS: Readonly<ClientLimits> = {
-  maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
-  maxErrorBodyBytes: DEFAULT_MAX_ERROR_BODY_BYTES,
-  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
-};
 
 /** `1536` → `1.5 KiB`. */
 export function formatBytes(n: number): string {

@@ -23,7 +23,7 @@ import { lz4FrameDecompress } from "./lz4";
 import { flatten, isEncodedArray, isPlainObject, MAX_NDIM, type NDArray, product } from "./ndarray";
 import { Base64Field, type CutField, isWhitespace } from "./streamed-base64";
 
-/** Limits of decoding one response (see `ClientLimits`). */
+/** Limits of decoding one response (the client's `maxResponseBytes` and `maxJsonDepth`). */
 export interface DecodeLimits {
   /** Bytes of the arrays decoded from one response (`maxResponseBytes`). */
   maxBytes: number;

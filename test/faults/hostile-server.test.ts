@@ -554,14 +554,23 @@ describe("bombs and endless answers (memory stays bounded)", () => {
 
   test("a Content-Length larger than the body, then close", async () => {
     await hostile("bounded/lying-content-length", "refused", async () => {
-      const url = route("cl-lie", (_req, s) => {
+      let posts = 0;
+      const url = route("cl-lie", (req, s) => {
+        if (req.method === "GET") return reply(s, 200, '{"status": "ok"}');
+        posts++;
         s.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n");
         s.end('{"r": 1');
       });
       const c = new TesseractClient(url);
       try {
-        await c.health().catch(() => undefined); // a reused connection must not turn this into a retry
-        return await refusedWith(() => c.apply({}), TesseractResponseError, /cut off after 7 bytes of the 100000/);
+        await c.health(); // a completed exchange first: a cut-off answer must still not be retried
+        const said = await refusedWith(
+          () => c.apply({}),
+          TesseractResponseError,
+          /cut off after 7 bytes of the 100000/,
+        );
+        assert.equal(posts, 1, "the cut-off apply was retried");
+        return said;
       } finally {
         await c.close();
       }
