@@ -276,6 +276,13 @@ export class TesseractClient {
             limitExceeded("maxHeaderBytes", this.options.maxHeaderBytes, "the size of the response headers"),
             endpoint,
           );
+        if ((err as Error)?.name === "HTTPParserError" || code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH")
+          throw new TesseractResponseError({
+            url: this.url,
+            endpoint,
+            reason: `the answer is not valid HTTP/1.1 (${(err as Error).message})`,
+            cause: err,
+          });
         if (attempt === 0 && reused && isStaleConnection(err)) continue;
         throw new TesseractConnectionError({ url: this.url, endpoint, code, cause: err });
       }

@@ -14,6 +14,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import {
   TesseractClient,
   TesseractConnectionError,
@@ -623,6 +624,59 @@ describe("bombs and endless answers (memory stays bounded)", () => {
     });
   });
 
+  test("not HTTP: a broken header line, two different Content-Lengths", async () => {
+    await hostile("bounded/invalid-http", "refused", async () => {
+      const broken = route("broken-http", (_req, s) => s.end("HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n{}"));
+      const twice = route("two-lengths", (_req, s) =>
+        s.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 50\r\n\r\n{}"),
+      );
+      const a = new TesseractClient(broken);
+      const b = new TesseractClient(twice);
+      try {
+        const said = await refusedWith(
+          () => a.health(),
+          TesseractResponseError,
+          /not valid HTTP\/1\.1 \(Response does not match/,
+        );
+        await refusedWith(() => b.health(), TesseractResponseError, /not valid HTTP\/1\.1|cut off/);
+        return said;
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+
+  test("a gzip bomb is not inflated (Content-Encoding is not decoded)", async () => {
+    await hostile("bounded/gzip-bomb", "refused", async () => {
+      const bomb = gzipSync(Buffer.alloc(256 * 2 ** 20));
+      const c = new TesseractClient(route("gzip", (_req, s) => reply(s, 200, bomb, { "content-encoding": "gzip" })));
+      const rss0 = rssMb();
+      try {
+        const said = await refusedWith(() => c.apply({}), TesseractResponseError, /not valid JSON/);
+        assert.ok(rssMb() - rss0 < 100, "the bomb was inflated");
+        return `${said.split("\n")[0]} (${Math.round(bomb.length / 1024)} KiB of gzip for 256 MiB)`;
+      } finally {
+        await c.close();
+      }
+    });
+  });
+
+  test("a redirect is not followed (credentials stay with their host)", async () => {
+    await hostile("secrets/redirect-not-followed", "handled", async () => {
+      const before = seen.length;
+      const url = route("redirect", (_req, s) => reply(s, 302, "", { location: `${base}/echo/apply` }));
+      const c = new TesseractClient(url.replace("http://", `http://${USER}:${PASSWORD}@`));
+      try {
+        const said = await refusedWith(() => c.apply({}), TesseractServerError, /HTTP 302/);
+        assert.equal(seen.length, before + 1, "the redirect was followed");
+        return said;
+      } finally {
+        await c.close();
+      }
+    });
+  });
+
   test("200 KB of response headers", async () => {
     await hostile("bounded/huge-headers", "refused", async () => {
       const url = route("huge-headers", (_req, s) => reply(s, 200, "{}", { "x-huge": "h".repeat(200_000) }));
@@ -641,7 +695,14 @@ describe("bombs and endless answers (memory stays bounded)", () => {
 });
 
 describe("binref answers that point outside the output folder", () => {
-  const binref = (buffer: string) => JSON.stringify({ r: array([8], "uint8", { buffer, encoding: "binref" }) });
+  const binref = (buffer: string) =>
+    JSON.stringify({
+      r: array([8], "uint8", {
+        buffer,
+        encoding: "binref",
+        ...(/:\d+:\d+$/.test(buffer) ? { compression: "lz4" } : {}),
+      }),
+    });
 
   before(() => {
     mkdirSync(path.join(outDir, "run_1"), { recursive: true });
@@ -700,6 +761,29 @@ describe("binref answers that point outside the output folder", () => {
       });
     });
   }
+});
+
+describe("a binref whose compressed size claims 1 TB", () => {
+  test("refused by maxResponseBytes before reading", async () => {
+    await hostile("binref/compressed-size-claims-1TB", "refused", async () => {
+      const body = JSON.stringify({
+        r: array([8], "uint8", { buffer: "run_1/ok.bin:0:1000000000000", encoding: "binref", compression: "lz4" }),
+      });
+      const c = new TesseractClient(
+        route("binref-1tb", (_req, s) => reply(s, 200, body)),
+        { outputPath: outDir },
+      );
+      try {
+        return await refusedWith(
+          () => c.apply({}),
+          TesseractLimitError,
+          /compressed binref buffer .* exceeds maxResponseBytes/,
+        );
+      } finally {
+        await c.close();
+      }
+    });
+  });
 });
 
 describe("secrets in the url", () => {
