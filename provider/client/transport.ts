@@ -33,7 +33,7 @@ export interface RawResponse {
   parsed?: unknown;
   /** Set when a 2xx body could not be parsed; thrown by the caller (not a connection error). */
   parseError?: unknown;
-  /** The response's Content-Type, for messages. */
+  /** The response's Content-Type (and Content-Encoding, which is never decoded), for messages. */
   contentType?: string;
   /** Set when an error body was longer than `maxErrorBytes` (the rest was not read). */
   truncated?: boolean;
@@ -137,6 +137,9 @@ export function dispatch(pool: Pool, req: ExchangeRequest): Promise<RawResponse>
       onHeaders(statusCode: number, rawHeaders: Buffer[]) {
         status = statusCode;
         contentType = headerOf(rawHeaders, "content-type");
+        const encoding = headerOf(rawHeaders, "content-encoding");
+        // the client asks for no encoding; one the server applies anyway is not undone (no bombs)
+        if (encoding && encoding !== "identity") contentType = `${contentType}; content-encoding ${encoding}, not decoded`;
         announced = contentLengthOf(rawHeaders);
         ok = statusCode >= 200 && statusCode < 300;
         if (ok && announced > req.maxBytes) {
