@@ -139,7 +139,8 @@ export function dispatch(pool: Pool, req: ExchangeRequest): Promise<RawResponse>
         contentType = headerOf(rawHeaders, "content-type");
         const encoding = headerOf(rawHeaders, "content-encoding");
         // the client asks for no encoding; one the server applies anyway is not undone (no bombs)
-        if (encoding && encoding !== "identity") contentType = `${contentType}; content-encoding ${encoding}, not decoded`;
+        if (encoding && encoding !== "identity")
+          contentType = `${contentType}; content-encoding ${encoding}, not decoded`;
         announced = contentLengthOf(rawHeaders);
         ok = statusCode >= 200 && statusCode < 300;
         if (ok && announced > req.maxBytes) {

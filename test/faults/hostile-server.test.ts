@@ -653,7 +653,11 @@ describe("bombs and endless answers (memory stays bounded)", () => {
       const c = new TesseractClient(route("gzip", (_req, s) => reply(s, 200, bomb, { "content-encoding": "gzip" })));
       const rss0 = rssMb();
       try {
-        const said = await refusedWith(() => c.apply({}), TesseractResponseError, /not valid JSON[\s\S]*content-encoding gzip, not decoded/);
+        const said = await refusedWith(
+          () => c.apply({}),
+          TesseractResponseError,
+          /not valid JSON[\s\S]*content-encoding gzip, not decoded/,
+        );
         assert.ok(rssMb() - rss0 < 100, "the bomb was inflated");
         return `${said.split("\n")[0]} (${Math.round(bomb.length / 1024)} KiB of gzip for 256 MiB)`;
       } finally {
