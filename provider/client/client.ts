@@ -305,7 +305,7 @@ export class TesseractClient {
       }
       const text = this.redact(res.raw.toString("utf8"));
       const cut = res.truncated
-        ? `\n[… the rest of the error body was not read: more than maxErrorBodyBytes (${formatBytes(this.options.maxErrorBodyBytes)})]`
+        ? `\n[… the rest of the error body was not read: more than maxErrorBodyBytes (${formatBytes(this.options.maxErrorBodyBytes)}; raise that option of the TesseractClient to read more)]`
         : "";
       if (status === 422) {
         throw new TesseractValidationError({

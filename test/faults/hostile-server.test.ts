@@ -525,7 +525,7 @@ describe("bombs and endless answers (memory stays bounded)", () => {
         const said = await refusedWith(
           () => c.apply({}),
           TesseractServerError,
-          /HTTP 500[\s\S]*the rest of the error body was not read: more than maxErrorBodyBytes \(64 KiB\)/,
+          /HTTP 500[\s\S]*the rest of the error body was not read: more than maxErrorBodyBytes \(64 KiB; raise that option/,
         );
         assert.ok(rssMb() - rss0 < 200);
         return said.replace(/x{20,}/g, "x…");
