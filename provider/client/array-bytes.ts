@@ -39,13 +39,30 @@ function base64DecodedLength(b64: string): number {
   return Math.floor((b64.length * 3) / 4) - pad;
 }
 
+/** Standard base64 alphabet, length a multiple of 4, `=` only as final padding (one pass, no regex backtracking). */
+function strictBase64Problem(b64: string): string | undefined {
+  if (b64.length % 4 !== 0) return `its length ${b64.length} is not a multiple of 4`;
+  let end = b64.length;
+  if (b64.endsWith("==")) end -= 2;
+  else if (b64.endsWith("=")) end -= 1;
+  for (let i = 0; i < end; i++) {
+    const c = b64.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47))
+      return `character ${JSON.stringify(b64[i])} at ${i}`;
+  }
+  return undefined;
+}
+
 /** Base64 → bytes in a fresh, 16-byte-aligned ArrayBuffer (so any typed array can view it). */
 export function decodeBase64ToBuffer(b64: string): ArrayBuffer {
   const n = base64DecodedLength(b64);
   const ab = new ArrayBuffer(n);
   const written = Buffer.from(ab).write(b64, "base64");
-  if (written !== n) {
-    // not canonical base64 (whitespace, url-safe...): slower path
+  if (written !== n || b64.length % 4 !== 0) {
+    // not canonical: refused unless it is strict base64 (as Python's b64decode(validate=True));
+    // Node's decoder would silently skip stray characters and hand back other bytes
+    const problem = strictBase64Problem(b64);
+    if (problem) throw new TypeError(`array buffer is not valid base64 (${problem})`);
     const bytes = Buffer.from(b64, "base64");
     const copy = new ArrayBuffer(bytes.length);
     new Uint8Array(copy).set(bytes);

@@ -42,6 +42,25 @@ export interface TesseractClientOptions {
    * default. Worth it on slow links: lz4 costs the server time and saves bytes.
    */
   compression?: ResponseCompression;
+  /**
+   * Largest response the client takes, in bytes: the body on the wire, and the arrays decoded from
+   * it (lz4 frames and binref files included). A larger Content-Length, body or array claim is
+   * refused (`TesseractLimitError`) before the memory is allocated. Default 2 GiB.
+   */
+  maxResponseBytes?: number;
+  /** Bytes of an error answer (non-2xx) read for the error message; the rest is not read. Default 64 KiB. */
+  maxErrorBodyBytes?: number;
+  /** Deepest nesting of JSON sent or received (objects and lists). Default 1000 (Python's json gives up near there). */
+  maxJsonDepth?: number;
+  /**
+   * Time limit for the response headers of `health()` and `openapi.json` (which compute nothing),
+   * in ms; 0 for none. Default 30,000. Computing calls wait for their headers as long as `timeoutMs`.
+   */
+  headersTimeoutMs?: number;
+  /** Longest pause while a response body arrives, in ms (every call); 0 for none. Default 60,000. */
+  bodyTimeoutMs?: number;
+  /** Largest response header block, in bytes. Default 16 KiB (Node's default). */
+  maxHeaderBytes?: number;
 }
 
 /** What `compression` can ask for. */
@@ -61,6 +80,8 @@ export interface CallOptions {
   validateInputs?: boolean;
   /** Overrides the client's `compression` for this call. */
   compression?: ResponseCompression;
+  /** Overrides the client's `maxResponseBytes` for this call. */
+  maxResponseBytes?: number;
 }
 
 /** Outputs of `apply`: the Tesseract's OutputSchema, with every array decoded to an `NDArray`. */

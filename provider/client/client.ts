@@ -12,7 +12,7 @@
  */
 import { Pool } from "undici";
 import { acceptHeader, checkCompression, offeredCompressions, type ResponseFormat } from "./accept";
-import { BinrefInputs } from "./binref";
+import { BinrefInputs, readBinrefs } from "./binref";
 import type {
   AbstractEvalOutputs,
   ApplyOutputs,
@@ -25,17 +25,36 @@ import type {
 } from "./client-types";
 import {
   parseValidationBody,
+  redactUrlCredentials,
   TesseractConnectionError,
   TesseractEndpointNotFoundError,
   TesseractError,
+  TesseractInputError,
+  TesseractLimitError,
+  TesseractResponseError,
   TesseractServerError,
   TesseractTimeoutError,
   TesseractValidationError,
 } from "./errors";
 import type { FromImageOptions, ServedTesseractClient } from "./from-image";
+import {
+  BadInputValue,
+  checkJsonDepth,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_ERROR_BODY_BYTES,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  formatBytes,
+  LimitExceeded,
+  limitExceeded,
+  MAX_STRING_LENGTH,
+} from "./limits";
 import { inputSchemaOf, type OpenApiDocument, outputSchemaOf, validateRequest } from "./openapi";
 import { EncodedBody, encodeRequestBody, encodeTree, toAbstract } from "./request-body";
-import { dispatch, errorCode, isStaleConnection, type RawResponse } from "./transport";
+import { DecodeContext, parseJson } from "./response-body";
+import { dispatch, errorCode, isStaleConnection, type RawResponse, ResponseCutOff } from "./transport";
 
 export * from "./client-types";
 
@@ -73,24 +92,36 @@ export class TesseractClient {
     inputPath?: string;
   };
   private pool: Pool | undefined;
-  /** Headers of every request (user headers and Accept), built once. */
+  /** Headers of every request (user headers, Basic auth from the url, Accept), built once. */
   private readonly requestHeaders: Record<string, string>;
   /** The array format responses are asked for. */
   private readonly responseFormat: ResponseFormat;
+  /** Strings never shown in a message: url credentials, their Basic token, secret-looking header values. */
+  private readonly secrets: string[];
   private exchanges = 0;
   private schemaPromise: Promise<OpenApiDocument> | undefined;
 
   /**
    * @param url Base url of the Tesseract, e.g. a `TesseractService`'s `url` output
    *   (`http://127.0.0.1:49321`). A path prefix is kept (for Tesseracts behind a proxy).
-   * @param options Encoding, validation, timeouts and connection pool settings.
+   *   Credentials in it (`http://user:pass@host`) are sent as Basic auth, as Python's `requests`
+   *   does, and never shown: `url` and every message carry the url without them.
+   * @param options Encoding, validation, timeouts, limits and connection pool settings.
    */
   constructor(url: string, options: TesseractClientOptions = {}) {
-    this.url = normalizeUrl(url);
-    const parsed = new URL(this.url);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new TypeError(`Tesseract url must be http(s), got ${JSON.stringify(url)}`);
+    let parsed: URL;
+    try {
+      parsed = new URL(normalizeUrl(url));
+    } catch {
+      throw new TypeError(`Tesseract url ${JSON.stringify(redactUrlCredentials(String(url)))} is not a valid url`);
     }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new TypeError(`Tesseract url must be http(s), got ${JSON.stringify(redactUrlCredentials(String(url)))}`);
+    }
+    const credentials = urlCredentials(parsed);
+    parsed.username = "";
+    parsed.password = "";
+    this.url = parsed.href.replace(/\/+$/, "");
     this.origin = parsed.origin;
     this.basePath = parsed.pathname.replace(/\/+$/, "");
     this.options = {
@@ -104,12 +135,32 @@ export class TesseractClient {
       outputPath: options.outputPath,
       inputPath: options.inputPath,
       compression: checkCompression(options.compression, "compression"),
+      maxResponseBytes: positive(options.maxResponseBytes, "maxResponseBytes", DEFAULT_MAX_RESPONSE_BYTES),
+      maxErrorBodyBytes: positive(options.maxErrorBodyBytes, "maxErrorBodyBytes", DEFAULT_MAX_ERROR_BODY_BYTES),
+      maxJsonDepth: positive(options.maxJsonDepth, "maxJsonDepth", DEFAULT_MAX_JSON_DEPTH),
+      headersTimeoutMs: nonNegative(options.headersTimeoutMs, "headersTimeoutMs", DEFAULT_HEADERS_TIMEOUT_MS),
+      bodyTimeoutMs: nonNegative(options.bodyTimeoutMs, "bodyTimeoutMs", DEFAULT_BODY_TIMEOUT_MS),
+      maxHeaderBytes: positive(options.maxHeaderBytes, "maxHeaderBytes", DEFAULT_MAX_HEADER_BYTES),
     };
     this.responseFormat = options.outputPath === undefined ? "json+base64" : "json+binref";
-    this.requestHeaders = { ...this.options.headers, accept: acceptHeader(this.responseFormat) };
+    const auth: Record<string, string> = credentials ? { authorization: credentials.header } : {};
+    // as requests does: credentials in the url win over an Authorization header
+    this.requestHeaders = {
+      ...withoutAuthorization(this.options.headers, !!credentials),
+      ...auth,
+      accept: acceptHeader(this.responseFormat),
+    };
+    this.secrets = secretStrings(credentials, this.options.headers);
     if (this.options.encoding !== "base64" && this.options.encoding !== "json") {
       throw new TypeError(`encoding must be "base64" or "json", got ${JSON.stringify(options.encoding)}`);
     }
+  }
+
+  /** `text` with every secret of this client and every url credential replaced by `***`. */
+  private redact(text: string): string {
+    let out = redactUrlCredentials(text);
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join("***");
+    return out;
   }
 
   private getPool(): Pool {
@@ -119,9 +170,11 @@ export class TesseractClient {
         pipelining: 1,
         keepAliveTimeout: this.options.keepAliveTimeoutMs,
         keepAliveMaxTimeout: Math.max(this.options.keepAliveTimeoutMs, 1000),
-        // computations have no time limit unless asked for (timeoutMs); connecting does
+        // computations have no time limit unless asked for (timeoutMs); connecting does, and each
+        // request sets its own header and body timeouts (headersTimeoutMs, bodyTimeoutMs)
         headersTimeout: 0,
         bodyTimeout: 0,
+        maxHeaderSize: this.options.maxHeaderBytes,
         connect: { timeout: this.options.connectTimeoutMs },
       });
     }
@@ -166,8 +219,15 @@ export class TesseractClient {
     const headers = body
       ? { ...base, "content-type": "application/json", "content-length": String(body.byteLength) }
       : base;
+    const maxBytes = positive(opts.maxResponseBytes, "maxResponseBytes", this.options.maxResponseBytes);
+    // health and openapi.json compute nothing: their headers are due at once; a computation's
+    // headers come when it is done (timeoutMs, none by default)
+    const headersTimeout = method === "GET" ? this.options.headersTimeoutMs : 0;
     for (let attempt = 0; ; attempt++) {
       const reused = this.exchanges > 0;
+      const ctx = parse
+        ? new DecodeContext({ maxBytes, maxDepth: this.options.maxJsonDepth }, this.options.outputPath)
+        : undefined;
       let res: RawResponse;
       try {
         res = await dispatch(this.getPool(), {
@@ -178,24 +238,75 @@ export class TesseractClient {
           body: body ? (body.parts.length === 1 ? (body.parts[0] as string) : body.stream()) : undefined,
           signal,
           parse,
-          binrefDir: this.options.outputPath,
+          ctx,
+          maxBytes,
+          maxErrorBytes: this.options.maxErrorBodyBytes,
+          headersTimeout,
+          bodyTimeout: this.options.bodyTimeoutMs,
         });
       } catch (err) {
         if (timeoutSignal?.aborted) {
           throw new TesseractTimeoutError({ url: this.url, endpoint, timeoutMs: timeoutMs as number, cause: err });
         }
         if (opts.signal?.aborted) throw err;
+        if (err instanceof LimitExceeded) throw this.limitError(err, endpoint);
+        if (err instanceof ResponseCutOff)
+          throw new TesseractResponseError({ url: this.url, endpoint, reason: err.message, cause: err });
+        const code = errorCode(err);
+        if (code === "UND_ERR_HEADERS_TIMEOUT")
+          throw new TesseractTimeoutError({
+            url: this.url,
+            endpoint,
+            timeoutMs: headersTimeout,
+            option: "headersTimeoutMs",
+            what: `send the response headers of ${endpoint}`,
+            cause: err,
+          });
+        if (code === "UND_ERR_BODY_TIMEOUT")
+          throw new TesseractTimeoutError({
+            url: this.url,
+            endpoint,
+            timeoutMs: this.options.bodyTimeoutMs,
+            option: "bodyTimeoutMs",
+            what: `send more of the ${endpoint} response body (it paused)`,
+            cause: err,
+          });
+        if (code === "UND_ERR_HEADERS_OVERFLOW")
+          throw this.limitError(
+            limitExceeded("maxHeaderBytes", this.options.maxHeaderBytes, "the size of the response headers"),
+            endpoint,
+          );
+        if ((err as Error)?.name === "HTTPParserError" || code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH")
+          throw new TesseractResponseError({
+            url: this.url,
+            endpoint,
+            reason: `the answer is not valid HTTP/1.1 (${(err as Error).message})`,
+            cause: err,
+          });
         if (attempt === 0 && reused && isStaleConnection(err)) continue;
-        throw new TesseractConnectionError({ url: this.url, endpoint, code: errorCode(err), cause: err });
+        throw new TesseractConnectionError({ url: this.url, endpoint, code, cause: err });
       }
       this.exchanges++;
       const status = res.status;
       if (status >= 200 && status < 300) {
         if (!parse) return res.raw;
-        if (res.parseError !== undefined) throw res.parseError;
+        if (res.parseError !== undefined) throw this.responseError(res.parseError, endpoint, status, res.contentType);
+        if (ctx?.binrefs.length) {
+          try {
+            await readBinrefs(ctx.binrefs, this.options.outputPath as string, maxBytes, signal);
+          } catch (err) {
+            if (timeoutSignal?.aborted)
+              throw new TesseractTimeoutError({ url: this.url, endpoint, timeoutMs: timeoutMs as number, cause: err });
+            if (opts.signal?.aborted) throw err;
+            throw this.responseError(err, endpoint, status, res.contentType);
+          }
+        }
         return res.parsed;
       }
-      const text = res.raw.toString("utf8");
+      const text = this.redact(res.raw.toString("utf8"));
+      const cut = res.truncated
+        ? `\n[… the rest of the error body was not read: more than maxErrorBodyBytes (${formatBytes(this.options.maxErrorBodyBytes)}; raise that option of the TesseractClient to read more)]`
+        : "";
       if (status === 422) {
         throw new TesseractValidationError({
           url: this.url,
@@ -211,14 +322,73 @@ export class TesseractClient {
           { url: this.url, endpoint, status },
         );
       }
-      throw new TesseractServerError({ url: this.url, endpoint, status, body: text });
+      throw new TesseractServerError({ url: this.url, endpoint, status, body: text + cut });
+    }
+  }
+
+  /** A codec limit as the public error (with the url). */
+  private limitError(err: LimitExceeded, endpoint: string): TesseractLimitError {
+    return new TesseractLimitError({
+      url: this.url,
+      endpoint,
+      limit: err.limit,
+      message: this.redact(err.message),
+      cause: err,
+    });
+  }
+
+  /** Why a 2xx answer was refused, as the public error (limits keep their own class). */
+  private responseError(err: unknown, endpoint: string, status: number, contentType?: string): TesseractError {
+    if (err instanceof LimitExceeded) return this.limitError(err, endpoint);
+    if (err instanceof TesseractError) return err;
+    const reason = this.redact((err as Error)?.message ?? String(err));
+    return new TesseractResponseError({ url: this.url, endpoint, status, reason, contentType, cause: err });
+  }
+
+  /** An input the encoder refused, as the public error (nothing was sent). */
+  private inputError(err: unknown, endpoint: string): unknown {
+    if (!(err instanceof BadInputValue)) return err;
+    return new TesseractInputError({
+      url: this.url,
+      endpoint,
+      property: err.path,
+      type: err.type,
+      message: err.message,
+    });
+  }
+
+  /** A small JSON answer (`health`, `openapi.json`), parsed with the depth limit; refused clearly when it is not JSON. */
+  private async getJson<T>(endpoint: string, opts: Pick<CallOptions, "timeoutMs" | "signal">): Promise<T> {
+    const raw = await this.exchange("GET", endpoint, undefined, opts, false);
+    try {
+      if (raw.length > MAX_STRING_LENGTH)
+        throw limitExceeded(
+          "maxResponseBytes",
+          MAX_STRING_LENGTH,
+          `the ${endpoint} answer (${formatBytes(raw.length)}, longer than a JavaScript string)`,
+        );
+      const value = parseJson(raw.toString("utf8"));
+      checkJsonDepth(value, this.options.maxJsonDepth, `the ${endpoint} answer`);
+      return value as T;
+    } catch (err) {
+      throw this.responseError(err, endpoint, 200);
     }
   }
 
   private async post(endpoint: string, payload: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
     const files = this.options.inputPath === undefined ? undefined : new BinrefInputs(this.options.inputPath);
     try {
-      const body = encodeRequestBody(payload, opts.encoding ?? this.options.encoding, files?.writer);
+      let body: EncodedBody;
+      try {
+        body = encodeRequestBody(
+          payload,
+          opts.encoding ?? this.options.encoding,
+          files?.writer,
+          this.options.maxJsonDepth,
+        );
+      } catch (err) {
+        throw this.inputError(err, endpoint);
+      }
       if (opts.validateInputs ?? this.options.validateInputs) {
         await this.validate(endpoint, payload, opts);
       }
@@ -242,7 +412,9 @@ export class TesseractClient {
   private async validate(endpoint: string, payload: Record<string, unknown>, opts: CallOptions): Promise<void> {
     const doc = await this.openapiSchema();
     // validate the wire form (arrays as {shape, dtype, data}); small buffers are enough for that
-    const wire = encodeTree(payload, opts.encoding ?? this.options.encoding, () => "") as Record<string, unknown>;
+    const wire = encodeTree(payload, opts.encoding ?? this.options.encoding, () => "", undefined, {
+      maxDepth: this.options.maxJsonDepth,
+    }) as Record<string, unknown>;
     const issues = validateRequest(doc, endpoint, wire);
     if (issues.length) throw new TesseractValidationError({ url: this.url, endpoint, issues, source: "client" });
   }
@@ -319,7 +491,17 @@ export class TesseractClient {
    * @returns The OutputSchema with every array as `{shape, dtype}`.
    */
   async abstractEval(inputs: Record<string, unknown>, opts?: CallOptions): Promise<AbstractEvalOutputs> {
-    const body = encodeRequestBody({ inputs: toAbstract(inputs) }, "json");
+    let body: EncodedBody;
+    try {
+      body = encodeRequestBody(
+        { inputs: toAbstract(inputs, "inputs", new Set(), this.options.maxJsonDepth) },
+        "json",
+        undefined,
+        this.options.maxJsonDepth,
+      );
+    } catch (err) {
+      throw this.inputError(err, "abstract_eval");
+    }
     return (await this.exchange("POST", "abstract_eval", body, opts ?? {}, true)) as AbstractEvalOutputs;
   }
 
@@ -330,14 +512,21 @@ export class TesseractClient {
    *   its JSON text as read from a file (sent unchanged, so `5.0` stays a float for strict dtypes).
    */
   async test(spec: Record<string, unknown> | string, opts?: CallOptions): Promise<TestCaseVerdict> {
-    const body =
-      typeof spec === "string" ? new EncodedBody([spec], Buffer.byteLength(spec)) : encodeRequestBody(spec, "json");
+    let body: EncodedBody;
+    try {
+      body =
+        typeof spec === "string"
+          ? new EncodedBody([spec], Buffer.byteLength(spec))
+          : encodeRequestBody(spec, "json", undefined, this.options.maxJsonDepth);
+    } catch (err) {
+      throw this.inputError(err, "test");
+    }
     return (await this.exchange("POST", "test", body, opts ?? {}, true)) as TestCaseVerdict;
   }
 
   /** `GET /health`: `{status: "ok"}` when the Tesseract is up. */
   async health(opts?: Pick<CallOptions, "timeoutMs" | "signal">): Promise<{ status: string }> {
-    return JSON.parse((await this.exchange("GET", "health", undefined, opts ?? {}, false)).toString("utf8"));
+    return this.getJson("health", opts ?? {});
   }
 
   /**
@@ -348,9 +537,7 @@ export class TesseractClient {
     opts: { refresh?: boolean } & Pick<CallOptions, "timeoutMs" | "signal"> = {},
   ): Promise<OpenApiDocument> {
     if (!this.schemaPromise || opts.refresh) {
-      const p = this.exchange("GET", "openapi.json", undefined, opts, false).then(
-        (raw) => JSON.parse(raw.toString("utf8")) as OpenApiDocument,
-      );
+      const p = this.getJson<OpenApiDocument>("openapi.json", opts);
       this.schemaPromise = p;
       p.catch(() => {
         if (this.schemaPromise === p) this.schemaPromise = undefined;
@@ -409,4 +596,65 @@ export class TesseractClient {
     const { fromImage } = await import("./from-image");
     return fromImage(image, options);
   }
+}
+
+/** Credentials of a url (percent-decoded, as requests' `get_auth_from_url`) and their Basic header. */
+function urlCredentials(u: URL): { user: string; password: string; header: string } | undefined {
+  if (!u.username && !u.password) return undefined;
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const user = decode(u.username);
+  const password = decode(u.password);
+  const pair = `${user}:${password}`;
+  // requests encodes latin-1; beyond it, UTF-8
+  const encoding = [...pair].every((c) => (c.codePointAt(0) as number) <= 0xff) ? "latin1" : "utf8";
+  return { user, password, header: `Basic ${Buffer.from(pair, encoding).toString("base64")}` };
+}
+
+/** Header names whose values are secrets. */
+const SECRET_HEADER = /auth|token|key|secret|cookie|passw/i;
+
+/** What must never appear in a message: the url's password (raw and decoded), its Basic token, secret header values. */
+function secretStrings(credentials: ReturnType<typeof urlCredentials>, headers: Record<string, string>): string[] {
+  const out = new Set<string>();
+  if (credentials) {
+    out.add(credentials.header.slice("Basic ".length));
+    out.add(credentials.password);
+    out.add(encodeURIComponent(credentials.password));
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (!SECRET_HEADER.test(name) || typeof value !== "string") continue;
+    out.add(value);
+    const m = /^\s*\w+\s+(\S+)\s*$/.exec(value); // "Bearer <token>"
+    if (m) out.add(m[1]);
+  }
+  // very short strings would blank out ordinary words
+  return [...out].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** `headers` without an Authorization header, when the url's credentials replace it. */
+function withoutAuthorization(headers: Record<string, string>, drop: boolean): Record<string, string> {
+  if (!drop) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "authorization"));
+}
+
+/** A positive number option, or its default; anything else is a TypeError naming the option. */
+function positive(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value > 0))
+    throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A non-negative number option (0: none), or its default. */
+function nonNegative(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value >= 0))
+    throw new TypeError(`${name} must be 0 (none) or a positive number of ms, got ${JSON.stringify(value)}`);
+  return value;
 }

@@ -5,6 +5,14 @@
 
 import { TesseractPulumiError } from "../common/errors";
 
+/**
+ * `http://user:secret@host` → `http://***@host`, anywhere in `text`: credentials in a url are
+ * sent as Basic auth and never shown.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*@/gi, "$1***@");
+}
+
 /** Base class: something went wrong calling a Tesseract. */
 export class TesseractError extends TesseractPulumiError {
   /** Base url of the Tesseract. */
@@ -14,10 +22,13 @@ export class TesseractError extends TesseractPulumiError {
   /** HTTP status, when the server answered. */
   readonly status?: number;
 
-  constructor(message: string, opts: { url: string; endpoint?: string; status?: number; cause?: unknown }) {
-    super(message, { cause: opts.cause });
+  constructor(
+    message: string,
+    opts: { url: string; endpoint?: string; status?: number; cause?: unknown; property?: string; hint?: string },
+  ) {
+    super(redactUrlCredentials(message), { cause: opts.cause, property: opts.property, hint: opts.hint });
     this.name = "TesseractError";
-    this.url = opts.url;
+    this.url = redactUrlCredentials(opts.url);
     this.endpoint = opts.endpoint;
     this.status = opts.status;
   }
@@ -92,7 +103,7 @@ export class TesseractServerError extends TesseractError {
       status: opts.status,
     });
     this.name = "TesseractServerError";
-    this.body = opts.body;
+    this.body = redactUrlCredentials(opts.body);
   }
 }
 
@@ -119,11 +130,102 @@ export class TesseractConnectionError extends TesseractError {
   }
 }
 
-/** The call did not finish within the configured `timeoutMs`. */
+/**
+ * The call did not finish within the configured `timeoutMs`, or a phase of it within its own
+ * limit (`option`: `headersTimeoutMs` for the response headers of `health`/`openapi.json`,
+ * `bodyTimeoutMs` for a pause inside a response body).
+ */
 export class TesseractTimeoutError extends TesseractError {
-  constructor(opts: { url: string; endpoint: string; timeoutMs: number; cause?: unknown }) {
-    super(`Tesseract at ${opts.url} did not answer ${opts.endpoint} within ${opts.timeoutMs} ms`, opts);
+  /** The option whose time ran out (`timeoutMs`, `headersTimeoutMs`, `bodyTimeoutMs`). */
+  readonly option: string;
+
+  constructor(opts: {
+    url: string;
+    endpoint: string;
+    timeoutMs: number;
+    cause?: unknown;
+    /** Default `timeoutMs`. */
+    option?: string;
+    /** What did not happen in time, default "answer <endpoint>". */
+    what?: string;
+  }) {
+    const option = opts.option ?? "timeoutMs";
+    const what = opts.what ?? `answer ${opts.endpoint}`;
+    super(
+      option === "timeoutMs"
+        ? `Tesseract at ${opts.url} did not ${what} within ${opts.timeoutMs} ms`
+        : `Tesseract at ${opts.url} did not ${what} within ${opts.timeoutMs} ms (${option}; fix: raise the ${option} option of the TesseractClient if the server is just slow)`,
+      { ...opts, hint: `raise ${option}` },
+    );
     this.name = "TesseractTimeoutError";
+    this.option = option;
+  }
+}
+
+/**
+ * A response broke one of the client's limits (`limit`: `maxResponseBytes`, `maxErrorBodyBytes`,
+ * `maxJsonDepth`, `maxHeaderBytes`); refused before the memory was taken. The message says how to
+ * raise it.
+ */
+export class TesseractLimitError extends TesseractError {
+  /** The option that raises the limit. */
+  readonly limit: string;
+
+  constructor(opts: { url: string; endpoint?: string; limit: string; message: string; cause?: unknown }) {
+    super(`Tesseract at ${opts.url}${opts.endpoint ? ` (${opts.endpoint})` : ""}: ${opts.message}`, {
+      url: opts.url,
+      endpoint: opts.endpoint,
+      cause: opts.cause,
+      hint: `raise the ${opts.limit} option`,
+    });
+    this.name = "TesseractLimitError";
+    this.limit = opts.limit;
+  }
+}
+
+/**
+ * A 2xx answer the client refuses: not JSON, an array whose bytes do not fill its shape or dtype,
+ * bad base64, a binref that points outside the output folder or at something that is not a file,
+ * a body cut off before its end.
+ */
+export class TesseractResponseError extends TesseractError {
+  /** The response's Content-Type, when it had one. */
+  readonly contentType?: string;
+
+  constructor(opts: {
+    url: string;
+    endpoint: string;
+    status?: number;
+    reason: string;
+    contentType?: string;
+    cause?: unknown;
+  }) {
+    super(
+      `the ${opts.endpoint} answer of the Tesseract at ${opts.url} is refused: ${opts.reason}${opts.contentType !== undefined ? ` [content-type ${opts.contentType}]` : ""}`,
+      { url: opts.url, endpoint: opts.endpoint, status: opts.status, cause: opts.cause },
+    );
+    this.name = "TesseractResponseError";
+    this.contentType = opts.contentType;
+  }
+}
+
+/**
+ * An input value the client cannot send as given (`property` is its path, e.g. `inputs.a[1]`): a
+ * value out of range for its dtype, not an integer for an integer dtype, a circular reference, or
+ * nesting beyond `maxJsonDepth`. Nothing was sent.
+ */
+export class TesseractInputError extends TesseractError {
+  /** Machine-readable rule, e.g. `out_of_range`, `not_an_integer`, `circular_reference`, `too_deep`. */
+  readonly type: string;
+
+  constructor(opts: { url: string; endpoint: string; property: string; type: string; message: string }) {
+    super(`${opts.endpoint} inputs refused before sending to ${opts.url}: ${opts.message}`, {
+      url: opts.url,
+      endpoint: opts.endpoint,
+      property: opts.property,
+    });
+    this.name = "TesseractInputError";
+    this.type = opts.type;
   }
 }
 

@@ -5,6 +5,7 @@
  * its anonymous volumes. Unlike tesseract-core's `Tesseract.from_image`, debug is off unless asked.
  */
 import { randomBytes } from "node:crypto";
+import { isIPv4 } from "node:net";
 import { resolve } from "node:path";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
@@ -88,6 +89,7 @@ export class ServedTesseractClient extends TesseractClient {
 
 /** The Engine API body of the serving container (port published on `hostIp`, Docker picks the host port). */
 export function serveContainerSpec(image: string, o: FromImageOptions, id: string, cwd = process.cwd()): ContainerSpec {
+  checkServeOptions(o);
   const env: Record<string, string> = { ...o.environment };
   const binds: string[] = [];
   for (const [i, spec] of (o.volumes ?? []).entries()) {
@@ -140,6 +142,26 @@ export function serveContainerSpec(image: string, o: FromImageOptions, id: strin
       NetworkMode: o.network,
     },
   };
+}
+
+/**
+ * The rules TesseractService applies to the same settings (provider/serve/args.ts): `hostIp` is an
+ * IPv4 address, and debug mode is refused on the host network, where the runtime would bind its
+ * debugpy port on every interface of the host instead of one published port.
+ */
+function checkServeOptions(o: FromImageOptions): void {
+  if (o.hostIp !== undefined && !isIPv4(o.hostIp)) {
+    throw new UserError(
+      `fromImage: hostIp ${JSON.stringify(o.hostIp)} must be an IPv4 address (fix: 127.0.0.1, or 0.0.0.0 for all interfaces)`,
+      { property: "hostIp" },
+    );
+  }
+  if (o.network === "host" && o.debug) {
+    throw new UserError(
+      'fromImage: debug is not supported with network "host" (debugpy would listen on every interface of the host; fix: use a user network, or leave debug off)',
+      { property: "debug" },
+    );
+  }
 }
 
 /** Host name that reaches a port published by `docker` on `hostIp`. */

@@ -146,6 +146,11 @@ export function lz4FrameDecompress(src: Uint8Array, expectedSize?: number): Arra
   let frame = nextFrame(src, 0);
   const total = expectedSize ?? frame?.contentSize;
   if (total === undefined) throw new Lz4Error("frame without a content size and no expected size");
+  // a frame that announces more than the array needs is refused before anything is allocated
+  if (frame?.contentSize !== undefined && frame.contentSize > total)
+    throw new Lz4Error(
+      `data is larger than expected (the frame says ${frame.contentSize} bytes, the array needs ${total})`,
+    );
   const ab = new ArrayBuffer(total);
   const out = new Uint8Array(ab);
   let o = 0;

@@ -11,8 +11,8 @@ import {
   isDType,
   isTypedArray,
   type TypedArray,
-  toHalfBits,
 } from "./dtypes";
+import { exactHalfBits, exactTypedData } from "./exact";
 
 /**
  * A decoded array: `data` is a typed array in C order, `shape` its dimensions (`[]` for a scalar).
@@ -106,9 +106,17 @@ export function product(shape: readonly number[]): number {
   return n;
 }
 
-export function flatten(nested: readonly unknown[], out: unknown[] = []): unknown[] {
+/** numpy's limit on dimensions: nested lists deeper than this are refused (and a cycle is caught). */
+export const MAX_NDIM = 64;
+
+/** The values of a nested list in C order; throws beyond `MAX_NDIM` levels (a cycle never ends). */
+export function flatten(nested: readonly unknown[], out: unknown[] = [], depth = 1): unknown[] {
+  if (depth > MAX_NDIM)
+    throw new TypeError(
+      `array data is nested more than ${MAX_NDIM} levels deep (numpy's limit; a list that contains itself?)`,
+    );
   for (const x of nested) {
-    if (Array.isArray(x)) flatten(x, out);
+    if (Array.isArray(x)) flatten(x, out, depth + 1);
     else out.push(x);
   }
   return out;
@@ -118,7 +126,7 @@ export function flatten(nested: readonly unknown[], out: unknown[] = []): unknow
 export function nestedShape(v: unknown): number[] {
   const shape: number[] = [];
   let cur = v;
-  while (Array.isArray(cur)) {
+  while (Array.isArray(cur) && shape.length <= MAX_NDIM) {
     shape.push(cur.length);
     cur = cur[0];
   }
@@ -130,7 +138,7 @@ export function nestedShape(v: unknown): number[] {
  * the exact wire representation (float16 → Uint16Array bits, bool → Uint8Array). Returns
  * `undefined` for plain numbers/nested arrays (sent as JSON) and encoded arrays (sent unchanged).
  */
-export function toWireArray(value: unknown): NDArray | undefined {
+export function toWireArray(value: unknown, path = "value"): NDArray | undefined {
   if (isTypedArray(value)) return { shape: [value.length], dtype: dtypeOfTypedArray(value), data: value };
   if (!isArrayLikeValue(value)) return undefined;
   const raw = value.data;
@@ -139,28 +147,23 @@ export function toWireArray(value: unknown): NDArray | undefined {
   let data: TypedArray;
   if (isTypedArray(raw)) {
     data = raw;
-    if (dtype === "float16" && !(raw instanceof Uint16Array)) data = toHalfBits(raw as ArrayLike<number>);
-    else if (dtype === "bool" && !(raw instanceof Uint8Array))
+    if (dtype === "float16" && !(raw instanceof Uint16Array)) {
+      if (raw instanceof BigInt64Array || raw instanceof BigUint64Array)
+        data = exactTypedData(dtype, Array.from(raw as BigInt64Array), path);
+      else data = exactHalfBits(raw as ArrayLike<number>, path);
+    } else if (dtype === "bool" && !(raw instanceof Uint8Array))
       data = Uint8Array.from(raw as ArrayLike<number>, (x) => (x ? 1 : 0));
     else if (dtype !== "float16" && dtype !== "bool") {
       const wanted = info.ctor;
       if (!(raw instanceof wanted)) {
         throw new TypeError(
-          `array of dtype ${dtype} needs ${wanted.name} data (interleaved re, im for complex), got ${raw.constructor.name}`,
+          `${path}: array of dtype ${dtype} needs ${wanted.name} data (interleaved re, im for complex), got ${raw.constructor.name}`,
         );
       }
     }
   } else {
-    const flat = flatten(raw);
-    if (dtype === "float16") data = toHalfBits(flat.map(Number));
-    else if (dtype === "bool") data = Uint8Array.from(flat, (x) => (x ? 1 : 0));
-    else if (dtype === "int64" || dtype === "uint64") {
-      data = new info.ctor(flat.length);
-      for (let i = 0; i < flat.length; i++) (data as BigInt64Array)[i] = BigInt(flat[i] as number | string | bigint);
-    } else {
-      data = new info.ctor(flat.length);
-      for (let i = 0; i < flat.length; i++) (data as Float64Array)[i] = Number(flat[i]);
-    }
+    // every value exactly, or refused with its index (numpy refuses int8 300 rather than wrapping it)
+    data = exactTypedData(dtype, flatten(raw), path);
   }
   const lanes = info.lanes;
   const shape = value.shape
@@ -170,7 +173,7 @@ export function toWireArray(value: unknown): NDArray | undefined {
       : [data.length / lanes];
   if (product(shape) * lanes !== data.length) {
     throw new TypeError(
-      `array of dtype ${dtype} and shape [${shape.join(", ")}] needs ${product(shape) * lanes} values, got ${data.length}`,
+      `${path}: array of dtype ${dtype} and shape [${shape.join(", ")}] needs ${product(shape) * lanes} values, got ${data.length}`,
     );
   }
   return { shape, dtype, data };

@@ -7,7 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { arrayBytes, SPLICE_THRESHOLD } from "./array-bytes";
 import { DTYPE_INFO, isTypedArray } from "./dtypes";
-import { isArrayLikeValue, isEncodedArray, isPlainObject, toWireArray } from "./ndarray";
+import { BadInputValue, childPath, DEFAULT_MAX_JSON_DEPTH, depthExceeded, shortPath } from "./limits";
+import { isArrayLikeValue, isEncodedArray, isPlainObject, type NDArray, toWireArray } from "./ndarray";
 
 /** How array buffers travel in requests. Responses are always requested as base64. */
 export type ArrayEncoding = "base64" | "json";
@@ -53,17 +54,24 @@ export class EncodedBody {
   }
 }
 
-/** Wire form of one array, or `undefined` when `value` is not an array value. */
 /** Writes large array bytes where the server reads them and returns the binref buffer string. */
 export type BinrefWriter = (bytes: Buffer) => string;
 
+/** Wire form of one array, or `undefined` when `value` is not an array value. */
 function encodeArrayValue(
   value: unknown,
   encoding: ArrayEncoding,
   splice: (bytes: Buffer) => string,
-  binref?: BinrefWriter,
+  binref: BinrefWriter | undefined,
+  path: string,
 ): Record<string, unknown> | undefined {
-  const nd = toWireArray(value);
+  let nd: NDArray | undefined;
+  try {
+    nd = toWireArray(value, path);
+  } catch (err) {
+    if (err instanceof BadInputValue) throw err;
+    throw new BadInputValue(path, "invalid_array", (err as Error).message);
+  }
   if (!nd) return undefined;
   // complex values and raw float16 bits have no faithful JSON form: always base64
   // as do NaN and ±Infinity (JSON.stringify would turn them into null),
@@ -101,42 +109,93 @@ function encodeArrayValue(
   };
 }
 
+/** How `encodeTree` treats what JSON has no exact form for. */
+export interface TreeEncoding {
+  /** Nesting limit (`maxJsonDepth`). Default 1000. */
+  maxDepth?: number;
+  /**
+   * Makes a placeholder string that the caller replaces by raw JSON text (`NaN`, `Infinity`,
+   * `-Infinity`, a big integer's digits), as Python's `json.dumps` writes them. Without it
+   * (client-side validation) such numbers are kept as JS numbers.
+   */
+  literal?: (text: string) => string;
+}
+
 /**
  * Replaces every array value in `tree` with its wire form. Plain numbers, booleans, strings and
- * nested plain arrays are kept as they are (JSON).
+ * nested plain arrays are kept as they are (JSON). Refuses (`BadInputValue`, with the path) what
+ * cannot be sent as given: a value that contains itself, nesting beyond `maxDepth`, array values
+ * out of range for their dtype.
  */
 export function encodeTree(
   tree: unknown,
   encoding: ArrayEncoding = "base64",
   splice: (bytes: Buffer) => string = (b) => b.toString("base64"),
   binref?: BinrefWriter,
+  how: TreeEncoding = {},
 ): unknown {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "bigint") return Number(v);
-    if (isTypedArray(v)) return encodeArrayValue(v, encoding, splice, binref);
-    if (Array.isArray(v)) return v.map(walk);
-    if (!isPlainObject(v)) return v;
-    if (isEncodedArray(v)) return v;
-    const arr = encodeArrayValue(v, encoding, splice, binref);
-    if (arr) return arr;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = walk(x);
-    return out;
+  const maxDepth = how.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  const literal = how.literal;
+  const ancestors = new Set<object>();
+  const primitive = (v: unknown): unknown => {
+    if (typeof v === "number") {
+      if (Number.isFinite(v) || !literal) return v;
+      // JSON.stringify would send null; Python's json sends (and its server reads) these literals
+      return literal(Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+    }
+    if (typeof v === "bigint") return literal ? literal(v.toString()) : Number(v);
+    return v;
   };
-  return walk(tree);
+  // paths are built only for objects and lists (a long plain list of numbers costs no strings)
+  const walk = (v: unknown, path: string, depth: number): unknown => {
+    if (v === null || typeof v !== "object") return primitive(v);
+    if (ancestors.has(v))
+      throw new BadInputValue(
+        path || "(payload)",
+        "circular_reference",
+        `${shortPath(path) || "the payload"} contains itself (a circular reference): JSON cannot carry it (fix: pass a copy without the cycle)`,
+      );
+    if (depth > maxDepth) {
+      throw new BadInputValue(path, "too_deep", depthExceeded(maxDepth, path || "the payload").message);
+    }
+    if (isTypedArray(v)) return encodeArrayValue(v, encoding, splice, binref, path);
+    ancestors.add(v);
+    try {
+      if (Array.isArray(v))
+        return v.map((x, i) =>
+          x === null || typeof x !== "object" ? primitive(x) : walk(x, childPath(path, i), depth + 1),
+        );
+      if (!isPlainObject(v)) return v;
+      if (isEncodedArray(v)) return v;
+      const arr = encodeArrayValue(v, encoding, splice, binref, path);
+      if (arr) return arr;
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v))
+        if (x !== undefined)
+          out[k] = x === null || typeof x !== "object" ? primitive(x) : walk(x, childPath(path, k), depth + 1);
+      return out;
+    } finally {
+      ancestors.delete(v);
+    }
+  };
+  return walk(tree, "", 1);
 }
 
 /**
  * Serialises a request payload. Arrays whose base64 is 4 KiB or more are left out of the JSON text
  * (a random placeholder marks their place) and kept as raw bytes, base64-encoded only while the body
- * is written, so they are never copied into (or scanned by) `JSON.stringify`.
+ * is written, so they are never copied into (or scanned by) `JSON.stringify`. NaN, ±Infinity and
+ * bigints outside arrays are written as Python's `json` writes them (`NaN`, `Infinity`, exact
+ * digits), so they arrive as sent instead of as `null` or a rounded number.
  */
 export function encodeRequestBody(
   payload: unknown,
   encoding: ArrayEncoding = "base64",
   binref?: BinrefWriter,
+  maxDepth?: number,
 ): EncodedBody {
   const blobs: Buffer[] = [];
+  const literals: string[] = [];
   const nonce = `${PROCESS_NONCE}${++bodyCounter}`;
   const encoded = encodeTree(
     payload,
@@ -146,8 +205,18 @@ export function encodeRequestBody(
       return `@@pt:${nonce}:${blobs.length - 1}@@`;
     },
     binref,
+    {
+      maxDepth,
+      literal: (text) => {
+        literals.push(text);
+        return `@@pt:${nonce}:L${literals.length - 1}@@`;
+      },
+    },
   );
-  const text = JSON.stringify(encoded);
+  let text = JSON.stringify(encoded);
+  if (literals.length) {
+    text = text.replace(new RegExp(`"@@pt:${nonce}:L(\\d+)@@"`, "g"), (_, i: string) => literals[Number(i)]);
+  }
   if (blobs.length === 0) return new EncodedBody([text], Buffer.byteLength(text));
   const parts: (string | Buffer)[] = [];
   let byteLength = 0;
@@ -166,18 +235,37 @@ export function encodeRequestBody(
   return new EncodedBody(parts, byteLength);
 }
 
-/** Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. */
-export function toAbstract(v: unknown): unknown {
+/**
+ * Inputs for `abstract_eval`: arrays (typed or `NDArray`-like) become `{shape, dtype}`. A value
+ * that contains itself is refused (`BadInputValue`) rather than overflowing the stack.
+ */
+export function toAbstract(
+  v: unknown,
+  path = "inputs",
+  ancestors = new Set<object>(),
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
+): unknown {
   if (isTypedArray(v) || isArrayLikeValue(v)) {
-    const nd = toWireArray(v);
+    const nd = toWireArray(v, path);
     if (nd) return { shape: nd.shape, dtype: nd.dtype };
   }
   if (isEncodedArray(v)) return { shape: v.shape, dtype: v.dtype };
-  if (Array.isArray(v)) return v.map(toAbstract);
-  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v)) {
+  if (v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return v;
+  if (ancestors.has(v))
+    throw new BadInputValue(
+      path,
+      "circular_reference",
+      `${path} contains itself (a circular reference): JSON cannot carry it (fix: pass a copy without the cycle)`,
+    );
+  if (ancestors.size >= maxDepth) throw new BadInputValue(path, "too_deep", depthExceeded(maxDepth, path).message);
+  ancestors.add(v);
+  try {
+    if (Array.isArray(v)) return v.map((x, i) => toAbstract(x, childPath(path, i), ancestors, maxDepth));
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toAbstract(x);
+    for (const [k, x] of Object.entries(v))
+      if (x !== undefined) out[k] = toAbstract(x, childPath(path, k), ancestors, maxDepth);
     return out;
+  } finally {
+    ancestors.delete(v);
   }
-  return v;
 }

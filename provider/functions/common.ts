@@ -18,6 +18,11 @@ export interface CallSettings {
   timeoutMs?: number;
   /** Extra HTTP headers (e.g. for a proxy in front of the Tesseract). */
   headers?: Record<string, string>;
+  /**
+   * Largest response taken, in bytes (the body, and the arrays decoded from it); a larger one is
+   * refused before it is allocated. Default 2 GiB.
+   */
+  maxResponseBytes?: number;
 }
 
 /** What every call names: the served Tesseract, the inputs, and a run id. */
@@ -52,6 +57,8 @@ export interface TesseractCallOutputArgs {
   timeoutMs?: pulumi.Input<number>;
   /** Extra HTTP headers. */
   headers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Largest response taken, in bytes. Default 2 GiB. */
+  maxResponseBytes?: pulumi.Input<number>;
 }
 
 const clients = new Map<string, TesseractClient>();
@@ -62,6 +69,7 @@ export function clientFor(url: string | KubernetesEndpoint, settings: CallSettin
     encoding: settings.encoding,
     validateInputs: settings.validateInputs,
     headers: settings.headers,
+    maxResponseBytes: settings.maxResponseBytes,
   };
   if (typeof url !== "string") return forwardedClient(url, options);
   const key = `${normalizeUrl(url)}\n${JSON.stringify(options)}`;

@@ -1326,6 +1326,11 @@ export const SCHEMA = {
             },
             description: "Extra HTTP headers (e.g. for a proxy in front of the Tesseract).",
           },
+          maxResponseBytes: {
+            type: "number",
+            description:
+              "Largest response taken, in bytes (the body, and the arrays decoded from it); a larger one is\nrefused before it is allocated. Default 2 GiB.",
+          },
         },
         required: ["url", "inputs"],
       },
@@ -1396,6 +1401,11 @@ export const SCHEMA = {
               type: "string",
             },
             description: "Extra HTTP headers (e.g. for a proxy in front of the Tesseract).",
+          },
+          maxResponseBytes: {
+            type: "number",
+            description:
+              "Largest response taken, in bytes (the body, and the arrays decoded from it); a larger one is\nrefused before it is allocated. Default 2 GiB.",
           },
         },
         required: ["jacInputs", "jacOutputs", "url", "inputs"],
@@ -1478,6 +1488,11 @@ export const SCHEMA = {
             },
             description: "Extra HTTP headers (e.g. for a proxy in front of the Tesseract).",
           },
+          maxResponseBytes: {
+            type: "number",
+            description:
+              "Largest response taken, in bytes (the body, and the arrays decoded from it); a larger one is\nrefused before it is allocated. Default 2 GiB.",
+          },
         },
         required: ["jvpInputs", "jvpOutputs", "tangentVector", "url", "inputs"],
       },
@@ -1554,6 +1569,11 @@ export const SCHEMA = {
               type: "string",
             },
             description: "Extra HTTP headers (e.g. for a proxy in front of the Tesseract).",
+          },
+          maxResponseBytes: {
+            type: "number",
+            description:
+              "Largest response taken, in bytes (the body, and the arrays decoded from it); a larger one is\nrefused before it is allocated. Default 2 GiB.",
           },
         },
         required: ["vjpInputs", "vjpOutputs", "cotangentVector", "url", "inputs"],

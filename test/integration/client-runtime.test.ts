@@ -221,6 +221,21 @@ describe("TesseractClient against tesseract-runtime (calculus)", { timeout: 600_
     }
   });
 
+  it("NaN, Infinity and big integers in plain values arrive as sent (Python's json literals)", async () => {
+    const out = (await client.apply({
+      a: [1, Number.NaN, Number.POSITIVE_INFINITY],
+      b: [1, 1, 1],
+      s: 2,
+      passthrough: { big: [2n ** 62n + 3n], inf: [Number.NEGATIVE_INFINITY] },
+    })) as { result: NDArray; norm: NDArray; passthrough: { big: NDArray; inf: NDArray } };
+    const r = out.result.data as Float64Array;
+    assert.equal(r[0], 2 + Math.sin(1));
+    assert.ok(Number.isNaN(r[1]) && Number.isNaN(r[2]), `result ${[...r]}`);
+    assert.equal(out.passthrough.big.dtype, "int64");
+    assert.equal((out.passthrough.big.data as BigInt64Array)[0], 2n ** 62n + 3n);
+    assert.equal((out.passthrough.inf.data as Float64Array)[0], Number.NEGATIVE_INFINITY);
+  });
+
   it("JVP equals J·v and VJP equals vᵀ·J", async () => {
     const jac = await client.jacobian(inputs, ["a", "b", "s"], ["result", "norm"]);
     const t = { a: vec(N, rnd), b: vec(N, rnd), s: 0.3 };
