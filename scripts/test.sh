@@ -14,6 +14,15 @@ if [ "$tier" = unit ]; then
   # shellcheck disable=SC2046
   exec node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(find test/unit -name '*.test.ts' | sort)
 fi
+# The test cluster's Kubernetes build (cold: the longest setup step) goes on in the background while
+# the files that need no cluster run; the cluster's test files run last and wait for it
+# (scripts/lib/kubernetes.sh: k8s_build_wait, bounded, failing with the build's log).
+export PULUMI_TESSERACT_K8S_BUILD=background
+# Interrupted: stop the background build (its own process group; the Go cache keeps its progress).
+trap 'trap - EXIT; bash scripts/kubernetes.sh build-stop; exit 130' INT TERM
+# Done before it (a tier without the cluster): wait for it, so that the run leaves the cache
+# complete and no process behind; a failed build fails the run (as a failed setup step did).
+trap 'rc_=$?; bash scripts/kubernetes.sh build-wait || rc_=1; exit "$rc_"' EXIT
 bash scripts/setup.sh
 source scripts/env.sh
 npm run --silent lint
@@ -46,6 +55,10 @@ case "$tier" in
   *) files=$(find "test/$tier" -name '*.test.ts' | sort) ;;
 esac
 [ -n "$files" ] || { echo "no test files for tier '$tier'"; exit 1; }
+# Files that need the test cluster last: the background Kubernetes build has the rest of the run.
+# shellcheck disable=SC2086
+cluster_files=$(grep -l 'startTestInfra("cluster")' $files || true)
+files="$(for f in $files; do grep -qxF "$f" <<<"$cluster_files" || echo "$f"; done) $cluster_files"
 # The fault files write their counters here; the summary step reads them (test/helpers/faults/report.ts).
 export PT_FAULTS_DIR="${PT_FAULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pulumi-tesseract-faults-XXXXXX")}"
 rc=0

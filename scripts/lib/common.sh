@@ -31,3 +31,46 @@ need_apt() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# Every Go build of the setup (the Pulumi CLI, the YAML language host, the Python SDK generator,
+# Kubernetes) uses one build cache, and the three Pulumi builds one set of build settings: a
+# package compiled for one build is reused by the next only when its files (chosen by the build
+# tags and CGO_ENABLED) and its dependencies are the same. (Before, the CLI's tags made grpc and
+# everything above it differ, so the generator recompiled pulumi/pkg; Kubernetes deleted its cache.)
+GO_BUILD_CACHE="${PULUMI_TESSERACT_GOCACHE:-$CACHE_DIR/go-build}"
+PULUMI_GO_TAGS=osusergo,grpcnotrace
+go_build_env() {
+  export GOCACHE="$GO_BUILD_CACHE" CGO_ENABLED=0 GOFLAGS=-mod=mod GOSUMDB=off
+}
+
+# bg_start ID CMD...: runs CMD (a function or command) in the background, output to
+# $CACHE_DIR/logs/ID.log (ID: letters, digits, _); bg_join ID waits for it, prints its step lines
+# (with their times) and fails as it did, with the log's tail.
+BG_LOGS="$CACHE_DIR/logs"
+bg_start() {
+  local id="$1"; shift
+  mkdir -p "$BG_LOGS"
+  log "$id: started in the background (log: $BG_LOGS/$id.log)"
+  # Job control on for the launch only: the job gets its own process group, so that bg_stop can
+  # stop it with every compiler it started.
+  set -m
+  ( "$@" ) >"$BG_LOGS/$id.log" 2>&1 </dev/null &
+  printf -v "BG_PID_$id" %s "$!"
+  set +m
+}
+# bg_stop ID: stops the job (its process group) if it still runs (a failed foreground step).
+bg_stop() {
+  local pid_var="BG_PID_$1"
+  [ -n "${!pid_var:-}" ] && kill -0 "${!pid_var}" 2>/dev/null && kill -TERM -- "-${!pid_var}" 2>/dev/null
+  return 0
+}
+bg_join() {
+  local id="$1" rc=0 pid_var="BG_PID_$1"
+  wait "${!pid_var}" || rc=$?
+  grep '^\[setup ' "$BG_LOGS/$id.log" >&2 || true
+  if [ "$rc" != 0 ]; then
+    grep -v '^\[setup ' "$BG_LOGS/$id.log" | tail -n 30 >&2
+    log "FAILED background steps '$id' (exit $rc; log: $BG_LOGS/$id.log)"
+  fi
+  return "$rc"
+}
