@@ -19,8 +19,12 @@ source "$REPO_ROOT/scripts/lib/engines.sh"
 
 python=1
 [ "${1:-}" = "--no-python" ] && python=0
+# PULUMI_TESSERACT_GO_BUILDS (scripts/test.sh): `detach` leaves the Go builds (then the Kubernetes
+# build) running detached after the foreground steps, for the tiers that need neither (unit,
+# integration); `join` waits for them (bounded) and fails with their log if they failed.
+go_mode="${PULUMI_TESSERACT_GO_BUILDS:-}"
 t0=$SECONDS
-step "node modules" ensure_node_modules
+[ "${1:-}" = "--go-builds" ] || step "node modules" ensure_node_modules
 source "$REPO_ROOT/scripts/lib/pulumi.sh"
 source "$REPO_ROOT/scripts/lib/plugin.sh"
 source "$REPO_ROOT/scripts/lib/kubernetes.sh"
@@ -30,8 +34,21 @@ go_builds() {
   step "pulumi yaml language host v$YAML_HOST_VERSION" ensure_yaml_host
   if [ "$python" = 1 ]; then step "python sdk generator (pulumi codegen v$PULUMI_VERSION)" build_python_sdk_generator; fi
 }
-bg_start go_builds go_builds
-trap 'bg_stop go_builds' EXIT # a failed foreground step stops them
+if [ "${1:-}" = "--go-builds" ]; then # the detached job of `detach`
+  go_builds
+  [ "${PULUMI_TESSERACT_K8S_BUILD:-}" = background ] && step "kubernetes $K8S_VERSION binaries (background)" k8s_build_background
+  exit 0
+fi
+if [ "$go_mode" = join ] && { detach_running go_builds || [ -f "$BG_LOGS/go_builds.failed" ]; }; then
+  log "waiting for the detached go builds (log: $BG_LOGS/go_builds.log)"
+  detach_wait go_builds "${PULUMI_TESSERACT_GO_BUILD_WAIT:-3600}" || exit 1
+fi
+if [ "$go_mode" = detach ]; then
+  detach_start go_builds bash "$REPO_ROOT/scripts/setup.sh" --go-builds
+else
+  bg_start go_builds go_builds
+  trap 'bg_stop go_builds' EXIT # a failed foreground step stops them
+fi
 
 step "docker engine (docker.io started if none answers)" ensure_docker
 step "base image $BASE_IMAGE" ensure_base_image
@@ -46,6 +63,10 @@ if [ "$python" = 1 ]; then
   step "kubernetes test packages and certificates (etcd, CNI, nft, docker-registry)" ensure_k8s_test_packages
   step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
   step "python sdk venv (pulumi $PULUMI_VERSION from PyPI)" python_sdk_venv
+fi
+if [ "$go_mode" = detach ]; then
+  log "setup without the Go builds complete ($((SECONDS - t0)) s); they go on in the background"
+  exit 0
 fi
 log "waiting for the background go builds (log: $BG_LOGS/go_builds.log)"
 tw=$SECONDS

@@ -14,16 +14,21 @@ if [ "$tier" = unit ]; then
   # shellcheck disable=SC2046
   exec node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(find test/unit -name '*.test.ts' | sort)
 fi
-# The test cluster's Kubernetes build (cold: the longest setup step) goes on in the background while
-# the files that need no cluster run; the cluster's test files run last and wait for it
-# (scripts/lib/kubernetes.sh: k8s_build_wait, bounded, failing with the build's log).
+# Cold, the Go builds are the longest part of the setup. `all` runs the tiers that need no Pulumi CLI
+# (unit, integration) while they go on in the background (scripts/setup.sh with
+# PULUMI_TESSERACT_GO_BUILDS=detach, then =join before e2e); every tier leaves the Kubernetes build
+# (the test cluster's binaries) in the background, runs the files that start the cluster last, and
+# those wait for it (scripts/lib/kubernetes.sh: k8s_build_wait, bounded, failing with its log).
 export PULUMI_TESSERACT_K8S_BUILD=background
-# Interrupted: stop the background build (its own process group; the Go cache keeps its progress).
-trap 'trap - EXIT; bash scripts/kubernetes.sh build-stop; exit 130' INT TERM
-# Done before it (a tier without the cluster): wait for it, so that the run leaves the cache
-# complete and no process behind; a failed build fails the run (as a failed setup step did).
-trap 'rc_=$?; bash scripts/kubernetes.sh build-wait || rc_=1; exit "$rc_"' EXIT
-bash scripts/setup.sh
+stop_builds() {
+  bash scripts/kubernetes.sh build-stop
+  bash -c 'source scripts/lib/common.sh && detach_stop go_builds'
+}
+# Interrupted or failed: stop the background builds (own process groups; the Go cache keeps their
+# progress). Passed: wait for them (a tier without the cluster), so that no process stays behind.
+trap 'trap - EXIT; stop_builds; exit 130' INT TERM
+trap 'rc_=$?; if [ "$rc_" = 0 ]; then bash scripts/kubernetes.sh build-wait || rc_=1; else stop_builds; fi; exit "$rc_"' EXIT
+if [ "$tier" = all ]; then PULUMI_TESSERACT_GO_BUILDS=detach bash scripts/setup.sh; else bash scripts/setup.sh; fi
 source scripts/env.sh
 npm run --silent lint
 npm run --silent build
@@ -63,6 +68,15 @@ files="$(for f in $files; do grep -qxF "$f" <<<"$cluster_files" || echo "$f"; do
 export PT_FAULTS_DIR="${PT_FAULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pulumi-tesseract-faults-XXXXXX")}"
 rc=0
 # One file at a time: the files share one dockerd, one fractal-server and two cores.
+if [ "$tier" = all ]; then
+  # unit and integration need no Pulumi CLI: they run while the Go builds finish; then the rest of
+  # the setup (joins them, the Python SDK wheel), then e2e and faults.
+  early=$(for f in $files; do case "$f" in test/unit/* | test/integration/*) echo "$f" ;; esac; done)
+  # shellcheck disable=SC2086
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $early || rc=$?
+  PULUMI_TESSERACT_GO_BUILDS=join bash scripts/setup.sh
+  files=$(for f in $files; do grep -qxF "$f" <<<"$early" || echo "$f"; done)
+fi
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files || rc=$?
 # The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/readme-quickstart.test.ts runs

@@ -69,8 +69,44 @@ bg_join() {
   wait "${!pid_var}" || rc=$?
   grep '^\[setup ' "$BG_LOGS/$id.log" >&2 || true
   if [ "$rc" != 0 ]; then
-    grep -v '^\[setup ' "$BG_LOGS/$id.log" | tail -n 30 >&2
+    grep -v '^\[setup ' "$BG_LOGS/$id.log" | tail -n 30 >&2 || true
     log "FAILED background steps '$id' (exit $rc; log: $BG_LOGS/$id.log)"
   fi
   return "$rc"
+}
+
+# detach_start ID CMD...: runs the command CMD (a script, not a function) detached from the caller
+# (its own session and process group, low priority) so that it outlives the calling script; PID in
+# $CACHE_DIR/logs/ID.pid, output in ID.log, exit code in ID.failed when it fails. detach_wait ID
+# waits for it (at most $2 s), prints its step lines and fails as it did; detach_stop ID stops it.
+detach_running() {
+  local f="$BG_LOGS/$1.pid"
+  # (a zombie left to a non-reaping init has an empty command line)
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && [ -n "$(tr -d '\0' <"/proc/$(cat "$f")/cmdline" 2>/dev/null)" ]
+}
+detach_start() {
+  local id="$1"; shift
+  mkdir -p "$BG_LOGS"; rm -f "$BG_LOGS/$id.failed"
+  log "$id: started in the background (log: $BG_LOGS/$id.log)"
+  setsid nice -n 5 bash -c 'echo $$ >"$1.pid"; shift; "$@" || { rc=$?; echo "$rc" >"${0}.failed"; exit "$rc"; }' \
+    "$BG_LOGS/$id" "$BG_LOGS/$id" "$@" >"$BG_LOGS/$id.log" 2>&1 </dev/null &
+  local i
+  for ((i = 0; i < 40; i++)); do detach_running "$id" && return 0; sleep 0.25; done
+}
+detach_wait() {
+  local id="$1" limit="${2:-3600}" t0=$SECONDS
+  while detach_running "$id"; do
+    ((SECONDS - t0 < limit)) || { log "$id: still running after $limit s (log: $BG_LOGS/$id.log)"; return 1; }
+    sleep 2
+  done
+  grep '^\[setup ' "$BG_LOGS/$id.log" >&2 || true
+  if [ -f "$BG_LOGS/$id.failed" ]; then
+    grep -v '^\[setup ' "$BG_LOGS/$id.log" | tail -n 30 >&2 || true
+    log "FAILED background steps '$id' (exit $(cat "$BG_LOGS/$id.failed"); log: $BG_LOGS/$id.log)"
+    return 1
+  fi
+  log "$id: done (waited $((SECONDS - t0)) s)"
+}
+detach_stop() {
+  if detach_running "$1"; then kill -TERM -- "-$(cat "$BG_LOGS/$1.pid")" 2>/dev/null || true; fi
 }
