@@ -81,8 +81,9 @@ bg_join() {
 # waits for it (at most $2 s), prints its step lines and fails as it did; detach_stop ID stops it.
 detach_running() {
   local f="$BG_LOGS/$1.pid"
-  # (a zombie left to a non-reaping init has an empty command line)
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && [ -n "$(tr -d '\0' <"/proc/$(cat "$f")/cmdline" 2>/dev/null)" ]
+  # Its command line names its own log path (a zombie's is empty; a reused PID's is another).
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$(cat "$f")/cmdline" 2>/dev/null | grep -qF "$BG_LOGS/$1 "
 }
 detach_start() {
   local id="$1"; shift
@@ -105,6 +106,7 @@ detach_wait() {
     log "FAILED background steps '$id' (exit $(cat "$BG_LOGS/$id.failed"); log: $BG_LOGS/$id.log)"
     return 1
   fi
+  rm -f "$BG_LOGS/$id.pid"
   log "$id: done (waited $((SECONDS - t0)) s)"
 }
 detach_stop() {
