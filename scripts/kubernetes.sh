@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The tests' single-node Kubernetes cluster and container registries on 127.0.0.1
 # (scripts/lib/kubernetes.sh, scripts/lib/registry.sh). Every command is idempotent.
-#   build            build (or find cached) Kubernetes binaries
+#   build            build (or find cached) Kubernetes binaries; waits for a background build
+#   build-background start the build detached (npm test: the cluster's test file waits for it)
+#   build-wait | build-stop   wait for (bounded) / stop a background build, if one runs
 #   up | down        start / stop the cluster and the registries; down leaves nothing on the host
 #   registry-up | registry-down | cluster-up | cluster-down   one half only
 #   env              print the addresses, kubeconfig path and registry credentials (KEY=VALUE)
@@ -11,7 +13,16 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/kubernetes.sh"
 case "${1:-}" in
-  build) step "kubernetes $K8S_VERSION binaries" ensure_k8s_binaries ;;
+  build) step "kubernetes $K8S_VERSION binaries" ensure_k8s_binaries && rm -f "$K8S_BUILD_FAILED" ;;
+  build-background) k8s_build_background ;;
+  build-wait) if k8s_build_running || { ! k8s_built && [ -f "$K8S_BUILD_FAILED" ]; }; then k8s_build_wait; fi ;;
+  build-stop) if k8s_build_running; then kill -TERM -- "-$(cat "$K8S_BUILD_PID")" 2>/dev/null || true; fi ;;
+  # The detached build itself (started by build-background in its own session).
+  build-child)
+    echo $$ >"$K8S_BUILD_PID"
+    trap 'rc=$?; [ "$rc" = 0 ] || echo "$rc" >"$K8S_BUILD_FAILED"' EXIT
+    step "kubernetes $K8S_VERSION binaries (background)" k8s_build_now
+    ;;
   registry-up) step "test registries" registry_up ;;
   registry-down) step "test registries down" registry_down ;;
   cluster-up) step "kubernetes $K8S_VERSION cluster on 127.0.0.1:$K8S_API_PORT" k8s_up ;;
@@ -36,5 +47,5 @@ case "${1:-}" in
     [ $ok = 1 ] && echo "registry up" || echo "registry down"
     k8s_ready && echo "cluster up" || echo "cluster down"
     ;;
-  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
 esac

@@ -20,4 +20,4 @@ cd "$run"
 export PATH="$(node24_dir)/bin:$PATH"
 log "unit tier on node $(node --version), @pulumi/pulumi $(node -p 'require("@pulumi/pulumi/package.json").version')"
 # shellcheck disable=SC2046
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $(find test/unit -name '*.test.ts' | sort)
+node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(find test/unit -name '*.test.ts' | sort)

@@ -1,11 +1,34 @@
 #!/usr/bin/env bash
 # npm test: setup (idempotent), lint, build, then every test tier with node's test runner (the
-# unit tier on Node 20 and on Node 24).
+# unit tier on Node 20 and on Node 24). `unit` alone (npm run test:unit) needs only `npm ci`.
 # Usage: bash scripts/test.sh [unit|integration|e2e|faults|all|fractal-matrix] [extra node --test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tier="${1:-all}"; shift || true
-bash scripts/setup.sh
+if [ "$tier" = unit ]; then
+  # `npm run test:unit`: pure logic, so it needs only `npm ci`: no setup, lint or build (what needs
+  # the built lib/ is in test/integration). The Python peers, when scripts/setup.sh has made them,
+  # let the upstream cross-checks run; without them those few tests skip. Two files at a time: the
+  # unit files share nothing. `npm test` runs them one at a time after its setup, and again on Node 24.
+  source scripts/env.sh 2>/dev/null || true
+  # shellcheck disable=SC2046
+  exec node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(find test/unit -name '*.test.ts' | sort)
+fi
+# Cold, the Go builds are the longest part of the setup. `all` runs the tiers that need no Pulumi CLI
+# (unit, integration) while they go on in the background (scripts/setup.sh with
+# PULUMI_TESSERACT_GO_BUILDS=detach, then =join before e2e); every tier leaves the Kubernetes build
+# (the test cluster's binaries) in the background, runs the files that start the cluster last, and
+# those wait for it (scripts/lib/kubernetes.sh: k8s_build_wait, bounded, failing with its log).
+export PULUMI_TESSERACT_K8S_BUILD=background
+stop_builds() {
+  bash scripts/kubernetes.sh build-stop
+  bash -c 'source scripts/lib/common.sh && detach_stop go_builds'
+}
+# Interrupted or failed: stop the background builds (own process groups; the Go cache keeps their
+# progress). Passed: wait for them (a tier without the cluster), so that no process stays behind.
+trap 'trap - EXIT; stop_builds; exit 130' INT TERM
+trap 'rc_=$?; if [ "$rc_" = 0 ]; then bash scripts/kubernetes.sh build-wait || rc_=1; else stop_builds; fi; exit "$rc_"' EXIT
+if [ "$tier" = all ]; then PULUMI_TESSERACT_GO_BUILDS=detach bash scripts/setup.sh; else bash scripts/setup.sh; fi
 source scripts/env.sh
 npm run --silent lint
 npm run --silent build
@@ -37,15 +60,31 @@ case "$tier" in
   *) files=$(find "test/$tier" -name '*.test.ts' | sort) ;;
 esac
 [ -n "$files" ] || { echo "no test files for tier '$tier'"; exit 1; }
+# Files that need the test cluster last: the background Kubernetes build has the rest of the run.
+# shellcheck disable=SC2086
+cluster_files=$(grep -l 'startTestInfra("cluster")' $files || true)
+files="$(for f in $files; do grep -qxF "$f" <<<"$cluster_files" || echo "$f"; done) $cluster_files"
 # The fault files write their counters here; the summary step reads them (test/helpers/faults/report.ts).
 export PT_FAULTS_DIR="${PT_FAULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pulumi-tesseract-faults-XXXXXX")}"
 rc=0
 # One file at a time: the files share one dockerd, one fractal-server and two cores.
+if [ "$tier" = all ]; then
+  # unit and integration need no Pulumi CLI: they run while the Go builds finish; then the rest of
+  # the setup (joins them, the Python SDK wheel), then e2e and faults.
+  # (The unit files share nothing: two at a time, as in `npm run test:unit`.)
+  early=$(for f in $files; do case "$f" in test/unit/* | test/integration/*) echo "$f" ;; esac; done)
+  # shellcheck disable=SC2046
+  node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(grep '^test/unit/' <<<"$early") || rc=$?
+  # shellcheck disable=SC2046
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $(grep -v '^test/unit/' <<<"$early") || rc=$?
+  PULUMI_TESSERACT_GO_BUILDS=join bash scripts/setup.sh
+  files=$(for f in $files; do grep -qxF "$f" <<<"$early" || echo "$f"; done)
+fi
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files || rc=$?
 # The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/readme-quickstart.test.ts runs
-# the README quick start on both itself).
-case "$tier" in all | unit) bash scripts/test-node24.sh "$@" || rc=$? ;; esac
+# the README quick start on both itself). Part of `npm test`; `npm run test:unit` stays on the repo's Node.
+if [ "$tier" = all ]; then bash scripts/test-node24.sh "$@" || rc=$?; fi
 if [ "$final" = 1 ]; then
   # The explicit last step, after every file of the tier(s): the shared-engine leak check, then
   # the faults summary table (fails on leaks, secrets in plain text, or accepted bad inputs).

@@ -9,8 +9,9 @@ ensure_yaml_host() {
   [ -x "$YAML_HOST_DIR/pulumi-language-yaml" ] && return 0
   command -v go >/dev/null || { log "Go is needed to build pulumi-language-yaml"; return 1; }
   mkdir -p "$YAML_HOST_DIR"
-  GOSUMDB=off GOBIN="$YAML_HOST_DIR" go install -trimpath -ldflags "-s -w" \
-    "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@v$YAML_HOST_VERSION"
+  # Its own go.mod (pulumi/pkg v3.206.0): shares the standard library and common modules' builds.
+  (go_build_env && GOFLAGS= GOBIN="$YAML_HOST_DIR" go install -trimpath -tags "$PULUMI_GO_TAGS" -ldflags "-s -w" \
+    "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@v$YAML_HOST_VERSION")
 }
 
 # Python SDK: Pulumi's Python code generator (pkg/v3/codegen/python, the CLI's version) run on the
@@ -34,25 +35,36 @@ build_python_sdk_generator() {
   mkdir -p "$(dirname "$PY_SDK_GEN")"
   (
     cd "$mod" || exit 1
-    export GOFLAGS=-mod=mod GOSUMDB=off
+    # The CLI's module versions, cache and settings: only codegen/python and the link are new work.
+    go_build_env
     go get "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" >/dev/null 2>&1 &&
-      go build -trimpath -ldflags "-s -w" -o "$PY_SDK_GEN.tmp" .
+      go build -trimpath -tags "$PULUMI_GO_TAGS" -ldflags "-s -w" -o "$PY_SDK_GEN.tmp" .
   ) || { rm -rf "$mod"; return 1; }
   mv "$PY_SDK_GEN.tmp" "$PY_SDK_GEN"
   rm -rf "$mod"
+}
+
+# The SDK's venv with the `pulumi` package from PyPI: network-bound, so scripts/setup.sh makes it
+# while the generator compiles.
+python_sdk_venv() {
+  local dir; dir="$(python_sdk_dir)"
+  [ -f "$dir/.complete" ] || [ -f "$dir/venv/.pulumi-installed" ] && return 0
+  rm -rf "$dir/venv" && mkdir -p "$dir"
+  python3 -m venv "$dir/venv" || return 1
+  "$dir/venv/bin/pip" install -q --disable-pip-version-check "pulumi==$PULUMI_VERSION" &&
+    touch "$dir/venv/.pulumi-installed"
 }
 
 ensure_python_sdk() {
   local dir; dir="$(python_sdk_dir)"
   [ -f "$dir/.complete" ] && return 0
   build_python_sdk_generator || return 1
-  rm -rf "$dir" && mkdir -p "$dir"
+  python_sdk_venv || return 1
+  rm -rf "$dir/schema.json" "$dir/sdk" "$dir/dist"
   (cd "$REPO_ROOT" && node --import tsx -e \
     'process.stdout.write(JSON.stringify(require("./provider/plugin/schema.generated.ts").SCHEMA, null, 2))') \
     >"$dir/schema.json" || return 1
   "$PY_SDK_GEN" "$dir/schema.json" "$dir/sdk" || return 1
-  python3 -m venv "$dir/venv" || return 1
-  "$dir/venv/bin/pip" install -q --disable-pip-version-check "pulumi==$PULUMI_VERSION" || return 1
   "$dir/venv/bin/pip" wheel -q --disable-pip-version-check --no-deps -w "$dir/dist" "$dir/sdk" || return 1
   "$dir/venv/bin/pip" install -q --disable-pip-version-check "$dir"/dist/pulumi_tesseract-*.whl &&
     touch "$dir/.complete"

@@ -21,9 +21,9 @@ build_pulumi_cli() {
   printf 'module pulumi-tesseract/pulumi-cli\n\ngo 1.25.11\n' >"$mod/go.mod"
   (
     cd "$mod" || exit 1
-    export GOFLAGS=-mod=mod GOSUMDB=off
+    go_build_env # the shared cache and settings (scripts/lib/common.sh): the generator reuses this build
     go get "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" >/dev/null 2>&1 &&
-    go build -trimpath -tags osusergo,grpcnotrace \
+    go build -trimpath -tags "$PULUMI_GO_TAGS" \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
       -o "$PULUMI_BIN_DIR/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   ) || return 1

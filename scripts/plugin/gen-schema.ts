@@ -7,7 +7,7 @@
  *   npx tsx scripts/plugin/gen-schema.ts          # rewrites provider/plugin/schema.generated.ts
  *   npx tsx scripts/plugin/gen-schema.ts --check  # exits 1 when the committed file is stale
  *
- * test/unit/plugin-schema.test.ts runs the same generation and compares.
+ * test/integration/plugin-schema-fresh.test.ts runs the same generation and compares.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";

@@ -1,11 +1,11 @@
 /**
  * The package manifest and lock keep the promises of docs/packaging.md: the lock holds every
  * platform's optional packages (so `npm ci` passes on any machine), `@pulumi/docker` is only an
- * optional peer, and every implementation path the provider shims put into stack state resolves
- * through the `exports` map by package name.
+ * optional peer. (That every implementation path the provider shims put into stack state resolves
+ * through the `exports` map by package name needs the built lib/: test/integration/built-package.test.ts.)
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 
@@ -40,33 +40,4 @@ test("@pulumi/docker is an optional peer, @pulumi/pulumi a peer, neither a depen
   assert.equal(pkg.scripts.prepare, "npm run build && node scripts/link-self.cjs");
   assert.equal(pkg.scripts.prepack, undefined, "prepare builds already: no second build on pack");
   assert.match(readFileSync(path.join(ROOT, "LICENSE"), "utf8"), /Apache License\s+Version 2\.0/);
-});
-
-/** Functions that providers serialized by earlier releases call, beyond what today's shims call. */
-const LEGACY_CALLS: Record<string, string[]> = {
-  "pulumi-tesseract/lib/resources/tesseract-image-impl.js": ["del"], // 0.1.0's TesseractImage shim
-};
-
-test("every implementation path the shims require resolves by package name through exports", () => {
-  const resources = path.join(ROOT, "provider", "resources");
-  // The shared shim (provider/resources/shim.ts) calls these on the lifecycle module.
-  const shimCalls = [...readFileSync(path.join(resources, "shim.ts"), "utf8").matchAll(/load\(\)\.(\w+)\(/g)].map(
-    (m) => m[1],
-  );
-  assert.ok(shimCalls.length >= 6, shimCalls.join(", "));
-  const paths = new Set<string>();
-  for (const f of readdirSync(resources).filter((f) => f.endsWith(".ts")))
-    for (const m of readFileSync(path.join(resources, f), "utf8").matchAll(
-      /require\("(pulumi-tesseract\/lib\/[\w/.-]+)"\)/g,
-    ))
-      paths.add(m[1]);
-  assert.ok(paths.size >= 3, [...paths].join(", "));
-  for (const p of paths) {
-    const file = require.resolve(p, { paths: [ROOT] });
-    assert.equal(path.relative(ROOT, file), p.replace(/^pulumi-tesseract\//, ""));
-    const impl = require(file);
-    for (const method of [...shimCalls, ...(LEGACY_CALLS[p] ?? [])])
-      assert.equal(typeof impl[method], "function", `${p} exports ${method}`);
-  }
-  assert.equal(require.resolve("pulumi-tesseract", { paths: [ROOT] }), path.join(ROOT, "lib", "index.js"));
 });
