@@ -10,8 +10,8 @@ export {
 } from "./image";
 export {
   buildKitOnlyProblems,
-  SECRET_INPUTS,
   SOURCE_INPUTS,
+  TESSERACT_IMAGE_SECRETS,
   type TesseractImageInputs,
   type TesseractImageOutputs,
   tesseractImageSchema,

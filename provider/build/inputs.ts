@@ -77,8 +77,8 @@ export function buildKitOnlyProblems(inputs: object): { property: string; reason
     }));
 }
 
-/** Inputs whose values are never echoed in check failures. */
-export const SECRET_INPUTS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem", "push.password"] as const;
+/** The TesseractImage's secret fields (see common/secret-fields.ts). */
+export { TESSERACT_IMAGE_SECRETS } from "../common/secret-fields";
 
 /** Inputs that shape the sources' validation: checked once all of them are known. */
 export const SOURCE_INPUTS = ["srcDir", "configOverride", "tag", "caCertificates", "runtimeVersion"] as const;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { InputSecrets, SECRET_MARKS_KEY } from "./secrets";
 import { containsUnknown, unknownPaths, withoutUnknowns } from "./unknown";
 
 /** A `check` failure in Pulumi's shape. */
@@ -35,21 +36,27 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * Turns zod issues into Pulumi check failures that name the field, the value and the rule.
- * `secretPaths` lists top-level fields whose values must never be echoed.
+ * `secrets` are the inputs' secrets (an {@link InputSecrets}, or secret field paths such as
+ * `docker.keyPem`): a value that is, holds or is inside a secret is never echoed, a failure on a
+ * top-level key holding a secret names a path below it (the engine prints the value of a
+ * top-level property a failure names), and known secret strings are scrubbed from every reason.
  */
 export function zodFailures(
   error: z.ZodError,
   input: unknown,
   prefix = "",
-  secretPaths: readonly string[] = [],
+  secrets: InputSecrets | readonly string[] = [],
 ): CheckFailure[] {
+  const scope = secrets instanceof InputSecrets ? secrets : new InputSecrets((input ?? {}) as object, secrets);
   return error.issues.map((issue) => {
-    const path = issuePath(issue.path);
-    const property = [prefix, path].filter(Boolean).join(".") || "(inputs)";
+    const named = [prefix, issuePath(issue.path)].filter(Boolean).join(".") || "(inputs)";
+    // A failure on a whole top-level input that holds a secret names a path below it (an unknown
+    // key when there is one), since the engine would print the value of the top-level input.
+    const unknownKey = issue.code === "unrecognized_keys" && issue.keys.length === 1 ? issue.keys[0] : undefined;
+    const property = !prefix && issue.path.length === 1 ? scope.property(named, unknownKey) : named;
     const value = valueAt(input, issue.path);
-    const secret = secretPaths.some((s) => path === s || path.startsWith(`${s}.`));
-    const shown = value === undefined || secret ? "" : ` (got ${showValue(value)})`;
-    return { property, reason: `${property}: ${issue.message}${shown}` };
+    const shown = value === undefined || scope.covers(issue.path) ? "" : ` (got ${showValue(value)})`;
+    return { property, reason: scope.scrub(`${named}: ${issue.message}${shown}`) };
   });
 }
 
@@ -67,10 +74,14 @@ export interface SplitInputs {
   hasUnknowns: boolean;
 }
 
-/** Strips `__provider` and undefined members, and finds the preview-time unknowns. */
+/**
+ * Strips `__provider`, the hidden secret marks (see common/secrets.ts) and undefined members, and
+ * finds the preview-time unknowns.
+ */
 export function splitInputs(news: object): SplitInputs {
   const inputs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(news)) if (k !== "__provider" && v !== undefined) inputs[k] = v;
+  for (const [k, v] of Object.entries(news))
+    if (k !== "__provider" && k !== SECRET_MARKS_KEY && v !== undefined) inputs[k] = v;
   const known: Record<string, unknown> = {};
   const unknownKeys = new Set<string>();
   for (const [k, v] of Object.entries(inputs)) {
@@ -87,8 +98,10 @@ function startsWith(b: readonly PropertyKey[], a: readonly PropertyKey[]): boole
 
 /** Result of {@link checkInputs}. */
 export interface CheckedAgainstSchema<T> extends SplitInputs {
-  /** Failures naming field, value and fix; empty when everything known is valid. */
+  /** Failures naming field, value and fix (never a secret's); empty when everything known is valid. */
   failures: CheckFailure[];
+  /** The inputs' secrets (the resource's secret paths and the program's marks), for further failures. */
+  secrets: InputSecrets;
   /** The parsed inputs (defaults applied) when valid; at preview, without the unknown keys. */
   data?: T;
 }
@@ -98,14 +111,16 @@ export interface CheckedAgainstSchema<T> extends SplitInputs {
  * every resource: everything known is validated (also the known parts of partly unknown values),
  * and a rule that fails on the path to or under an unknown is left for `up`, when the value is
  * known. Failures carry the property path as data (`property`), never only inside the text.
- * `secretPaths` are fields whose values are never echoed.
+ * `secretPaths` are the resource's secret fields; values the program marked secret count too
+ * (`secrets`, when given, replaces both).
  */
 export function checkInputs<S extends z.ZodType>(
   schema: S,
   news: object,
-  options: { secretPaths?: readonly string[] } = {},
+  options: { secretPaths?: readonly string[]; secrets?: InputSecrets } = {},
 ): CheckedAgainstSchema<z.output<S>> {
   const split = splitInputs(news);
+  const secrets = options.secrets ?? new InputSecrets(news, options.secretPaths);
   const deepKnown = withoutUnknowns(split.inputs);
   const parsed = schema.safeParse(deepKnown);
   let failures: CheckFailure[] = [];
@@ -116,10 +131,10 @@ export function checkInputs<S extends z.ZodType>(
         i.code === "unrecognized_keys" ||
         !split.unknownPaths.some((u) => startsWith(u, i.path) || startsWith(i.path, u)),
     );
-    failures = zodFailures(new z.ZodError(issues), deepKnown, "", options.secretPaths);
+    failures = zodFailures(new z.ZodError(issues), deepKnown, "", secrets);
   }
-  if (failures.length) return { ...split, failures };
-  if (!split.hasUnknowns) return { ...split, failures, data: parsed.data };
+  if (failures.length) return { ...split, failures, secrets };
+  if (!split.hasUnknowns) return { ...split, failures, secrets, data: parsed.data };
   // At preview: parse what is wholly known, the unknown keys being optional for now (objects with
   // refinements cannot be made partial; their data is what parsed with the unknowns left out).
   const keys = Object.fromEntries([...split.unknownKeys].map((k) => [k, true]));
@@ -129,7 +144,7 @@ export function checkInputs<S extends z.ZodType>(
   } catch {
     partial = undefined;
   }
-  if (!partial) return { ...split, failures, data: parsed.success ? parsed.data : undefined };
+  if (!partial) return { ...split, failures, secrets, data: parsed.success ? parsed.data : undefined };
   const known = partial.safeParse(split.known);
-  return { ...split, failures, data: known.success ? (known.data as z.output<S>) : undefined };
+  return { ...split, failures, secrets, data: known.success ? (known.data as z.output<S>) : undefined };
 }

@@ -163,6 +163,7 @@ export function outputCall<A, R>(
   args: unknown,
   opts: pulumi.InvokeOutputOptions | undefined,
   fn: (resolved: A) => Promise<R>,
+  atPreview?: (resolved: A) => void,
 ): pulumi.Output<R> {
   const leaves: unknown[] = [];
   collectLeaves(args, leaves);
@@ -172,7 +173,11 @@ export function outputCall<A, R>(
         .apply((d) => pulumi.all((Array.isArray(d) ? d : [d]).map((r) => r.urn)))
     : pulumi.output([] as string[]);
   return pulumi.all([deps, ...(leaves as pulumi.Input<unknown>[])]).apply(([, ...resolved]) => {
-    if (pulumi.runtime.isDryRun()) return pulumi.unknown as unknown as R;
+    if (pulumi.runtime.isDryRun()) {
+      // Checks that need no engine (argument validation) fail the preview already.
+      atPreview?.(rebuild(args, resolved) as A);
+      return pulumi.unknown as unknown as R;
+    }
     return fn(rebuild(args, resolved) as A);
   }) as pulumi.Output<R>;
 }

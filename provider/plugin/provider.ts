@@ -7,6 +7,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import { sameValue } from "../common/diff";
 import { toPlainJson } from "../common/plain";
+import { SECRET_MARKS_KEY, withoutMarks } from "../common/secrets";
 import * as functions from "../functions";
 import * as taskGroupImpl from "../resources/task-group-impl";
 import * as imageImpl from "../resources/tesseract-image-impl";
@@ -16,7 +17,7 @@ import { importImage } from "./import";
 import { importService } from "./import-service";
 import { importTaskGroup } from "./import-task-group";
 import { SCHEMA } from "./schema.generated";
-import { markSecret, reveal, secretKeys } from "./secrets";
+import { markSecret, reveal, secretKeys, secretPaths } from "./secrets";
 
 type Props = Record<string, unknown>;
 
@@ -205,8 +206,10 @@ export class TesseractProvider implements provider.Provider {
     const secret = secretKeys(news);
     const plain = kind.prepare(reveal<Props>(news), parts, this.config);
     if (plain.docker !== undefined && news.docker === undefined && this.config.dockerKeyPem) secret.add("docker");
-    const result = await kind.impl.check(reveal(olds), plain);
-    const inputs = (result.inputs ?? plain) as Props;
+    // The lifecycle sees plain values: the paths of the secret ones go along (and are not kept).
+    const marks = secretPaths(news).filter(Boolean);
+    const result = await kind.impl.check(reveal(olds), { ...plain, [SECRET_MARKS_KEY]: marks });
+    const inputs = withoutMarks((result.inputs ?? plain) as Props);
     return {
       inputs: markSecret(inputs, secret),
       ...(result.failures?.length ? { failures: result.failures } : {}),

@@ -633,6 +633,7 @@ export const SCHEMA = {
           type: "string",
           description:
             "Primary Python package index for the build (`PIP_INDEX_URL`), e.g. a mirror. Passed as a build\nargument of the build stage only: it is not baked into the final image's environment.",
+          secret: true,
         },
         pipExtraIndexUrls: {
           type: "array",
@@ -640,6 +641,7 @@ export const SCHEMA = {
             type: "string",
           },
           description: "Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only.",
+          secret: true,
         },
         installer: {
           type: "string",
@@ -686,6 +688,7 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:RegistryPush",
           description:
             "Push the image to a registry after each build: `registry` (host[:port]), `repository`, an\noptional `tag` (default: the image's own) and `username`/`password` (keep the password a\nsecret). Outputs `repoDigest`, the reference a cluster should run. Nothing is pushed when\nnothing changed; deleting the resource removes only the local tags (the registry keeps what\nwas pushed: its history is the registry's to prune).",
+          secret: true,
         },
       },
       requiredInputs: ["srcDir"],
@@ -915,6 +918,7 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:KubernetesTarget",
           description:
             "Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,\nrolling updates that keep every replica serving) and a Service. The image must be pullable by\nthe cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry\nreference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,\n`networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.",
+          secret: true,
         },
       },
       required: [
@@ -1052,6 +1056,7 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:KubernetesTarget",
           description:
             "Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,\nrolling updates that keep every replica serving) and a Service. The image must be pullable by\nthe cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry\nreference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,\n`networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.",
+          secret: true,
         },
       },
       requiredInputs: [],
@@ -1172,6 +1177,7 @@ export const SCHEMA = {
         pipIndexUrl: {
           type: "string",
           description: "Local backend: pip `--index-url`.",
+          secret: true,
         },
         pipExtraIndexUrls: {
           type: "array",
@@ -1179,6 +1185,7 @@ export const SCHEMA = {
             type: "string",
           },
           description: "Local backend: pip `--extra-index-url` values.",
+          secret: true,
         },
         pipFindLinks: {
           type: "array",
@@ -1252,6 +1259,7 @@ export const SCHEMA = {
         pipIndexUrl: {
           type: "string",
           description: "Local backend: pip `--index-url`.",
+          secret: true,
         },
         pipExtraIndexUrls: {
           type: "array",
@@ -1259,6 +1267,7 @@ export const SCHEMA = {
             type: "string",
           },
           description: "Local backend: pip `--extra-index-url` values.",
+          secret: true,
         },
         pipFindLinks: {
           type: "array",

@@ -50,3 +50,15 @@ export function markSecret(props: Record<string, unknown>, keys: Iterable<string
   for (const k of keys) if (k in out && out[k] !== undefined) out[k] = secretValue(out[k]);
   return out;
 }
+
+/**
+ * Dotted paths (`environment`, `server.password`, `pipExtraIndexUrls.1`) of every secret wrapper
+ * in a property bag: what the lifecycle's `check` treats as secret on top of the resource's own
+ * secret fields (sent as `__secretInputs`, like the TypeScript resource classes do).
+ */
+export function secretPaths(v: unknown, at: string[] = []): string[] {
+  if (isSecretValue(v)) return [at.join(".")];
+  if (Array.isArray(v)) return v.flatMap((x, i) => secretPaths(x, [...at, String(i)]));
+  if (v !== null && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => secretPaths(x, [...at, k]));
+  return [];
+}

@@ -9,6 +9,8 @@ import { type CheckFailure, checkInputs } from "../common/check";
 import { diffByKeys, sameValue } from "../common/diff";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
+import { TASK_GROUP_SECRETS } from "../common/secret-fields";
+import { InputSecrets, withoutMarks } from "../common/secrets";
 import { containsUnknown } from "../common/unknown";
 import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
 import { backendFor, backendOf } from "../fractal/backends";
@@ -24,7 +26,8 @@ export type { CheckedInputs, TaskGroupOutputs };
 
 function progressFor(inputs: Partial<CheckedInputs>, label: string): Progress {
   const secrets = [inputs.server?.password, configuredPassword(), configFromEnv().password];
-  return new Progress(`TaskGroup ${label}`, secrets);
+  const fields = new InputSecrets(inputs, TASK_GROUP_SECRETS).strings();
+  return new Progress(`TaskGroup ${label}`, [...secrets, ...fields]);
 }
 
 function labelOf(inputs: Partial<CheckedInputs>): string {
@@ -36,8 +39,19 @@ function labelOf(inputs: Partial<CheckedInputs>): string {
 
 // ---- check ---------------------------------------------------------------------------------
 
+/** Validates the inputs; no failure repeats a secret (the resource's secret fields, values marked secret, the configured password). */
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-  const checked = checkInputs(TaskGroupInputsSchema, news, { secretPaths: ["server"] });
+  const secrets = new InputSecrets(news, TASK_GROUP_SECRETS, [configuredPassword(), configFromEnv().password]);
+  const result = await checkUnguarded(news, secrets);
+  const inputs = withoutMarks(result.inputs ?? news);
+  return result.failures?.length ? { inputs, failures: secrets.guard(result.failures) } : { inputs };
+}
+
+async function checkUnguarded(
+  news: Record<string, unknown>,
+  secrets: InputSecrets,
+): Promise<pulumi.dynamic.CheckResult> {
+  const checked = checkInputs(TaskGroupInputsSchema, news, { secrets });
   if (checked.failures.length) return { inputs: news, failures: checked.failures };
   if (checked.hasUnknowns || !checked.data) return { inputs: news };
   const failures: CheckFailure[] = [];

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Assert, SameKeys } from "../common/inputs";
+import { TASK_GROUP_SECRETS } from "../common/secret-fields";
 import type { CheckedInputs, TaskGroupOutputs } from "../fractal/backend";
 import type { TaskGroupInputs, TaskInfo } from "../fractal/schemas";
+import { withSecretInputs, withSecretOutputs } from "./secret-inputs";
 import { dynamicProvider } from "./shim";
 
 /**
@@ -160,7 +162,6 @@ export class TaskGroup extends pulumi.dynamic.Resource {
   constructor(name: string, args: TaskGroupArgs, opts?: pulumi.CustomResourceOptions) {
     const props: Record<string, unknown> = {
       ...args,
-      server: args.server === undefined ? undefined : pulumi.secret(args.server),
       taskGroupId: undefined,
       pkgName: undefined,
       version: undefined,
@@ -176,11 +177,12 @@ export class TaskGroup extends pulumi.dynamic.Resource {
       resolvedBackend: undefined,
     };
     if (args.active === undefined) props.active = undefined;
+    // Secret in the state's inputs and outputs (TASK_GROUP_SECRETS): `server` and the index URLs.
     super(
       provider,
       name,
-      props,
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["server"] }),
+      withSecretInputs(props, TASK_GROUP_SECRETS),
+      withSecretOutputs(opts, TASK_GROUP_SECRETS),
       "fractal",
       "TaskGroup",
     );

@@ -13,8 +13,8 @@ import {
   prepareBuild,
   releasePreviousBuild,
   removeTesseractImage,
-  SECRET_INPUTS,
   SOURCE_INPUTS,
+  TESSERACT_IMAGE_SECRETS,
   type TesseractImageInputs,
   type TesseractImageOutputs,
   tesseractImageSchema,
@@ -25,6 +25,7 @@ import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
 import { describeError, TesseractPulumiError } from "../common/errors";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
+import { InputSecrets, withoutMarks } from "../common/secrets";
 import { containsUnknown, UNKNOWN } from "../common/unknown";
 import { namedEngine } from "../docker/connection";
 import { engineFor } from "../docker/engine";
@@ -45,28 +46,33 @@ export { UNKNOWN };
 
 // ---- check ------------------------------------------------------------------------------------
 
-/** Validates the inputs; at preview the sources are checked once every input shaping them is known. */
+/**
+ * Validates the inputs; at preview the sources are checked once every input shaping them is known.
+ * No failure repeats a secret (the resource's secret fields or values the program marked secret).
+ */
 export async function check(
   _olds: TesseractImageInputs,
   given: TesseractImageInputs,
 ): Promise<pulumi.dynamic.CheckResult<TesseractImageInputs>> {
+  const secrets = new InputSecrets(given, TESSERACT_IMAGE_SECRETS);
   let news: TesseractImageInputs;
   try {
     news = withMachineDefaults(given);
   } catch (err) {
-    return { inputs: given, failures: failuresOf(err) };
+    return { inputs: withoutMarks(given), failures: secrets.guard(failuresOf(err)) };
   }
-  const refused = buildKitOnlyProblems(news);
-  if (refused.length) return { inputs: news, failures: refused };
-  const checked = checkInputs(tesseractImageSchema, news, { secretPaths: SECRET_INPUTS });
-  if (checked.failures.length) return { inputs: news, failures: checked.failures };
-  if (!checked.data || SOURCE_INPUTS.some((k) => checked.unknownKeys.has(k))) return { inputs: news };
+  const inputs = withoutMarks(news);
+  const refused = buildKitOnlyProblems(inputs);
+  if (refused.length) return { inputs, failures: secrets.guard(refused) };
+  const checked = checkInputs(tesseractImageSchema, news, { secretPaths: TESSERACT_IMAGE_SECRETS });
+  if (checked.failures.length) return { inputs, failures: checked.failures };
+  if (!checked.data || SOURCE_INPUTS.some((k) => checked.unknownKeys.has(k))) return { inputs };
   try {
     prepareBuild(checked.data);
   } catch (err) {
-    return { inputs: news, failures: failuresOf(err) };
+    return { inputs, failures: secrets.guard(failuresOf(err)) };
   }
-  return { inputs: news };
+  return { inputs };
 }
 
 /** Check failures of a source problem: the property comes with the error, never from its text. */

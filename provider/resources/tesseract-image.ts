@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TesseractImageInputs, TesseractImageOutputs } from "../build/inputs";
 import type { RegistryPush } from "../build/push";
 import type { Assert, SameKeys } from "../common/inputs";
+import { TESSERACT_IMAGE_SECRETS } from "../common/secret-fields";
 import type { DockerConnection } from "../docker/connection";
+import { withSecretInputs, withSecretOutputs } from "./secret-inputs";
 import { dynamicProvider } from "./shim";
 
 /** Arguments of a {@link TesseractImage}. */
@@ -125,23 +127,25 @@ export class TesseractImage extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      {
-        ...args,
-        // The whole push setting is kept secret in state, so a plain password never is stored in clear.
-        push: args.push ? pulumi.secret(args.push) : undefined,
-        // Secret in the inputs and (below) in the outputs of the state: TLS key material.
-        docker: args.docker === undefined ? undefined : pulumi.secret(args.docker),
-        imageId: undefined,
-        imageName: undefined,
-        tags: undefined,
-        name: undefined,
-        version: undefined,
-        contextHash: undefined,
-        endpoints: undefined,
-        repoDigest: undefined,
-        pushedReference: undefined,
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["docker"] }),
+      // Secret in the state's inputs and outputs (TESSERACT_IMAGE_SECRETS): the whole `push`
+      // setting (so a plain password never is stored in clear), `docker` (TLS key material) and
+      // the index URLs (credentials).
+      withSecretInputs(
+        {
+          ...args,
+          imageId: undefined,
+          imageName: undefined,
+          tags: undefined,
+          name: undefined,
+          version: undefined,
+          contextHash: undefined,
+          endpoints: undefined,
+          repoDigest: undefined,
+          pushedReference: undefined,
+        },
+        TESSERACT_IMAGE_SECRETS,
+      ),
+      withSecretOutputs(opts, TESSERACT_IMAGE_SECRETS),
       "tesseract",
       "TesseractImage",
     );

@@ -8,6 +8,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { splitInputs } from "../common/check";
 import { UserError } from "../common/errors";
 import { toPlainJson } from "../common/plain";
+import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
+import { InputSecrets } from "../common/secrets";
 import {
   type ContainerRecord,
   type ServiceInputs,
@@ -43,8 +45,10 @@ const OUTPUT_KEYS = new Set([
 /** Validates and normalizes the known inputs; unknown ones pass through to be checked at `up`. */
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   const split = splitInputs(news);
-  const { inputs, failures } = validateInputs(split.known, split.unknownKeys, process.cwd());
-  if (!inputs) return { inputs: news, failures };
+  // The secrets come from `news`: the program's marks are stripped from `split`.
+  const secrets = new InputSecrets(news, TESSERACT_SERVICE_SECRETS);
+  const { inputs, failures } = validateInputs(split.known, split.unknownKeys, process.cwd(), secrets);
+  if (!inputs) return { inputs: split.inputs, failures };
   const merged: Record<string, unknown> = { ...inputs };
   for (const k of split.unknownKeys) merged[k] = split.inputs[k];
   return { inputs: toPlainJson(merged) };

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Assert, SameKeys } from "../common/inputs";
+import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import type { DockerConnection } from "../docker/connection";
 import type { ServiceInputs } from "../serve/args";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
@@ -12,6 +13,7 @@ import {
   imageReference,
   networkName,
 } from "./pulumi-docker";
+import { withSecretInputs, withSecretOutputs } from "./secret-inputs";
 import { dynamicProvider } from "./shim";
 import type { TesseractImage } from "./tesseract-image";
 
@@ -192,35 +194,35 @@ export class TesseractService extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      {
-        ...args,
-        image: imageReference(args.image, args.kubernetes !== undefined),
-        network: networkName(args.network),
-        // Secret in the state's inputs too, not only its outputs: TLS key material.
-        docker: args.docker === undefined ? undefined : pulumi.secret(args.docker),
-        serviceName: name,
-        stack: pulumi.getStack(),
-        project: pulumi.getProject(),
-        url: undefined,
-        urls: undefined,
-        containerIds: undefined,
-        containerNames: undefined,
-        hostPorts: undefined,
-        debugPorts: undefined,
-        containers: undefined,
-        imageIds: undefined,
-        serviceId: undefined,
-        engine: undefined,
-        networkCreated: undefined,
-        namespace: undefined,
-        deployment: undefined,
-        service: undefined,
-        served: undefined,
-      },
-      {
-        ...opts,
-        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "docker", "kubernetes"],
-      },
+      // Secret in the state's inputs and outputs (TESSERACT_SERVICE_SECRETS): `docker` (TLS key
+      // material) and `kubernetes` (kubeconfig content, the pull secret's password).
+      withSecretInputs(
+        {
+          ...args,
+          image: imageReference(args.image, args.kubernetes !== undefined),
+          network: networkName(args.network),
+          serviceName: name,
+          stack: pulumi.getStack(),
+          project: pulumi.getProject(),
+          url: undefined,
+          urls: undefined,
+          containerIds: undefined,
+          containerNames: undefined,
+          hostPorts: undefined,
+          debugPorts: undefined,
+          containers: undefined,
+          imageIds: undefined,
+          serviceId: undefined,
+          engine: undefined,
+          networkCreated: undefined,
+          namespace: undefined,
+          deployment: undefined,
+          service: undefined,
+          served: undefined,
+        },
+        TESSERACT_SERVICE_SECRETS,
+      ),
+      withSecretOutputs(opts, TESSERACT_SERVICE_SECRETS),
       "tesseract",
       "TesseractService",
     );

@@ -10,12 +10,15 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
+import { RUN_TESSERACT_SECRETS } from "../common/secret-fields";
+import { InputSecrets, SECRET_MARKS_KEY } from "../common/secrets";
 import { DockerClient } from "../docker/client";
 import { type DockerConnection, dockerConnectionSchema } from "../docker/connection";
 import { DockerApiError } from "../docker/errors";
 import { FrameDemuxer } from "../docker/stream";
 import type { ContainerSpec } from "../docker/types";
 import { outputCall } from "../functions/common";
+import { markedSecretPaths } from "../resources/secret-inputs";
 import { memoryBytes } from "../serve/args";
 import { defaultUser, deviceRequests } from "../serve/spec";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, ensureOutputDir, isUrlPath, parseVolume } from "../serve/volumes";
@@ -219,16 +222,27 @@ export function runContainerSpec(args: RunTesseractArgs, runId: string, cwd = pr
   };
 }
 
-function checkArgs(args: RunTesseractArgs): void {
+/**
+ * Throws a {@link RunTesseractArgumentError} for the first bad argument. The value is shown unless
+ * it is (or holds) a secret: `environment`, `docker.keyPem`, or a path in `marked` (values the
+ * program marked secret); known secret strings are scrubbed from the message.
+ */
+function checkArgs(args: RunTesseractArgs, marked: readonly string[] = []): void {
   const parsed = runArgsSchema.safeParse(args);
   if (parsed.success) return;
+  const secrets = new InputSecrets({ ...args, [SECRET_MARKS_KEY]: marked }, RUN_TESSERACT_SECRETS);
   const issue = parsed.error.issues[0];
   const path = issue.path
     .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
     .join("")
     .replace(/^\./, "");
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], args);
-  throw new RunTesseractArgumentError(path || "args", `${JSON.stringify(value) ?? "undefined"}: ${issue.message}`);
+  const unknownKey =
+    issue.code === "unrecognized_keys"
+      ? ` (unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")})`
+      : "";
+  const shown = secrets.covers(issue.path) ? "(secret value not shown)" : (JSON.stringify(value) ?? "undefined");
+  throw new RunTesseractArgumentError(path || "args", secrets.scrub(`${shown}: ${issue.message}${unknownKey}`));
 }
 
 /**
@@ -241,7 +255,12 @@ function checkArgs(args: RunTesseractArgs): void {
  * ```
  */
 export async function runTesseract(args: RunTesseractArgs): Promise<RunTesseractResult> {
-  checkArgs(args);
+  return runMarked(args, []);
+}
+
+/** {@link runTesseract} with the paths of arguments the program marked secret (never shown in errors). */
+async function runMarked(args: RunTesseractArgs, marked: readonly string[]): Promise<RunTesseractResult> {
+  checkArgs(args, marked);
   const runId = randomBytes(6).toString("hex");
   const spec = runContainerSpec(args, runId);
   const docker = DockerClient.for(args.docker);
@@ -306,5 +325,13 @@ export function runTesseractOutput(
   args: RunTesseractOutputArgs,
   opts?: pulumi.InvokeOutputOptions,
 ): pulumi.Output<RunTesseractResult> {
-  return outputCall<RunTesseractArgs, RunTesseractResult>(args, opts, (a) => runTesseract(a));
+  // Secret markers are gone once the arguments are resolved: their paths travel alongside.
+  const marked = markedSecretPaths(args);
+  return outputCall<RunTesseractArgs & { [SECRET_MARKS_KEY]: string[] }, RunTesseractResult>(
+    { ...args, [SECRET_MARKS_KEY]: marked },
+    opts,
+    ({ [SECRET_MARKS_KEY]: marks, ...a }) => runMarked(a, marks),
+    // At preview nothing runs, but bad (known) arguments fail it already.
+    ({ [SECRET_MARKS_KEY]: marks, ...a }) => checkArgs(a, marks),
+  );
 }

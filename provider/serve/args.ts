@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { type CheckFailure, zodFailures } from "../common/check";
 import { LABELS } from "../common/labels";
+import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
+import { InputSecrets } from "../common/secrets";
 import { type DockerConnection, dockerConnectionSchema, resolveHost } from "../docker/connection";
 import { kubernetesFailures, kubernetesTargetSchema } from "./kubernetes/inputs";
 import { parsePort, portCount } from "./ports";
@@ -65,10 +67,17 @@ export const serviceSchema = z.strictObject({
   volumes: z.array(z.string()).optional(),
   inputPath: z.string().min(1, "must not be empty").optional(),
   outputPath: z.string().min(1, "must not be empty").optional(),
+  // Each bad name is reported at its own path, so no failure points at the whole (maybe secret) map.
   environment: z
     .record(z.string(), z.string())
-    .refine((r) => Object.keys(r).every((k) => /^[^=\s]+$/.test(k)), {
-      message: "variable names must not be empty or contain `=` or spaces",
+    .superRefine((r, ctx) => {
+      for (const k of Object.keys(r))
+        if (!/^[^=\s]+$/.test(k))
+          ctx.addIssue({
+            code: "custom",
+            path: [k],
+            message: "variable names must not be empty or contain `=` or spaces (fix: e.g. API_TOKEN)",
+          });
     })
     .optional(),
   runtimeConfig: z
@@ -164,16 +173,28 @@ export interface ValidateResult {
 /**
  * Validates raw inputs (preview unknowns already removed; `unknownKeys` are the top-level keys that
  * were unknown) and returns normalized inputs: defaults filled, host paths absolute, port a string.
- * Failures name the field, the value and the fix.
+ * Failures name the field, the value and the fix, never a secret's value: `secrets` are the
+ * service's secret fields and the values the program marked secret (default: the fields of `raw`).
  */
 export function validateInputs(
   raw: Record<string, unknown>,
   unknownKeys: ReadonlySet<string>,
   cwd: string,
+  secrets: InputSecrets = new InputSecrets(raw, TESSERACT_SERVICE_SECRETS),
+): ValidateResult {
+  const result = validateUnguarded(raw, unknownKeys, cwd, secrets);
+  return { ...result, failures: secrets.guard(result.failures) };
+}
+
+function validateUnguarded(
+  raw: Record<string, unknown>,
+  unknownKeys: ReadonlySet<string>,
+  cwd: string,
+  secrets: InputSecrets,
 ): ValidateResult {
   const failures: CheckFailure[] = [];
   const parsed = serviceSchema.safeParse(raw);
-  if (!parsed.success) failures.push(...zodFailures(parsed.error, raw, "", ["docker", "kubernetes"]));
+  if (!parsed.success) failures.push(...zodFailures(parsed.error, raw, "", secrets));
 
   const hasImage = raw.image !== undefined || unknownKeys.has("image");
   const hasImages = raw.images !== undefined || unknownKeys.has("images");

@@ -13,6 +13,12 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ts from "typescript";
+import {
+  TASK_GROUP_SECRETS,
+  TESSERACT_IMAGE_SECRETS,
+  TESSERACT_SERVICE_SECRETS,
+} from "../../provider/common/secret-fields";
+import { secretTopKeys } from "../../provider/common/secrets";
 import { REPLACE_ON_CHANGES as SERVICE_REPLACES } from "../../provider/resources/tesseract-service-impl";
 
 const ROOT = resolve(__dirname, "../..");
@@ -30,8 +36,8 @@ const RESOURCES = [
     args: "TesseractImageArgs",
     // Inputs the provider also keeps in the resource's state.
     stateInputs: ["srcDir", "docker"],
-    // `docker` may carry a TLS key; the rest of the inputs are secret only when given as secrets.
-    secret: ["docker"],
+    // The top-level inputs of the resource's secret fields; the rest are secret only when given as secrets.
+    secret: secretTopKeys(TESSERACT_IMAGE_SECRETS),
     replaceOnChanges: [] as string[],
   },
   {
@@ -40,7 +46,7 @@ const RESOURCES = [
     cls: "TesseractService",
     args: "TesseractServiceArgs",
     stateInputs: "all",
-    secret: ["docker"],
+    secret: secretTopKeys(TESSERACT_SERVICE_SECRETS),
     replaceOnChanges: SERVICE_REPLACES.filter((k) => k !== "serviceName") as string[],
   },
   {
@@ -49,7 +55,7 @@ const RESOURCES = [
     cls: "TaskGroup",
     args: "TaskGroupArgs",
     stateInputs: "all",
-    secret: ["server"],
+    secret: secretTopKeys(TASK_GROUP_SECRETS),
     // TaskGroup's REPLACE_ON_CHANGES minus derived hashes; test/unit/plugin-schema.test.ts checks them against diff.
     replaceOnChanges: ["pip", "custom", "privateGroup", "tasksDir", "pythonInterpreters"],
   },

@@ -1,0 +1,24 @@
+/**
+ * The secret fields of each resource (and of `runTesseract`), as dotted paths: one list per
+ * resource, used by the resource class (its top-level keys are wrapped in `pulumi.secret` and
+ * declared `additionalSecretOutputs`), by `check` and the errors (never echoed, scrubbed from
+ * text; see common/secrets.ts) and by the plugin schema (`secret: true` on those top-level keys).
+ * Values the program marks secret with `pulumi.secret` are treated as secret on top of these.
+ * Kept free of zod and Pulumi so that the resource classes load it cheaply.
+ */
+
+/** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password. */
+export const TESSERACT_IMAGE_SECRETS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem", "push.password"] as const;
+
+/** TesseractService: the engine's TLS key, a kubeconfig (its content holds cluster credentials), the pull secret's password. */
+export const TESSERACT_SERVICE_SECRETS = [
+  "docker.keyPem",
+  "kubernetes.kubeconfig",
+  "kubernetes.imagePullSecret.password",
+] as const;
+
+/** TaskGroup: the server connection (password), index URLs (may carry credentials). */
+export const TASK_GROUP_SECRETS = ["server", "pipIndexUrl", "pipExtraIndexUrls"] as const;
+
+/** `runTesseract`: the container's environment values (tokens) and the engine's TLS key. */
+export const RUN_TESSERACT_SECRETS = ["environment", "docker.keyPem"] as const;
