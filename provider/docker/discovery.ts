@@ -3,11 +3,12 @@
  *   1. the resource's `docker` input (`host`, or `context`);
  *   2. DOCKER_HOST (with DOCKER_TLS_VERIFY / DOCKER_TLS and DOCKER_CERT_PATH for tcp://);
  *   3. DOCKER_CONTEXT, else `currentContext` of $DOCKER_CONFIG/config.json (not `default`);
- *   4. the first local socket that answers: /var/run/docker.sock, rootless Docker
+ *   4. the first local socket that answers, or listens but answers slowly (used and waited for:
+ *      slow is not absent): /var/run/docker.sock, rootless Docker
  *      ($XDG_RUNTIME_DIR/docker.sock), Podman ($XDG_RUNTIME_DIR/podman/podman.sock,
  *      /run/podman/podman.sock).
  * 1-3 are the user's explicit choice and are used as given (no fallback, like the CLI); only the
- * local sockets of step 4 are probed, and when none answers the error lists each one and why.
+ * local sockets of step 4 are probed, and when nothing listens the error lists each one and why.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";

@@ -47,35 +47,66 @@ export function createPool(ep: Endpoint): Pool {
   });
 }
 
-/** Why a local socket is not usable, or undefined when it answers `/_ping`. */
-export async function probeSocket(host: string, timeoutMs = 3_000): Promise<string | undefined> {
+/** What a probe of a local socket found. */
+export interface SocketProbe {
+  /** `answers`: `/_ping` said OK; `slow`: something listens but did not answer in time; `absent`: not usable. */
+  state: "answers" | "slow" | "absent";
+  /** Why it is not `answers`, for messages. */
+  why?: string;
+}
+
+/** Probes a local socket: answering, listening but slow, or absent (no file, not a socket, refused, ...). */
+export async function probeSocketState(host: string, timeoutMs = 3_000): Promise<SocketProbe> {
   const file = host.slice("unix://".length);
-  if (!existsSync(file)) return "no such file";
-  if (!isSocket(file)) return "exists but is not a socket";
+  if (!existsSync(file)) return { state: "absent", why: "no such file" };
+  if (!isSocket(file)) return { state: "absent", why: "exists but is not a socket" };
   const client = new Client("http://localhost", { socketPath: file, connect: { timeout: timeoutMs } });
   try {
     const res = await client.request({ method: "GET", path: "/_ping", signal: AbortSignal.timeout(timeoutMs) });
     await res.body.dump();
-    return res.statusCode === 200 ? undefined : `answered /_ping with HTTP ${res.statusCode}`;
+    return res.statusCode === 200
+      ? { state: "answers" }
+      : { state: "absent", why: `answered /_ping with HTTP ${res.statusCode}` };
   } catch (err) {
     const code = (err as { code?: string }).code ?? "";
-    if (code === "ECONNREFUSED") return "connection refused (a stale socket: nothing listens)";
-    if (code === "EACCES") return "permission denied (join the socket's group, or use rootless Docker)";
-    if ((err as Error).name === "TimeoutError" || /TIMEOUT/.test(code)) return `no answer within ${timeoutMs} ms`;
-    return `${code || (err as Error).name}: ${(err as Error).message}`;
+    if (code === "ECONNREFUSED")
+      return { state: "absent", why: "connection refused (a stale socket: nothing listens)" };
+    if (code === "EACCES")
+      return { state: "absent", why: "permission denied (join the socket's group, or use rootless Docker)" };
+    // The socket accepted the connection (or is still connecting): an engine busy with other work
+    // (a heavy build on few cores) is slow, not absent.
+    if ((err as Error).name === "TimeoutError" || /TIMEOUT/.test(code))
+      return { state: "slow", why: `no answer within ${timeoutMs} ms` };
+    return { state: "absent", why: `${code || (err as Error).name}: ${(err as Error).message}` };
   } finally {
     await client.destroy().catch(() => undefined);
   }
 }
 
-/** The first local socket that answers, or DockerNotFoundError listing each one tried and why. */
-export async function probeDefault(apiVersion: string | undefined, notSet: string[]): Promise<Endpoint> {
+/** Why a local socket is not usable, or undefined when it answers `/_ping`. */
+export async function probeSocket(host: string, timeoutMs = 3_000): Promise<string | undefined> {
+  const probe = await probeSocketState(host, timeoutMs);
+  return probe.state === "answers" ? undefined : probe.why;
+}
+
+/**
+ * The first local socket that answers or listens but answers slowly (a slow one is used as is: the
+ * operation waits for it with its own timeout, as the Docker CLI waits for its endpoint), else
+ * DockerNotFoundError listing each one tried and why: "not found" means nothing listens on any.
+ */
+export async function probeDefault(
+  apiVersion: string | undefined,
+  notSet: string[],
+  timeoutMs = 3_000,
+  candidates: readonly Candidate[] = defaultCandidates(),
+): Promise<Endpoint> {
   const tried: EngineAttempt[] = [];
-  const candidates: Candidate[] = defaultCandidates();
   for (const c of candidates) {
-    const why = await probeSocket(c.host);
-    if (why === undefined) return { host: c.host, source: c.what, apiVersion };
-    tried.push({ ...c, why });
+    const probe = await probeSocketState(c.host, timeoutMs);
+    // A slow socket is used like an answering one: the first existing engine wins, as the CLI's
+    // first endpoint does, and later sockets are not probed.
+    if (probe.state !== "absent") return { host: c.host, source: c.what, apiVersion };
+    tried.push({ ...c, why: probe.why ?? "not usable" });
   }
   throw new DockerNotFoundError(tried, notSet);
 }

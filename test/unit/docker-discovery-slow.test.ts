@@ -1,0 +1,83 @@
+/**
+ * Discovery tells slow from absent: a socket that accepts connections but answers `/_ping` late
+ * (dockerd busy with a heavy build on 2 cores) is used, and the operation waits for it; "No
+ * Docker engine found" only when nothing listens. Fake unix-socket servers (net.createServer);
+ * the real engines are test/integration/docker-engines.test.ts.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, test } from "node:test";
+import { DockerNotFoundError } from "../../provider/docker/errors";
+import { createPool, probeDefault, probeSocketState } from "../../provider/docker/transport";
+
+const dir = mkdtempSync(path.join(tmpdir(), "pt-discovery-slow-"));
+const servers: Server[] = [];
+
+/** A fake engine on a unix socket that answers every request with `OK` after `delayMs`. */
+async function slowEngine(name: string, delayMs: number): Promise<string> {
+  const file = path.join(dir, name);
+  const server = createServer((sock) => {
+    sock.once("data", () => {
+      const timer = setTimeout(() => {
+        sock.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
+      }, delayMs);
+      sock.once("close", () => clearTimeout(timer));
+    });
+    sock.on("error", () => undefined);
+  });
+  servers.push(server);
+  await new Promise<void>((ok) => server.listen(file, ok));
+  return `unix://${file}`;
+}
+
+after(async () => {
+  for (const s of servers) await new Promise((ok) => s.close(ok));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a listening socket that answers late is slow, not absent", async () => {
+  const host = await slowEngine("slow.sock", 1_500);
+  const probe = await probeSocketState(host, 300);
+  assert.equal(probe.state, "slow");
+  assert.match(probe.why ?? "", /no answer within 300 ms/);
+});
+
+test("discovery uses the first existing socket even when it is slow, and the operation waits for it", async () => {
+  const slow = await slowEngine("slow2.sock", 1_000);
+  const fast = await slowEngine("fast.sock", 0);
+  const ep = await probeDefault(undefined, [], 200, [
+    { host: `unix://${path.join(dir, "missing.sock")}`, what: "missing" },
+    { host: slow, what: "slow engine" },
+    { host: fast, what: "fast engine" },
+  ]);
+  assert.equal(ep.host, slow);
+  assert.equal(ep.source, "slow engine");
+  // The operation's own timeout (here: none but the test's) applies: the slow answer arrives.
+  const pool = createPool(ep);
+  try {
+    const t0 = Date.now();
+    const res = await pool.request({ method: "GET", path: "/_ping", signal: AbortSignal.timeout(10_000) });
+    assert.equal(await res.body.text(), "OK");
+    assert.ok(Date.now() - t0 >= 900, "answered before the fake's delay");
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test("not found only when nothing is there: a missing file, a plain file", async () => {
+  const plain = path.join(dir, "plain.sock");
+  writeFileSync(plain, "");
+  const err = await probeDefault(undefined, ["DOCKER_HOST"], 200, [
+    { host: `unix://${path.join(dir, "missing2.sock")}`, what: "missing" },
+    { host: `unix://${plain}`, what: "plain file" },
+  ]).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  assert.ok(err instanceof DockerNotFoundError, `expected DockerNotFoundError, got ${err}`);
+  assert.match(err.message, /no such file/);
+  assert.match(err.message, /exists but is not a socket/);
+});
