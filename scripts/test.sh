@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tier="${1:-all}"; shift || true
+# When the run started (setup included), for the summary step's "last full run" line.
+export PT_RUN_STARTED="${PT_RUN_STARTED:-$(date +%s)}"
 if [ "$tier" = unit ]; then
   # `npm run test:unit`: pure logic, so it needs only `npm ci`: no setup, lint or build (what needs
   # the built lib/ is in test/integration). The Python peers, when scripts/setup.sh has made them,
@@ -40,6 +42,8 @@ case "$tier" in
     files=$(for t in unit integration e2e faults; do find "test/$t" -name '*.test.ts' | sort; done)
     # The whole suite ran one file at a time: anything of ours left unreferenced is a leak.
     export PT_LEAKS_STRICT="${PT_LEAKS_STRICT:-1}" PT_LEAKS_GRACE_SECONDS="${PT_LEAKS_GRACE_SECONDS:-0}"
+    # The summary step writes its tables into docs/reliability.md ("Last full run") only for this tier.
+    export PT_FULL_RUN=1
     final=1
     ;;
   # The server-backend suite (integration and e2e) once per fractal-server version of the matrix
@@ -67,21 +71,23 @@ files="$(for f in $files; do grep -qxF "$f" <<<"$cluster_files" || echo "$f"; do
 # The fault files write their counters here; the summary step reads them (test/helpers/faults/report.ts).
 export PT_FAULTS_DIR="${PT_FAULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pulumi-tesseract-faults-XXXXXX")}"
 rc=0
-# One file at a time: the files share one dockerd, one fractal-server and two cores.
+# One file at a time: the files share one dockerd, one fractal-server and two cores. A TAP copy of
+# each run (run-<name>.tap) gives the summary step the test and failure counts.
+reporters() { echo --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap "--test-reporter-destination=$PT_FAULTS_DIR/run-$1.tap"; }
 if [ "$tier" = all ]; then
   # unit and integration need no Pulumi CLI: they run while the Go builds finish; then the rest of
   # the setup (joins them, the Python SDK wheel), then e2e and faults.
   # (The unit files share nothing: two at a time, as in `npm run test:unit`.)
   early=$(for f in $files; do case "$f" in test/unit/* | test/integration/*) echo "$f" ;; esac; done)
   # shellcheck disable=SC2046
-  node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(grep '^test/unit/' <<<"$early") || rc=$?
+  node --import tsx --test --test-concurrency=2 $(reporters unit) "$@" $(grep '^test/unit/' <<<"$early") || rc=$?
   # shellcheck disable=SC2046
-  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $(grep -v '^test/unit/' <<<"$early") || rc=$?
+  node --import tsx --test --test-concurrency=1 $(reporters early) "$@" $(grep -v '^test/unit/' <<<"$early") || rc=$?
   PULUMI_TESSERACT_GO_BUILDS=join bash scripts/setup.sh
   files=$(for f in $files; do grep -qxF "$f" <<<"$early" || echo "$f"; done)
 fi
-# shellcheck disable=SC2086
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" $files || rc=$?
+# shellcheck disable=SC2086,SC2046
+node --import tsx --test --test-concurrency=1 $(reporters main) "$@" $files || rc=$?
 # The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/readme-quickstart.test.ts runs
 # the README quick start on both itself). Part of `npm test`; `npm run test:unit` stays on the repo's Node.
 if [ "$tier" = all ]; then bash scripts/test-node24.sh "$@" || rc=$?; fi

@@ -1,14 +1,56 @@
 /**
  * The last step of the faults tier (and of `npm test`), run explicitly by scripts/test.sh after
  * every tier file: aggregates the counters the fault files
- * wrote (see report.ts), prints the summary table, and fails when anything leaked or a secret was
- * found in plain text.
+ * wrote (see report.ts), prints the summary table (and the hostile tier's rows grouped by class,
+ * see hostile.ts), and fails when anything leaked, a secret was found in plain text, or a bad or
+ * hostile input was accepted. In the full run (`PT_FULL_RUN=1`, scripts/test.sh all) it also
+ * writes the tables into docs/reliability.md between the `summary:begin`/`summary:end` markers.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { hostileClasses, isHostile } from "../helpers/faults/hostile";
 import { type FileCounters, RUN_DIR, readAll } from "../helpers/faults/report";
+
+const DOC = path.resolve(__dirname, "../../docs/reliability.md");
+const BEGIN = "<!-- summary:begin -->";
+const END = "<!-- summary:end -->";
+
+/** Test count, failures and minutes of the run, from the TAP copies (run-*.tap) scripts/test.sh writes. */
+function runTotals(): string {
+  let tests = 0;
+  let fail = 0;
+  let found = false;
+  for (const f of existsSync(RUN_DIR) ? readdirSync(RUN_DIR).filter((n) => /^run.*\.tap$/.test(n)) : []) {
+    const text = readFileSync(path.join(RUN_DIR, f), "utf8");
+    const last = (key: string) => Number([...text.matchAll(new RegExp(`^# ${key} (\\d+)$`, "gm"))].pop()?.[1] ?? 0);
+    tests += last("tests");
+    fail += last("fail");
+    found = true;
+  }
+  const started = Number(process.env.PT_RUN_STARTED);
+  const minutes = Number.isFinite(started) && started > 0 ? ((Date.now() / 1000 - started) / 60).toFixed(1) : "?";
+  return `${found ? tests : "?"} tests, ${found ? fail : "?"} failures, ${minutes} min on ${cpus().length} cores`;
+}
+
+/** Replaces the marked block of docs/reliability.md with the run's tables. */
+function writeDoc(lines: string[]): void {
+  const doc = readFileSync(DOC, "utf8");
+  const a = doc.indexOf(BEGIN);
+  const b = doc.indexOf(END);
+  assert.ok(a >= 0 && b > a, `${DOC} has no ${BEGIN} … ${END} block`);
+  const date = new Date().toISOString().slice(0, 10);
+  const block = [
+    BEGIN,
+    `Written by test/final/summary.test.ts at the end of \`npm test\` (${date}): ${runTotals()}. The faults tier's summary:`,
+    "",
+    ...lines,
+    END,
+  ].join("\n");
+  writeFileSync(DOC, `${doc.slice(0, a)}${block}${doc.slice(b + END.length)}`);
+}
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -74,7 +116,22 @@ test("faults tier summary", (t) => {
     lines.push(
       ...table([
         ["fault", "result", "seconds", "detail"],
-        ...faults.map((x) => [x.fault, x.result, x.seconds.toFixed(1), (x.detail ?? "").slice(0, 160)]),
+        ...faults.map((x) => [
+          x.fault,
+          x.result,
+          x.seconds.toFixed(1),
+          (x.detail ?? "").slice(0, 160).replace(/\|/g, "\\|"),
+        ]),
+      ]),
+    );
+  }
+  const hostile = hostileClasses(faults);
+  if (hostile.length) {
+    lines.push("");
+    lines.push(
+      ...table([
+        ["hostile class", "tried", "refused", "explained", "leaked", "accepted"],
+        ...hostile.map((c) => [c.name, ...[c.tried, c.refused, c.explained, c.leaked, c.accepted].map(String)]),
       ]),
     );
   }
@@ -84,6 +141,17 @@ test("faults tier summary", (t) => {
   if (notes.length) lines.push("", ...notes);
   const text = lines.join("\n");
   writeFileSync(path.join(RUN_DIR, "summary.md"), `${text}\n`);
+  if (process.env.PT_FULL_RUN === "1" && files.length) {
+    // Tables as markdown, metrics and notes as a code block.
+    const tables = lines.slice(1).filter((l) => l.startsWith("|") || l === "");
+    const rest = lines.slice(1).filter((l) => !l.startsWith("|") && l !== "");
+    const body = tables
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+      .trim()
+      .split("\n");
+    writeDoc([...body, ...(rest.length ? ["", "```", ...rest, "```"] : [])]);
+  }
   for (const l of lines) t.diagnostic(l);
   process.stderr.write(`\n${text}\n`);
   if (!files.length) {
@@ -94,4 +162,7 @@ test("faults tier summary", (t) => {
   assert.equal(totals.secretsFound, 0, "secrets found in plain text (see table)");
   assert.equal(totals.inputsRefused, totals.inputsTried, "some bad inputs were accepted");
   assert.equal(totals.inputsExplained, totals.inputsRefused, "some refusals do not name the field and the fix");
+  const bad = hostile.flatMap((c) => c.bad);
+  assert.deepEqual(bad, [], "hostile cases leaked or were accepted (see the hostile table)");
+  assert.equal(faults.filter(isHostile).filter((x) => x.result === "fail").length, 0, "hostile rows failed");
 });
