@@ -56,7 +56,8 @@ export function zodFailures(
     const property = !prefix && issue.path.length === 1 ? scope.property(named, unknownKey) : named;
     const value = valueAt(input, issue.path);
     const shown = value === undefined || scope.covers(issue.path) ? "" : ` (got ${showValue(value)})`;
-    return { property, reason: scope.scrub(`${named}: ${issue.message}${shown}`) };
+    const fix = issue.code === "unrecognized_keys" ? " (fix: remove it, or correct its spelling)" : "";
+    return { property, reason: scope.scrub(`${named}: ${issue.message}${shown}${fix}`) };
   });
 }
 

@@ -372,7 +372,8 @@ export const TaskGroupInputsSchema = z
     if (v.pipNoIndex && v.pipIndexUrl !== undefined) {
       ctx.issues.push({
         code: "custom",
-        message: "`pipNoIndex` and `pipIndexUrl` cannot both be set",
+        message:
+          "`pipNoIndex` and `pipIndexUrl` cannot both be set (fix: remove pipIndexUrl to install from pipFindLinks only, or remove pipNoIndex)",
         input: v,
         path: ["pipIndexUrl"],
       });

@@ -238,9 +238,7 @@ function checkArgs(args: RunTesseractArgs, marked: readonly string[] = []): void
     .replace(/^\./, "");
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], args);
   const unknownKey =
-    issue.code === "unrecognized_keys"
-      ? ` (unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")})`
-      : "";
+    issue.code === "unrecognized_keys" ? ` (fix: remove ${issue.keys.join(", ")}, or correct the spelling)` : "";
   const shown = secrets.covers(issue.path) ? "(secret value not shown)" : (JSON.stringify(value) ?? "undefined");
   throw new RunTesseractArgumentError(path || "args", secrets.scrub(`${shown}: ${issue.message}${unknownKey}`));
 }

@@ -23,7 +23,6 @@ writeFileSync(path.join(src, "tesseract_api.py"), "def apply(inputs):\n    retur
 writeFileSync(path.join(src, "tesseract_config.yaml"), "name: pt-secrets\nversion: 0.1.0\n");
 
 type Failure = { property: string; reason: string };
-const TOP = new Set<string>();
 
 /** Asserts failures exist, name `field`, never hold the secret, and never name a top-level key in `secretTop`. */
 function refused(failures: Failure[] | undefined, field: string, secretTop: string[]): void {
@@ -32,7 +31,6 @@ function refused(failures: Failure[] | undefined, field: string, secretTop: stri
   assert.ok(text.includes(field), `no failure names ${field}: ${text}`);
   assert.ok(!text.includes(SECRET), `secret in failures: ${text}`);
   for (const f of failures) assert.ok(!secretTop.includes(f.property), `failure names top-level ${f.property}`);
-  TOP.clear();
 }
 
 test("service: a marked environment with a bad key", async () => {
@@ -142,4 +140,14 @@ test("runTesseract: argument errors never show environment values or keyPem", as
     assert.ok(err, "accepted");
     assert.ok(!err.message.includes(SECRET), `secret in ${err.message}`);
   }
+});
+
+test("plugin: a value given as a secret is treated as secret by check", async () => {
+  const { TesseractProvider } = await import("../../provider/plugin/provider");
+  const { secretValue } = await import("../../provider/plugin/secrets");
+  const p = new TesseractProvider("0.0.0");
+  const urn = "urn:pulumi:dev::proj::tesseract:index:TesseractService::svc";
+  const r = await p.check(urn, {}, { image: "a:1", user: secretValue(`bad user ${SECRET}`) });
+  refused(r.failures as Failure[], "user", ["user"]);
+  assert.ok(!("__secretInputs" in (r.inputs ?? {})), "the marks are returned as inputs");
 });
