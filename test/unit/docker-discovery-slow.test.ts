@@ -5,6 +5,7 @@
  * the real engines are test/integration/docker-engines.test.ts.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -67,12 +68,16 @@ test("discovery uses the first existing socket even when it is slow, and the ope
   }
 });
 
-test("not found only when nothing is there: a missing file, a plain file", async () => {
+test("not found only when nothing is there: a missing file, a plain file, a stale socket", async () => {
   const plain = path.join(dir, "plain.sock");
   writeFileSync(plain, "");
+  // A socket file nobody listens on (bound, never listening), like a crashed daemon's.
+  const stale = path.join(dir, "stale.sock");
+  execFileSync("python3", ["-c", `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(stale)})`]);
   const err = await probeDefault(undefined, ["DOCKER_HOST"], 200, [
     { host: `unix://${path.join(dir, "missing2.sock")}`, what: "missing" },
     { host: `unix://${plain}`, what: "plain file" },
+    { host: `unix://${stale}`, what: "stale socket" },
   ]).then(
     () => undefined,
     (e: Error) => e,
@@ -80,4 +85,5 @@ test("not found only when nothing is there: a missing file, a plain file", async
   assert.ok(err instanceof DockerNotFoundError, `expected DockerNotFoundError, got ${err}`);
   assert.match(err.message, /no such file/);
   assert.match(err.message, /exists but is not a socket/);
+  assert.match(err.message, /stale socket\): connection refused/);
 });
