@@ -97,7 +97,10 @@ export class InputSecrets {
    * @param extra further secret strings (e.g. a configured password)
    */
   constructor(inputs: object, resourcePaths: readonly string[] = [], extra: readonly (string | undefined)[] = []) {
-    this.paths = [...resourcePaths, ...markedPaths(inputs)].map(segmentsOf);
+    // Only the secrets that are there: `docker` without a `keyPem` holds none.
+    this.paths = [...resourcePaths, ...markedPaths(inputs)]
+      .map(segmentsOf)
+      .filter((p) => valueAt(inputs, p) !== undefined);
     const found: string[] = [];
     for (const p of this.paths) leaves(valueAt(inputs, p), found);
     for (const s of extra) if (typeof s === "string") found.push(s);
