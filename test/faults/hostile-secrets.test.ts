@@ -283,7 +283,8 @@ describe("the Kubernetes credentials are secrets in the engine's view of the inp
     // registration's response (the checked inputs, secrets in wire form) into the debug-severity
     // diagnostics of the event stream (never into the output); left out here and noted.
     const sdkDebug = (e: EngineEvent) =>
-      e.diagnosticEvent?.severity === "debug" && e.diagnosticEvent.message.startsWith("RegisterResource RPC finished");
+      (e.diagnosticEvent?.severity as string | undefined) === "debug" &&
+      (e.diagnosticEvent?.message ?? "").startsWith("RegisterResource RPC finished");
     const inSdkDebug = findSecrets(JSON.stringify(events.filter(sdkDebug)), [SECRET]).length;
     if (inSdkDebug) report.note("the Node SDK's debug line 'RegisterResource RPC finished' holds the secret inputs");
     const scanned = events.filter((e) => !sdkDebug(e));
