@@ -144,3 +144,19 @@ export class InputSecrets {
     return failures.map((f) => ({ property: this.property(f.property), reason: this.scrub(f.reason) }));
   }
 }
+
+/**
+ * Runs `body`; an error it throws leaves with every secret of `secrets` scrubbed from its message
+ * (and stack), so an engine's, a server's or pip's text that quotes a secret never reaches the user.
+ */
+export async function scrubbingErrors<T>(secrets: InputSecrets, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof Error) {
+      err.message = secrets.scrub(err.message);
+      if (err.stack) err.stack = secrets.scrub(err.stack);
+    }
+    throw err;
+  }
+}

@@ -10,7 +10,7 @@ import { diffByKeys, sameValue } from "../common/diff";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { TASK_GROUP_SECRETS } from "../common/secret-fields";
-import { InputSecrets, withoutMarks } from "../common/secrets";
+import { InputSecrets, scrubbingErrors, withoutMarks } from "../common/secrets";
 import { containsUnknown } from "../common/unknown";
 import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
 import { backendFor, backendOf } from "../fractal/backends";
@@ -23,6 +23,11 @@ import { normalizePackageName, parseWheelFilename } from "../fractal/validators"
 /** Records the stack configuration (`fractal:url`, `fractal:email`, `fractal:password`). */
 export { configure } from "../fractal/config";
 export type { CheckedInputs, TaskGroupOutputs };
+
+/** The secrets of a group's inputs or state: its secret fields and the configured passwords. */
+function secretsOf(inputs: Partial<CheckedInputs>): InputSecrets {
+  return new InputSecrets(inputs, TASK_GROUP_SECRETS, [configuredPassword(), configFromEnv().password]);
+}
 
 function progressFor(inputs: Partial<CheckedInputs>, label: string): Progress {
   const secrets = [inputs.server?.password, configuredPassword(), configFromEnv().password];
@@ -178,7 +183,7 @@ export async function diff(
 export async function create(inputs: CheckedInputs): Promise<{ id: string; outs: TaskGroupOutputs }> {
   const progress = progressFor(inputs, labelOf(inputs));
   const backend = backendFor(inputs);
-  const outs = await backend.collect(inputs, progress);
+  const outs = await scrubbingErrors(secretsOf(inputs), () => backend.collect(inputs, progress));
   progress.info(`collected ${outs.pkgName}==${outs.version ?? "?"}: ${outs.tasks.length} tasks (${backend.kind})`);
   return { id: backend.idOf(outs), outs };
 }
@@ -194,9 +199,10 @@ export async function update(
   olds: TaskGroupOutputs,
   news: CheckedInputs,
 ): Promise<{ outs: TaskGroupOutputs }> {
-  return { outs: await backendOf(olds).setActive(olds, news, progressFor(news, olds.pkgName)) };
+  const outs = () => backendOf(olds).setActive(olds, news, progressFor(news, olds.pkgName));
+  return { outs: await scrubbingErrors(secretsOf(news), outs) };
 }
 
 export async function remove(_id: string, props: TaskGroupOutputs): Promise<void> {
-  await backendOf(props).remove(props, progressFor(props, props.pkgName));
+  await scrubbingErrors(secretsOf(props), () => backendOf(props).remove(props, progressFor(props, props.pkgName)));
 }

@@ -25,7 +25,7 @@ import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
 import { describeError, TesseractPulumiError } from "../common/errors";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
-import { InputSecrets, withoutMarks } from "../common/secrets";
+import { InputSecrets, scrubbingErrors, withoutMarks } from "../common/secrets";
 import { containsUnknown, UNKNOWN } from "../common/unknown";
 import { namedEngine } from "../docker/connection";
 import { engineFor } from "../docker/engine";
@@ -135,7 +135,7 @@ function allTags(outs: TesseractImageOutputs): TesseractImageOutputs {
 }
 
 export async function create(inputs: TesseractImageInputs): Promise<{ id: string; outs: TesseractImageOutputs }> {
-  const built = await build(inputs);
+  const built = await scrubbingErrors(new InputSecrets(inputs, TESSERACT_IMAGE_SECRETS), () => build(inputs));
   return { id: built.imageName, outs: outputsOf(built) };
 }
 
@@ -165,7 +165,7 @@ export async function update(
   olds: TesseractImageOutputs,
   news: TesseractImageInputs,
 ): Promise<{ outs: TesseractImageOutputs }> {
-  const built = await build(news);
+  const built = await scrubbingErrors(new InputSecrets(news, TESSERACT_IMAGE_SECRETS), () => build(news));
   await releasePreviousBuild(allTags(olds), allTags(built));
   return { outs: outputsOf(built) };
 }

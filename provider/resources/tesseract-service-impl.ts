@@ -9,7 +9,7 @@ import { splitInputs } from "../common/check";
 import { UserError } from "../common/errors";
 import { toPlainJson } from "../common/plain";
 import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
-import { InputSecrets } from "../common/secrets";
+import { InputSecrets, scrubbingErrors } from "../common/secrets";
 import {
   type ContainerRecord,
   type ServiceInputs,
@@ -81,7 +81,9 @@ export async function diff(
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
   const inputs = resolveInputs(raw);
-  return serveTargetFor(inputs).create(inputs);
+  return scrubbingErrors(new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS), () =>
+    serveTargetFor(inputs).create(inputs),
+  );
 }
 
 // ---- read -------------------------------------------------------------------------------------
@@ -100,7 +102,8 @@ export async function update(
   news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
   const inputs = resolveInputs(news);
-  return { outs: await serveTargetFor(inputs).update(id, olds, inputs) };
+  const secrets = new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS);
+  return { outs: await scrubbingErrors(secrets, () => serveTargetFor(inputs).update(id, olds, inputs)) };
 }
 
 // ---- delete -----------------------------------------------------------------------------------

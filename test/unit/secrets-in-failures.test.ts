@@ -151,3 +151,16 @@ test("plugin: a value given as a secret is treated as secret by check", async ()
   refused(r.failures as Failure[], "user", ["user"]);
   assert.ok(!("__secretInputs" in (r.inputs ?? {})), "the marks are returned as inputs");
 });
+
+test("scrubbingErrors: an error quoting a secret leaves without it", async () => {
+  const { scrubbingErrors } = await import("../../provider/common/secrets");
+  const secrets = new InputSecrets({ pipIndexUrl: `https://u:${SECRET}@h/simple` }, ["pipIndexUrl"]);
+  const err = await scrubbingErrors(secrets, async () => {
+    throw new Error(`pip failed: cannot reach https://u:${SECRET}@h/simple`);
+  }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  assert.ok(err && !err.message.includes(SECRET) && !String(err.stack).includes(SECRET), err?.message);
+  assert.match(err.message, /\[secret\]/);
+});
