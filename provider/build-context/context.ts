@@ -117,7 +117,9 @@ export function walkFolder(
   const push = (e: WalkedEntry) => {
     out.push(e);
     if (out.length > MAX_FILES)
-      throw new Error(`${root}: more than ${MAX_FILES} files; exclude some with .dockerignore`);
+      throw new Error(
+        `${root}: more than ${MAX_FILES} files (fix: exclude what the image does not need with .dockerignore)`,
+      );
   };
   const visit = (absDir: string, rel: string, depth: number) => {
     if (depth > MAX_DEPTH) throw new Error(`${absDir}: folders nested deeper than ${MAX_DEPTH} levels (symlink loop?)`);
