@@ -85,7 +85,7 @@ describe("build context: symbolic links", () => {
       stream.resume();
       stream.on("end", next);
     });
-    const done = new Promise((r) => ex.on("finish", r));
+    const done = new Promise<void>((r) => ex.on("finish", () => r()));
     contextTar(generateBuildContext(dir, config())).pipe(ex);
     await done;
     assert.deepEqual(seen, ["__tesseract_source__/alias.py -> tesseract_api.py"]);
