@@ -103,6 +103,8 @@ describe("hostile build inputs on the real engine", { concurrency: false, timeou
       const secrets = [TOKEN, PROXY_TOKEN, "pt-user:", "px-user:"];
       const history = (await exec("docker", ["history", "--no-trunc", built.imageId])).stdout;
       assert.match(history, /pt-steps-pkg/, "the history is the one of our build");
+      // what the classic builder recorded for the custom step: the loopback proxy, not the index
+      assert.match(history, /PIP_EXTRA_INDEX_URL=http:\/\/127\.0\.0\.1:\d+\/simple\//);
       for (const s of secrets) assert.ok(!history.includes(s), `docker history holds ${s.slice(0, 4)}...`);
       const inspect = (await exec("docker", ["image", "inspect", built.imageId])).stdout;
       for (const s of secrets) assert.ok(!inspect.includes(s), `docker image inspect holds ${s.slice(0, 4)}...`);
