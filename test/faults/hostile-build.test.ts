@@ -224,7 +224,8 @@ const cases: Case[] = [
     cls: "credentials",
     name: "pipIndexUrl with credentials + custom_build_steps, bridge network",
     dir: () => srcDir(withConfig("name: hello\nbuild_config:\n  custom_build_steps: [RUN pip install x]\n")),
-    inputs: { pipIndexUrl: `https://pt-user:${INDEX_TOKEN}@127.0.0.1:1/simple` },
+    // explicit: a machine default (PULUMI_TESSERACT_BUILD_NETWORK=host) would otherwise apply
+    inputs: { pipIndexUrl: `https://pt-user:${INDEX_TOKEN}@127.0.0.1:1/simple`, buildNetwork: "bridge" },
     expect: "refused",
     field: /buildNetwork.*loopback proxy/,
   },
