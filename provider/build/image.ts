@@ -126,7 +126,10 @@ export async function buildTesseractImage(
     if (prepared.proxyIndexes) {
       // custom_build_steps see the index build args in the final stage: give them loopback URLs
       // without credentials (the proxy adds them), so the image history never holds them
-      proxies = await startIndexProxies([inputs.pipIndexUrl ?? "", ...(inputs.pipExtraIndexUrls ?? [])]);
+      proxies = await startIndexProxies(
+        [inputs.pipIndexUrl ?? "", ...(inputs.pipExtraIndexUrls ?? [])],
+        inputs.caCertificates,
+      );
       const p = proxies;
       if (inputs.pipIndexUrl) buildArgs.PIP_INDEX_URL = p.urlFor(inputs.pipIndexUrl);
       if (inputs.pipExtraIndexUrls?.length)

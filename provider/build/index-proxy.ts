@@ -10,6 +10,8 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
+import { rootCertificates } from "node:tls";
+import { Agent, fetch } from "undici";
 
 /** Whether a URL carries credentials (a user name or a password). */
 export function hasCredentials(url: string | undefined): boolean {
@@ -68,7 +70,7 @@ function listen(server: Server, port: number): Promise<boolean> {
 /** Response headers passed on; the body is re-streamed (decoded by fetch), so no length/encoding. */
 const DROP_HEADERS = new Set(["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"]);
 
-function handler(upstream: URL, authorization: string, self: () => string) {
+function handler(upstream: URL, authorization: string, self: () => string, dispatcher: Agent) {
   const origin = upstream.origin;
   const rewrite = (text: string) => text.split(origin).join(self());
   return async (req: IncomingMessage, res: ServerResponse) => {
@@ -83,7 +85,7 @@ function handler(upstream: URL, authorization: string, self: () => string) {
         const v = req.headers[h];
         if (typeof v === "string") headers[h] = v;
       }
-      const r = await fetch(target, { method: req.method, headers, redirect: "manual" });
+      const r = await fetch(target, { method: req.method, headers, redirect: "manual", dispatcher });
       const out: Record<string, string> = {};
       r.headers.forEach((v, k) => {
         if (!DROP_HEADERS.has(k)) out[k] = k === "location" ? rewrite(v) : v;
@@ -109,13 +111,16 @@ function handler(upstream: URL, authorization: string, self: () => string) {
   };
 }
 
-async function start(upstreamUrl: string): Promise<Running> {
+async function start(upstreamUrl: string, ca: string | undefined): Promise<Running> {
   const upstream = new URL(upstreamUrl);
   const user = decodeURIComponent(upstream.username);
   const pass = decodeURIComponent(upstream.password);
   const authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
   let port = 0;
-  const server = createServer(handler(upstream, authorization, () => `http://127.0.0.1:${port}`));
+  // the build's caCertificates (e.g. a TLS-intercepting proxy's CA) are trusted here too
+  const dispatcher = new Agent({ connect: ca ? { ca: [...rootCertificates, ca] } : {} });
+  const server = createServer(handler(upstream, authorization, () => `http://127.0.0.1:${port}`, dispatcher));
+  server.on("close", () => void dispatcher.close().catch(() => undefined));
   server.keepAliveTimeout = 5_000;
   const first = preferredPort(upstreamUrl);
   for (let k = 0; k < PORT_TRIES && port === 0; k++) {
@@ -138,14 +143,17 @@ export interface IndexProxies {
   close(): Promise<void>;
 }
 
-/** Starts (or joins) one loopback proxy per credential-bearing URL of `urls`. */
-export async function startIndexProxies(urls: string[]): Promise<IndexProxies> {
+/**
+ * Starts (or joins) one loopback proxy per credential-bearing URL of `urls`; `ca` is PEM text of
+ * extra CA certificates the proxy trusts for the index (the build's `caCertificates`).
+ */
+export async function startIndexProxies(urls: string[], ca?: string): Promise<IndexProxies> {
   const mine = new Map<string, Running>();
   try {
     for (const url of new Set(urls.filter(hasCredentials))) {
       let p = running.get(url);
       if (!p) {
-        p = start(url);
+        p = start(url, ca);
         running.set(url, p);
         p.catch(() => running.delete(url));
       }

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
@@ -16,6 +17,7 @@ import { finalImageSecretProblems, prepareBuild } from "../../provider/build/pre
 import { contextTar, generateBuildContext, LinkOutsideError, walkFolder } from "../../provider/build-context/context";
 import { renderDockerfile, shq } from "../../provider/build-context/dockerfile";
 import { dockerfileFieldProblems, tesseractConfigSchema } from "../../provider/tesseract-config";
+import { makeTlsFiles } from "../helpers/tls-certs";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "pt-hostile-unit-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -282,5 +284,26 @@ describe("index credentials and the final image", () => {
       upstream.close();
     }
     await assert.rejects(fetch(local), "the proxy is stopped after close");
+  });
+  it("the proxy trusts the build's caCertificates for an https index", async () => {
+    const tls = makeTlsFiles(path.join(tmp, "tls-"));
+    const upstream = createHttpsServer(
+      { cert: readFileSync(tls.serverCert), key: readFileSync(tls.serverKey) },
+      (req, res) => {
+        const ok = req.headers.authorization === `Basic ${Buffer.from("u:tok").toString("base64")}`;
+        res.writeHead(ok ? 200 : 401, { "content-type": "text/plain" }).end(ok ? "index" : "");
+      },
+    );
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const url = `https://u:tok@127.0.0.1:${(upstream.address() as { port: number }).port}/simple/`;
+    const proxies = await startIndexProxies([url], tls.read("ca"));
+    try {
+      const r = await fetch(proxies.urlFor(url));
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), "index");
+    } finally {
+      await proxies.close();
+      upstream.close();
+    }
   });
 });
