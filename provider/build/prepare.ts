@@ -48,7 +48,7 @@ export interface PreparedBuild {
 const PROXY_ARGS = /^(https?_proxy|ftp_proxy|no_proxy|all_proxy)$/i;
 
 /**
- * Why a build would write an index credential into the final image, or undefined. The final stage
+ * Why a build would write a credential into the final image (empty when it would not). The final stage
  * declares `ARG PIP_INDEX_URL` / `ARG PIP_EXTRA_INDEX_URL` only for `custom_build_steps`; then
  * credentials must go through the loopback proxy, which the build reaches only on the host network.
  * A step that declares `ARG <name>` of a credential-bearing build arg records it too.
