@@ -1,12 +1,15 @@
 import { createHash } from "node:crypto";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import * as path from "node:path";
@@ -22,9 +25,11 @@ import { parseRequirementsFile } from "./requirements";
 export interface ContextEntry {
   /** Slash-separated path inside the context; folders end without a slash. */
   name: string;
-  type: "file" | "directory";
+  type: "file" | "directory" | "symlink";
   mode: number;
   data?: Buffer;
+  /** A symlink's target, verbatim. */
+  linkname?: string;
 }
 
 export interface BuildContextOptions {
@@ -37,6 +42,8 @@ export interface BuildContextOptions {
   pipExtraIndexUrls?: boolean;
   /** Build-stage installer: `pip` (default) or `uv`. */
   installer?: "uv" | "pip";
+  /** Copy what links leaving srcDir (or a local package folder) point to, instead of refusing them. */
+  followLinksOutside?: boolean;
 }
 
 export interface BuildContext {
@@ -56,14 +63,64 @@ const MTIME = new Date(0);
 const MAX_FILES = 20_000;
 const MAX_DEPTH = 40;
 
-/** Walks a folder (following symlinks, with loop protection), honouring a DockerIgnore. */
+/** One file, folder or symbolic link found by {@link walkFolder}. */
+export interface WalkedEntry {
+  rel: string;
+  abs: string;
+  dir: boolean;
+  /** For a link kept as a link: its target, verbatim (as `readlink` gives it). */
+  link?: string;
+}
+
+/** Options of {@link walkFolder}. */
+export interface WalkOptions {
+  /** Follow (copy what they point to) links that leave the walked folder, instead of refusing them. */
+  followLinksOutside?: boolean;
+}
+
+/** A symbolic link that leaves the folder of a build context (what it points to is not copied). */
+export class LinkOutsideError extends Error {
+  constructor(
+    readonly link: string,
+    readonly target: string,
+  ) {
+    super(
+      `${link} is a symbolic link to ${target}, outside the folder: the build context never copies content from outside srcDir ` +
+        "(fix: replace the link with the files it points to, exclude it in .dockerignore, or set followLinksOutside: true to copy what it points to)",
+    );
+    this.name = "LinkOutsideError";
+  }
+}
+
+/** Whether `p` is `root` or below it (both absolute, resolved). */
+function isWithin(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === "" || (!rel.startsWith(`..${path.sep}`) && rel !== ".." && !path.isAbsolute(rel));
+}
+
+/**
+ * Walks a folder, honouring a DockerIgnore, the way the Docker CLI builds a context: symbolic links
+ * are never followed. A link whose target (resolved through every link on the way) stays inside the
+ * folder is kept as a link; one that leaves it (or dangles outside it) throws a LinkOutsideError
+ * naming it, unless `followLinksOutside` copies what it points to (with loop protection). Sockets,
+ * FIFOs and devices are skipped: they have no content to copy (and reading a FIFO would block).
+ */
 export function walkFolder(
   root: string,
   ignore: DockerIgnore | undefined,
   prefix = "",
-): { rel: string; abs: string; dir: boolean }[] {
-  const out: { rel: string; abs: string; dir: boolean }[] = [];
+  options: WalkOptions = {},
+): WalkedEntry[] {
+  const out: WalkedEntry[] = [];
   const visiting = new Set<string>();
+  const realRoot = safeRealpath(root);
+  const push = (e: WalkedEntry) => {
+    out.push(e);
+    if (out.length > MAX_FILES)
+      throw new Error(
+        `${root}: more than ${MAX_FILES} files (fix: exclude what the image does not need with .dockerignore)`,
+      );
+  };
   const visit = (absDir: string, rel: string, depth: number) => {
     if (depth > MAX_DEPTH) throw new Error(`${absDir}: folders nested deeper than ${MAX_DEPTH} levels (symlink loop?)`);
     const real = safeRealpath(absDir);
@@ -72,22 +129,49 @@ export function walkFolder(
     for (const name of readdirSync(absDir).sort()) {
       const abs = path.join(absDir, name);
       const r = rel ? `${rel}/${name}` : name;
-      let st: ReturnType<typeof statSync>;
+      let st: ReturnType<typeof lstatSync>;
       try {
-        st = statSync(abs);
+        st = lstatSync(abs);
       } catch {
-        continue; // dangling symlink: copytree would fail, Docker would skip; skip it
+        continue; // vanished while walking
       }
       const ignored = ignore?.ignores(r) ?? false;
+      if (st.isSymbolicLink()) {
+        if (ignored) continue;
+        const target = readlinkSync(abs);
+        let resolved: string | undefined;
+        try {
+          resolved = realpathSync(abs);
+        } catch {
+          resolved = undefined; // dangling or a loop: judged by where it points
+        }
+        const inside = resolved
+          ? isWithin(realRoot, resolved)
+          : isWithin(realRoot, path.resolve(safeRealpath(absDir), target));
+        if (inside) {
+          push({ rel: prefix + r, abs, dir: false, link: target });
+          continue;
+        }
+        if (!options.followLinksOutside || !resolved) throw new LinkOutsideError(abs, resolved ?? target);
+        let tst: ReturnType<typeof statSync>;
+        try {
+          tst = statSync(abs);
+        } catch {
+          continue;
+        }
+        if (tst.isDirectory()) {
+          push({ rel: prefix + r, abs, dir: true });
+          visit(abs, r, depth + 1);
+        } else if (tst.isFile()) push({ rel: prefix + r, abs, dir: false });
+        continue;
+      }
       if (st.isDirectory()) {
         if (ignored && !ignore?.hasExclusions) continue;
-        if (!ignored) out.push({ rel: prefix + r, abs, dir: true });
+        if (!ignored) push({ rel: prefix + r, abs, dir: true });
         visit(abs, r, depth + 1);
       } else if (st.isFile() && !ignored) {
-        out.push({ rel: prefix + r, abs, dir: false });
+        push({ rel: prefix + r, abs, dir: false });
       }
-      if (out.length > MAX_FILES)
-        throw new Error(`${root}: more than ${MAX_FILES} files; exclude some with .dockerignore`);
     }
     visiting.delete(real);
   };
@@ -141,20 +225,58 @@ export function generateBuildContext(
     if (dir !== ".") addDir(dir, dirMode);
     entries.set(name, { name, type: "file", mode, data: Buffer.isBuffer(data) ? data : Buffer.from(data) });
   };
+  const addLink = (name: string, linkname: string, dirMode: number) => {
+    const dir = path.posix.dirname(name);
+    if (dir !== ".") addDir(dir, dirMode);
+    entries.set(name, { name, type: "symlink", mode: 0o777, linkname });
+  };
   const problems: string[] = [];
   const bc = config.build_config;
+  const walkOptions: WalkOptions = { followLinksOutside: options.followLinksOutside };
+  /** Walks a folder into `base/`; a link leaving it becomes a problem (naming the link), not a throw. */
+  const addTree = (
+    root: string,
+    ignore: DockerIgnore,
+    base: string,
+    fileMode: (rel: string) => number,
+    dirMode: number,
+  ) => {
+    let walked: WalkedEntry[];
+    try {
+      walked = walkFolder(root, ignore, "", walkOptions);
+    } catch (err) {
+      if (!(err instanceof LinkOutsideError)) throw err;
+      problems.push(err.message);
+      return [];
+    }
+    for (const f of walked) {
+      const name = `${base}/${f.rel}`;
+      if (f.link !== undefined) addLink(name, f.link, dirMode);
+      else if (f.dir) addDir(name, dirMode);
+      else addFile(name, readFileSync(f.abs), fileMode(f.rel), dirMode);
+    }
+    return walked;
+  };
+  /** A file read by path (requirements, environment) must not be a link leaving srcDir either. */
+  const leavesSrc = (file: string): boolean => {
+    if (options.followLinksOutside || !existsSync(file) || !lstatSync(file).isSymbolicLink()) return false;
+    const real = safeRealpath(file);
+    if (isWithin(safeRealpath(src), real)) return false;
+    problems.push(new LinkOutsideError(file, real).message);
+    return true;
+  };
 
   // __tesseract_source__: files 0777 like upstream's COPY --chmod=777 for package_data, the API 0444
-  const sourceFiles: string[] = [];
   addDir("__tesseract_source__", 0o777);
-  for (const f of walkFolder(src, sourceIgnore(src))) {
-    const name = `__tesseract_source__/${f.rel}`;
-    if (f.dir) addDir(name, 0o777);
-    else {
-      addFile(name, readFileSync(f.abs), f.rel === API_FILE ? 0o444 : 0o777, 0o777);
-      sourceFiles.push(f.rel);
-    }
-  }
+  const sourceFiles = addTree(
+    src,
+    sourceIgnore(src),
+    "__tesseract_source__",
+    (rel) => (rel === API_FILE ? 0o444 : 0o777),
+    0o777,
+  )
+    .filter((f) => !f.dir)
+    .map((f) => f.rel);
 
   // requirements: local path dependencies staged into local_requirements/ and rewritten
   let requirementsFile = "tesseract_requirements.txt";
@@ -175,10 +297,13 @@ export function generateBuildContext(
     used.add(destName);
     if (statSync(resolved).isDirectory()) {
       addDir(`local_requirements/${destName}`);
-      for (const f of walkFolder(resolved, DockerIgnore.parse("", ["**/__pycache__"]))) {
-        if (f.dir) addDir(`local_requirements/${destName}/${f.rel}`);
-        else addFile(`local_requirements/${destName}/${f.rel}`, readFileSync(f.abs));
-      }
+      addTree(
+        resolved,
+        DockerIgnore.parse("", ["**/__pycache__"]),
+        `local_requirements/${destName}`,
+        () => 0o644,
+        0o755,
+      );
     } else addFile(`local_requirements/${destName}`, readFileSync(resolved));
     hasLocalRequirements = true;
     return `./local_requirements/${destName}${extras}`;
@@ -192,7 +317,7 @@ export function generateBuildContext(
     }
     const reqPath = path.join(src, requirementsFile);
     const lines: string[] = [];
-    if (existsSync(reqPath)) {
+    if (existsSync(reqPath) && !leavesSrc(reqPath)) {
       const parsed = parseRequirementsFile(reqPath);
       const used = new Set<string>();
       lines.push(...parsed.remote);
@@ -211,7 +336,9 @@ export function generateBuildContext(
   } else {
     requirementsFile = "tesseract_environment.yaml";
     const envPath = path.join(src, requirementsFile);
-    if (!existsSync(envPath)) {
+    if (leavesSrc(envPath)) {
+      // reported by leavesSrc
+    } else if (!existsSync(envPath)) {
       problems.push(
         `tesseract_config.yaml sets requirements.provider: conda, but there is no ${requirementsFile} in ${src} (fix: write one, e.g. \`conda env export --no-builds > ${requirementsFile}\`)`,
       );
@@ -271,10 +398,7 @@ export function generateBuildContext(
       const base = `__package_data__/${destName}`;
       if (statSync(resolved).isDirectory()) {
         addDir(base, 0o777);
-        for (const f of walkFolder(resolved, DockerIgnore.parse("", UPSTREAM_DOCKERIGNORE))) {
-          if (f.dir) addDir(`${base}/${f.rel}`, 0o777);
-          else addFile(`${base}/${f.rel}`, readFileSync(f.abs), 0o777, 0o777);
-        }
+        addTree(resolved, DockerIgnore.parse("", UPSTREAM_DOCKERIGNORE), base, () => 0o777, 0o777);
       } else addFile(base, readFileSync(resolved), 0o777, 0o777);
       packageData.push([base, target]);
     }
@@ -317,6 +441,7 @@ export function generateBuildContext(
   for (const e of sorted) {
     h.update(`${e.type}\0${e.name}\0${e.mode.toString(8)}\0`);
     if (e.data) h.update(createHash("sha256").update(e.data).digest("hex"));
+    if (e.linkname !== undefined) h.update(`\0${e.linkname}`);
     h.update("\n");
   }
   return { entries: sorted, dockerfile, hash: h.digest("hex"), sourceFiles };
@@ -336,6 +461,7 @@ export function contextTar(ctx: BuildContext): Readable {
       gname: "",
     };
     if (e.type === "directory") p.entry({ ...header, type: "directory" });
+    else if (e.type === "symlink") p.entry({ ...header, type: "symlink", linkname: e.linkname });
     else p.entry({ ...header, type: "file", size: e.data!.length }, e.data!);
   }
   p.finalize();
@@ -349,7 +475,10 @@ export function writeContext(ctx: BuildContext, dir: string): void {
   for (const e of ctx.entries) {
     const target = path.join(dir, ...e.name.split("/"));
     if (e.type === "directory") mkdirSync(target, { recursive: true });
-    else {
+    else if (e.type === "symlink") {
+      mkdirSync(path.dirname(target), { recursive: true });
+      symlinkSync(e.linkname as string, target);
+    } else {
       mkdirSync(path.dirname(target), { recursive: true });
       writeFileSync(target, e.data!, { mode: e.mode });
     }

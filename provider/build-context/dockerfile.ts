@@ -35,6 +35,12 @@ export function dq(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$/g, "\\$").replace(/\n/g, "\\n")}"`;
 }
 
+/** A POSIX shell word for a name that reaches a RUN line: bare when safe, else single-quoted. */
+export function shq(value: string): string {
+  if (/^[A-Za-z0-9_.+][A-Za-z0-9_.+=-]*$/.test(value)) return value;
+  return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
 /** A JSON-array form argument (for COPY/ENTRYPOINT). */
 function jsonArgs(...items: string[]): string {
   return JSON.stringify(items);
@@ -164,7 +170,7 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
       L.push("# Then the requirements, resolved together with the runtime so that conflicts fail the build");
       L.push(`COPY ${jsonArgs(`__tesseract_source__/${opts.requirementsFile}`, `./${opts.requirementsFile}`)}`);
       if (opts.hasLocalRequirements) L.push("COPY local_requirements/ ./local_requirements/");
-      L.push(`RUN ${install} -r ${opts.requirementsFile} "${runtimeSpec}"`);
+      L.push(`RUN ${install} -r ${shq(opts.requirementsFile)} "${runtimeSpec}"`);
     }
   }
   blank();

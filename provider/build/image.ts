@@ -7,6 +7,7 @@ import { isFromStep } from "../docker/build-log";
 import { type ContainerEngine, engineFor } from "../docker/engine";
 import { DockerApiError, DockerBuildError } from "../docker/errors";
 import { TesseractBuildError } from "./errors";
+import { type IndexProxies, startIndexProxies } from "./index-proxy";
 import { buildKitOnlyProblems, type TesseractImageInputs, type TesseractImageOutputs } from "./inputs";
 import { BuildLogTracker } from "./log";
 import { prepareBuild } from "./prepare";
@@ -119,12 +120,27 @@ export async function buildTesseractImage(
   );
   const started = Date.now();
   let imageId: string;
+  let proxies: IndexProxies | undefined;
   try {
+    const buildArgs = { ...prepared.buildArgs };
+    if (prepared.proxyIndexes) {
+      // custom_build_steps see the index build args in the final stage: give them loopback URLs
+      // without credentials (the proxy adds them), so the image history never holds them
+      proxies = await startIndexProxies(
+        [inputs.pipIndexUrl ?? "", ...(inputs.pipExtraIndexUrls ?? [])],
+        inputs.caCertificates,
+      );
+      const p = proxies;
+      if (inputs.pipIndexUrl) buildArgs.PIP_INDEX_URL = p.urlFor(inputs.pipIndexUrl);
+      if (inputs.pipExtraIndexUrls?.length)
+        buildArgs.PIP_EXTRA_INDEX_URL = inputs.pipExtraIndexUrls.map((u) => p.urlFor(u)).join(" ");
+      progress.info("serving the credential-bearing package indexes through loopback proxies for this build");
+    }
     imageId = await engine.build(
       contextTar(prepared.context),
       {
         tags: prepared.tags,
-        buildArgs: Object.keys(prepared.buildArgs).length ? prepared.buildArgs : undefined,
+        buildArgs: Object.keys(buildArgs).length ? buildArgs : undefined,
         labels: prepared.labels,
         networkMode: inputs.buildNetwork,
         noCache: inputs.noCache,
@@ -152,6 +168,8 @@ export async function buildTesseractImage(
         cause: err,
       });
     throw err;
+  } finally {
+    await proxies?.close();
   }
   const image = await engine.inspectImage(imageId);
   // The build stage (the dependency cache) is either tagged, so it is no dangling <none> image and

@@ -26,6 +26,9 @@ export const tesseractImageSchema = z.strictObject({
   pipIndexUrl: z.url({ error: "must be a URL such as https://pypi.org/simple" }).optional(),
   pipExtraIndexUrls: z.array(z.url({ error: "must be a URL" })).optional(),
   installer: z.enum(["pip", "uv"], { error: 'must be "pip" or "uv"' }).optional(),
+  followLinksOutside: z
+    .boolean({ error: "must be true (copy what links leaving srcDir point to) or false (refuse such links)" })
+    .optional(),
   caCertificates: z
     .string()
     .includes("-----BEGIN CERTIFICATE-----", { message: "must be PEM text (-----BEGIN CERTIFICATE-----...)" })
@@ -81,7 +84,18 @@ export function buildKitOnlyProblems(inputs: object): { property: string; reason
 export { TESSERACT_IMAGE_SECRETS } from "../common/secret-fields";
 
 /** Inputs that shape the sources' validation: checked once all of them are known. */
-export const SOURCE_INPUTS = ["srcDir", "configOverride", "tag", "caCertificates", "runtimeVersion"] as const;
+export const SOURCE_INPUTS = [
+  "srcDir",
+  "configOverride",
+  "tag",
+  "caCertificates",
+  "runtimeVersion",
+  "followLinksOutside",
+  "pipIndexUrl",
+  "pipExtraIndexUrls",
+  "buildNetwork",
+  "buildArgs",
+] as const;
 
 /** Outputs (state) of a TesseractImage. */
 export interface TesseractImageOutputs {

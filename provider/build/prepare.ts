@@ -7,6 +7,7 @@ import {
   applyConfigOverrides,
   checkSourceFolder,
   checkTesseractApi,
+  dockerfileFieldProblems,
   imageNameProblem,
   imageTags,
   readTesseractConfig,
@@ -14,6 +15,7 @@ import {
   TesseractSourceError,
   tagProblem,
 } from "../tesseract-config";
+import { hasCredentials } from "./index-proxy";
 import type { TesseractImageInputs } from "./inputs";
 
 /** Everything derived from the inputs and the sources before building. */
@@ -35,6 +37,51 @@ export interface PreparedBuild {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   srcDir: string;
+  /**
+   * Whether the build serves the credential-bearing index URLs through loopback proxies
+   * (`index-proxy.ts`): set when `custom_build_steps` would otherwise see them in the final stage.
+   */
+  proxyIndexes: boolean;
+}
+
+/** Predefined proxy build args: the classic builder keeps them out of the history unless declared. */
+const PROXY_ARGS = /^(https?_proxy|ftp_proxy|no_proxy|all_proxy)$/i;
+
+/**
+ * Why a build would write a credential into the final image (empty when it would not). The final stage
+ * declares `ARG PIP_INDEX_URL` / `ARG PIP_EXTRA_INDEX_URL` only for `custom_build_steps`; then
+ * credentials must go through the loopback proxy, which the build reaches only on the host network.
+ * A step that declares `ARG <name>` of a credential-bearing build arg records it too.
+ */
+export function finalImageSecretProblems(
+  inputs: Pick<TesseractImageInputs, "pipIndexUrl" | "pipExtraIndexUrls" | "buildNetwork" | "buildArgs">,
+  steps: readonly string[],
+): { property: string; reason: string }[] {
+  if (!steps.length) return [];
+  const out: { property: string; reason: string }[] = [];
+  const secretIndex = [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? [])].some(hasCredentials);
+  if (secretIndex && inputs.buildNetwork !== "host") {
+    out.push({
+      property: "buildNetwork",
+      reason:
+        "pipIndexUrl / pipExtraIndexUrls carry credentials and tesseract_config.yaml has custom_build_steps, which run " +
+        "in the final image's stage: the classic builder would record the index URL in the pushed image's history. " +
+        'The provider instead serves the index to the build through a loopback proxy that adds the credentials, which the build reaches only with buildNetwork: "host" ' +
+        '(fix: set buildNetwork: "host"; or install those packages from the requirements file instead of custom_build_steps; or use an index URL without credentials)',
+    });
+  }
+  const declared = new Set<string>();
+  for (const step of steps) for (const m of step.matchAll(/^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)/gim)) declared.add(m[1]);
+  for (const [name, value] of Object.entries(inputs.buildArgs ?? {})) {
+    if (!declared.has(name) || !hasCredentials(value)) continue;
+    out.push({
+      property: `buildArgs.${name}`,
+      reason:
+        `buildArgs.${name} carries credentials and a custom_build_steps line declares \`ARG ${name}\`: the classic builder records declared build args in the image history ` +
+        `(fix: remove the ARG line${PROXY_ARGS.test(name) ? `; ${name} is a predefined proxy arg, visible to RUN without it and kept out of the history` : ""}, or pass the value without credentials)`,
+    });
+  }
+  return out;
 }
 
 /**
@@ -73,6 +120,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
   }
   const nameProblem = imageNameProblem(config.name);
   if (nameProblem) unsupported.push(nameProblem);
+  unsupported.push(...dockerfileFieldProblems(config));
   if (unsupported.length)
     throw new TesseractSourceError(
       "srcDir",
@@ -86,6 +134,9 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     if (p) throw new TesseractSourceError("srcDir", [`tesseract_config.yaml: version ${p}`]);
   }
   const tags = imageTags(config.name, config.version, inputs.tag);
+  const steps = bc.custom_build_steps ?? [];
+  const [secretProblem] = finalImageSecretProblems(inputs, steps);
+  if (secretProblem) throw new UserError(secretProblem.reason, { property: secretProblem.property });
 
   const context = generateBuildContext(srcDir, config, {
     runtimeVersion: inputs.runtimeVersion ?? DEFAULT_RUNTIME_VERSION,
@@ -93,6 +144,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     pipIndexUrl: Boolean(inputs.pipIndexUrl),
     pipExtraIndexUrls: Boolean(inputs.pipExtraIndexUrls?.length),
     installer: inputs.installer,
+    followLinksOutside: inputs.followLinksOutside,
   });
   const buildArgs: Record<string, string> = { ...inputs.buildArgs };
   if (inputs.pipIndexUrl) buildArgs.PIP_INDEX_URL = inputs.pipIndexUrl;
@@ -115,5 +167,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     // read by getTesseractImages (the endpoints already count in the context hash, via the source)
     [LABELS.endpoints]: api.endpoints.join(","),
   };
-  return { config, tags, endpoints: api.endpoints, contextHash, context, buildArgs, labels, srcDir };
+  const proxyIndexes =
+    steps.length > 0 && [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? [])].some(hasCredentials);
+  return { config, tags, endpoints: api.endpoints, contextHash, context, buildArgs, labels, srcDir, proxyIndexes };
 }

@@ -179,9 +179,9 @@ export async function resolveInterpreter(
 export function pipIndexArgs(o: LocalOptions): string[] {
   const args: string[] = [];
   if (o.pipNoIndex) args.push("--no-index");
-  if (o.pipIndexUrl) args.push("--index-url", o.pipIndexUrl);
-  for (const u of o.pipExtraIndexUrls ?? []) args.push("--extra-index-url", u);
-  for (const f of o.pipFindLinks ?? []) args.push("--find-links", f);
+  if (o.pipIndexUrl) args.push(`--index-url=${o.pipIndexUrl}`);
+  for (const u of o.pipExtraIndexUrls ?? []) args.push(`--extra-index-url=${u}`);
+  for (const f of o.pipFindLinks ?? []) args.push(`--find-links=${f}`);
   return args;
 }
 

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { UserError } from "../common/errors";
 import type { Progress } from "../common/log";
 import { loadManifest } from "./local-custom";
+import { confinedGroupPath, isRemovableGroupPath } from "./local-paths";
 import {
   ActivityLog,
   exists,
@@ -84,7 +85,8 @@ const FREEZE_FILE = "pip_freeze.txt";
 export async function collectPipLocal(spec: PipSpec, o: LocalOptions): Promise<GroupState> {
   const log = new ActivityLog(o.progress);
   const { pkgName, version } = await pipIdentity(spec, o);
-  const groupPath = path.join(o.tasksDir, pkgName, version);
+  // name and version become folders: plain segments only, inside tasksDir (the index picks the version)
+  const groupPath = confinedGroupPath(o.tasksDir, pkgName, version);
   const venvPath = path.join(groupPath, "venv");
   for (const [label, value] of [
     ["task-group path", groupPath],
@@ -126,7 +128,7 @@ export async function collectPipLocal(spec: PipSpec, o: LocalOptions): Promise<G
       log,
       "upgrade pip and install setuptools",
       py,
-      ["-m", "pip", "install", ...idx, "pip", "setuptools", "--upgrade"],
+      ["-m", "pip", "install", ...idx, "--upgrade", "--", "pip", "setuptools"],
       t,
       env,
     );
@@ -135,25 +137,25 @@ export async function collectPipLocal(spec: PipSpec, o: LocalOptions): Promise<G
         log,
         `install pre-pinned ${pins(spec.pinnedPackageVersionsPre).join(" ")}`,
         py,
-        ["-m", "pip", "install", ...idx, ...pins(spec.pinnedPackageVersionsPre)],
+        ["-m", "pip", "install", ...idx, "--", ...pins(spec.pinnedPackageVersionsPre)],
         t,
         env,
       );
     }
-    await runStep(log, `install ${installString}`, py, ["-m", "pip", "install", ...idx, installString], t, env);
+    await runStep(log, `install ${installString}`, py, ["-m", "pip", "install", ...idx, "--", installString], t, env);
     if (pins(spec.pinnedPackageVersionsPost).length) {
       await runStep(
         log,
         `install post-pinned ${pins(spec.pinnedPackageVersionsPost).join(" ")}`,
         py,
-        ["-m", "pip", "install", ...idx, ...pins(spec.pinnedPackageVersionsPost)],
+        ["-m", "pip", "install", ...idx, "--", ...pins(spec.pinnedPackageVersionsPost)],
         t,
         env,
       );
     }
     const freeze = await runStep(log, "pip freeze --all", py, ["-m", "pip", "freeze", "--all"], t, env);
     await fs.writeFile(path.join(groupPath, FREEZE_FILE), freeze);
-    const show = await runStep(log, `pip show ${pkgName}`, py, ["-m", "pip", "show", "--files", pkgName], t, env);
+    const show = await runStep(log, `pip show ${pkgName}`, py, ["-m", "pip", "show", "--files", "--", pkgName], t, env);
     const field = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, "m").exec(show)?.[1]?.trim() ?? "";
     const shownName = field("Name");
     const shownVersion = field("Version");
@@ -301,6 +303,9 @@ export async function reactivateLocal(state: GroupState, o: LocalOptions): Promi
 /** Deletion: removes the whole `<tasksDir>/<pkg>/<version>` folder (custom groups: nothing on disk). */
 export async function deleteLocal(state: Pick<GroupState, "path" | "origin">): Promise<void> {
   if (state.origin === "other" || !state.path) return;
+  // the path comes from state: never remove anything but a <pkg>/<version> folder
+  if (!isRemovableGroupPath(state.path))
+    throw new UserError(`refusing to remove ${state.path}: not a <tasksDir>/<package>/<version> folder`);
   await fs.rm(state.path, { recursive: true, force: true });
   // Remove the now-empty package folder, as a courtesy.
   await fs.rmdir(path.dirname(state.path)).catch(() => undefined);

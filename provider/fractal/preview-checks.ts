@@ -7,20 +7,25 @@
 import type { CheckFailure } from "../common/check";
 import { UserError } from "../common/errors";
 import { FractalClient, type ServerCredentials } from "./client";
+import { localPipFailures } from "./local-paths";
 import { findPixiGroup, type PixiSpec, pixiCreateRefusal } from "./origins";
 import { pythonVersionRefusal } from "./python-versions";
 import type { PipSpec } from "./schemas";
 import { serverFeatures, serverVersion } from "./server-version";
 
 interface CheckedSources {
-  pip?: Pick<PipSpec, "pythonVersion">;
+  pip?: PipSpec;
   pixi?: PixiSpec;
 }
 
-/** Failures of the local backend known without running anything (pixi groups cannot be made here). */
+/**
+ * Failures of the local backend known without running anything: pixi groups cannot be made here,
+ * and names and versions must be plain folder names that pip cannot read as options (local-paths.ts).
+ */
 export function localPreviewFailures(inputs: CheckedSources): CheckFailure[] {
-  if (!inputs.pixi) return [];
-  return [{ property: "pixi", reason: `pixi: ${pixiCreateRefusal(inputs.pixi, "local")}` }];
+  const failures = localPipFailures(inputs.pip);
+  if (inputs.pixi) failures.push({ property: "pixi", reason: `pixi: ${pixiCreateRefusal(inputs.pixi, "local")}` });
+  return failures;
 }
 
 /** Failures the server would cause at `up`; `creds` undefined (not configured yet) checks nothing. */

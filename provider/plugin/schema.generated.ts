@@ -632,7 +632,7 @@ export const SCHEMA = {
         pipIndexUrl: {
           type: "string",
           description:
-            "Primary Python package index for the build (`PIP_INDEX_URL`), e.g. a mirror. Passed as a build\nargument of the build stage only: it is not baked into the final image's environment.",
+            'Primary Python package index for the build (`PIP_INDEX_URL`), e.g. a mirror. Passed as a build\nargument: it is not baked into the final image. With credentials (`https://user:token@host/simple`)\nand `custom_build_steps`, the build gets a loopback proxy URL that adds them instead (needs\n`buildNetwork: "host"`), so the pushed image\'s history never holds them (docs/tesseract-image.md).',
           secret: true,
         },
         pipExtraIndexUrls: {
@@ -647,6 +647,11 @@ export const SCHEMA = {
           type: "string",
           description:
             'What installs the runtime and requirements in the build stage: `"pip"` (default) or `"uv"`\n(`pip install uv` from the package index, then `uv pip install`, as upstream\'s image does).',
+        },
+        followLinksOutside: {
+          type: "boolean",
+          description:
+            "Copy what symbolic links in `srcDir` (and local package folders) point to outside of them.\nDefault false: such a link is an error naming it, links inside stay links (as the Docker CLI\ndoes), so nothing from outside the folder (e.g. `~/.ssh`) reaches the image by accident.",
         },
         caCertificates: {
           type: "string",

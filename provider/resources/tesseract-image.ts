@@ -38,7 +38,9 @@ export interface TesseractImageArgs {
   runtimeVersion?: pulumi.Input<string>;
   /**
    * Primary Python package index for the build (`PIP_INDEX_URL`), e.g. a mirror. Passed as a build
-   * argument of the build stage only: it is not baked into the final image's environment.
+   * argument: it is not baked into the final image. With credentials (`https://user:token@host/simple`)
+   * and `custom_build_steps`, the build gets a loopback proxy URL that adds them instead (needs
+   * `buildNetwork: "host"`), so the pushed image's history never holds them (docs/tesseract-image.md).
    */
   pipIndexUrl?: pulumi.Input<string>;
   /** Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only. */
@@ -48,6 +50,12 @@ export interface TesseractImageArgs {
    * (`pip install uv` from the package index, then `uv pip install`, as upstream's image does).
    */
   installer?: pulumi.Input<"pip" | "uv">;
+  /**
+   * Copy what symbolic links in `srcDir` (and local package folders) point to outside of them.
+   * Default false: such a link is an error naming it, links inside stay links (as the Docker CLI
+   * does), so nothing from outside the folder (e.g. `~/.ssh`) reaches the image by accident.
+   */
+  followLinksOutside?: pulumi.Input<boolean>;
   /**
    * PEM text of CA certificates to trust while building (e.g. a TLS-intercepting proxy's CA):
    * installed with `update-ca-certificates`; pip, requests and OpenSSL are pointed at the bundle.

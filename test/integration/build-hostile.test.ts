@@ -1,0 +1,170 @@
+/**
+ * Hostile-input build rules on the real engine (Debian docker.io, classic builder):
+ * - a private index behind basic auth (127.0.0.1) used by the requirements AND custom_build_steps:
+ *   the build works, and the credential is in none of `docker history --no-trunc`,
+ *   `docker image inspect`, or any layer of `docker save` (nor is a predefined proxy build arg's);
+ * - a link inside srcDir stays a link in the image; a link leaving srcDir is refused before the
+ *   engine sees anything (no image).
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { buildTesseractImage } from "../../provider/build";
+import { DockerClient } from "../../provider/docker";
+import { startPrivateIndex } from "../helpers/private-index";
+import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
+
+const exec = promisify(execFile);
+const RUN_ID = `hostile-${process.pid}-${Date.now()}`;
+const TOKEN = `ptTok${Math.random().toString(36).slice(2, 12)}`;
+const PROXY_TOKEN = `ptPx${Math.random().toString(36).slice(2, 12)}`;
+const docker = DockerClient.for();
+const tmp = mkdtempSync(path.join(tmpdir(), "pt-hostile-"));
+process.env.PULUMI_TESSERACT_QUIET = "1";
+
+after(async () => {
+  await cleanupRun(docker, RUN_ID);
+  await docker.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function helloCopy(name: string): string {
+  const dir = path.join(tmp, name);
+  cpSync(path.join(EXAMPLES, "hello"), dir, { recursive: true });
+  return dir;
+}
+
+/** Every regular file below `dir`. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+describe("hostile build inputs on the real engine", { concurrency: false, timeout: 1_500_000 }, () => {
+  it("index credentials used by custom_build_steps reach no part of the final image", async () => {
+    const index = await startPrivateIndex("pt-user", TOKEN, { "pt-secret-req": "1.0", "pt-steps-pkg": "1.0" });
+    try {
+      const dir = helloCopy("secret-index");
+      writeFileSync(path.join(dir, "tesseract_requirements.txt"), "pt-secret-req==1.0\n");
+      writeFileSync(
+        path.join(dir, "tesseract_config.yaml"),
+        [
+          "name: pt-hostile-index",
+          'version: "0.1.0"',
+          "build_config:",
+          "  package_data: [[data, data]]",
+          "  custom_build_steps:",
+          '    - "RUN /python-env/bin/python -m pip install --no-cache-dir pt-steps-pkg==1.0"',
+          "",
+        ].join("\n"),
+      );
+      mkdirSync(path.join(dir, "data"));
+      writeFileSync(path.join(dir, "data", "real.txt"), "inside\n");
+      symlinkSync("real.txt", path.join(dir, "data", "alias.txt"));
+
+      const built = await buildTesseractImage(dir, {
+        ...hostBuildOptions(RUN_ID),
+        tag: RUN_ID,
+        pipExtraIndexUrls: [index.url],
+        buildArgs: { FTP_PROXY: `http://px-user:${PROXY_TOKEN}@127.0.0.1:9/` },
+        keepBuildCache: false,
+        onLine: () => undefined,
+      });
+      // the custom step installed from the private index (through the proxy, which authenticated)
+      const seen = index.requests();
+      assert.ok(
+        seen.some((l) => /^AUTH \/simple\/pt-steps-pkg\/?$/.test(l)),
+        seen.join("\n"),
+      );
+      assert.ok(
+        seen.some((l) => /^AUTH \/packages\/pt_steps_pkg-1\.0/.test(l)),
+        seen.join("\n"),
+      );
+      assert.ok(
+        seen.some((l) => /^AUTH \/packages\/pt_secret_req-1\.0/.test(l)),
+        seen.join("\n"),
+      );
+
+      const secrets = [TOKEN, PROXY_TOKEN, "pt-user:", "px-user:"];
+      const history = (await exec("docker", ["history", "--no-trunc", built.imageId])).stdout;
+      assert.match(history, /pt-steps-pkg/, "the history is the one of our build");
+      // what the classic builder recorded for the custom step: the loopback proxy, not the index
+      assert.match(history, /PIP_EXTRA_INDEX_URL=http:\/\/127\.0\.0\.1:\d+\/simple\//);
+      for (const s of secrets) assert.ok(!history.includes(s), `docker history holds ${s.slice(0, 4)}...`);
+      const inspect = (await exec("docker", ["image", "inspect", built.imageId])).stdout;
+      for (const s of secrets) assert.ok(!inspect.includes(s), `docker image inspect holds ${s.slice(0, 4)}...`);
+
+      const saved = path.join(tmp, "saved");
+      mkdirSync(saved);
+      await exec("docker", ["save", "-o", path.join(saved, "image.tar"), built.imageId], { maxBuffer: 1 << 20 });
+      await exec("tar", ["-xf", path.join(saved, "image.tar"), "-C", saved]);
+      const layers = filesBelow(saved).filter((f) => f.endsWith("layer.tar"));
+      assert.ok(layers.length >= 5, `docker save gave ${layers.length} layers`);
+      for (const f of filesBelow(saved)) {
+        if (statSync(f).size === 0) continue;
+        const bytes = readFileSync(f);
+        for (const s of secrets)
+          assert.equal(bytes.indexOf(s), -1, `${path.relative(saved, f)} holds ${s.slice(0, 4)}...`);
+      }
+      rmSync(saved, { recursive: true, force: true });
+
+      // the packages are there, and the link inside srcDir stayed a link
+      const id = await docker.createContainer(`hostile-probe-${RUN_ID}`, {
+        Image: built.imageName,
+        Entrypoint: ["/bin/sh", "-c"],
+        Cmd: [
+          "/python-env/bin/python -c 'import pt_secret_req, pt_steps_pkg' && readlink /tesseract/data/alias.txt && cat /tesseract/data/alias.txt",
+        ],
+        Labels: { "pulumi-tesseract.test": RUN_ID },
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      try {
+        await docker.startContainer(id);
+        const code = await docker.waitContainer(id);
+        const logs = await docker.containerLogs(id);
+        assert.equal(code, 0, logs);
+        assert.match(logs, /^real\.txt$/m);
+        assert.match(logs, /^inside$/m);
+      } finally {
+        await docker.removeContainer(id);
+      }
+    } finally {
+      await index.stop();
+    }
+  });
+
+  it("a link leaving srcDir is refused before the engine builds anything", async () => {
+    const dir = helloCopy("outside-link");
+    const outside = path.join(tmp, "outside-secret");
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, "id_rsa"), `${TOKEN}\n`);
+    symlinkSync(outside, path.join(dir, "ssh"));
+    const tag = `${RUN_ID}-link`;
+    await assert.rejects(
+      buildTesseractImage(dir, { ...hostBuildOptions(RUN_ID), tag, onLine: () => undefined }),
+      (err: Error) => {
+        assert.match(err.message, /ssh is a symbolic link to .*outside-secret, outside the folder/);
+        assert.match(err.message, /followLinksOutside/);
+        return true;
+      },
+    );
+    const images = await docker.listImages({ label: [`pulumi-tesseract.test=${RUN_ID}`] });
+    assert.ok(!images.some((i) => (i.RepoTags ?? []).some((t) => t.endsWith(`:${tag}`))), "no image was built");
+  });
+});
