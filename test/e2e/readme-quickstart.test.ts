@@ -26,7 +26,6 @@ import { REPO_ROOT } from "../helpers/stack";
 
 const CACHE =
   process.env.PULUMI_TESSERACT_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache", "pulumi-tesseract");
-const docker = DockerClient.for();
 const work = mkdtempSync(path.join(tmpdir(), "pt-readme-"));
 const PROJECT = "hello-tesseract";
 let tarball = "";
@@ -110,7 +109,9 @@ async function quickStart(row: Row, diagnostic: (s: string) => void): Promise<vo
     assert.equal(existsSync(path.join(installed, "provider")), false, "a packed copy, not the repository");
     assert.equal(existsSync(path.join(project, "node_modules", "@pulumi", "docker")), false);
     assert.deepEqual(resourcePlugins(path.join(project, "node_modules")), [], "no package asks for a resource plugin");
-    // destroy left nothing of the stack: no container of the project, no image built by it.
+    // destroy left nothing of the stack: no container of the project, no image built by it. (A
+    // client made now: one kept open across the run can find its idle connection closed.)
+    const docker = DockerClient.for();
     const containers = await docker.listContainers({ label: [`${LABELS.project}=${PROJECT}`] }, true);
     assert.deepEqual(
       containers.map((c) => c.Id),
