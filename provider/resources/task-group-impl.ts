@@ -9,6 +9,7 @@ import { type CheckFailure, checkInputs } from "../common/check";
 import { diffByKeys, sameValue } from "../common/diff";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
+import { inResource, keepUrn, takeUrn } from "../common/resource-context";
 import { containsUnknown } from "../common/unknown";
 import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
 import { backendFor, backendOf } from "../fractal/backends";
@@ -36,7 +37,13 @@ function labelOf(inputs: Partial<CheckedInputs>): string {
 
 // ---- check ---------------------------------------------------------------------------------
 
-export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: unknown, raw: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  const { urn, inputs } = takeUrn(raw);
+  const result = await checkGroup(inputs);
+  return { ...result, inputs: keepUrn(result.inputs ?? inputs, urn) };
+}
+
+async function checkGroup(news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   const checked = checkInputs(TaskGroupInputsSchema, news, { secretPaths: ["server"] });
   if (checked.failures.length) return { inputs: news, failures: checked.failures };
   if (checked.hasUnknowns || !checked.data) return { inputs: news };
@@ -129,8 +136,9 @@ function newIdentity(news: CheckedInputs): { pkgName?: string; version?: string 
 export async function diff(
   _id: string,
   olds: TaskGroupOutputs,
-  news: CheckedInputs,
+  raw: CheckedInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
+  const news = takeUrn(raw).inputs;
   const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
   const backend = containsUnknown(news.backend) || containsUnknown(news.server) ? "unknown" : resolveBackend(news);
   if (backend !== olds.resolvedBackend) replaces.push("backend");
@@ -161,12 +169,15 @@ export async function diff(
 
 // ---- create / read / update / delete ------------------------------------------------------
 
-export async function create(inputs: CheckedInputs): Promise<{ id: string; outs: TaskGroupOutputs }> {
-  const progress = progressFor(inputs, labelOf(inputs));
-  const backend = backendFor(inputs);
-  const outs = await backend.collect(inputs, progress);
-  progress.info(`collected ${outs.pkgName}==${outs.version ?? "?"}: ${outs.tasks.length} tasks (${backend.kind})`);
-  return { id: backend.idOf(outs), outs };
+export async function create(raw: CheckedInputs): Promise<{ id: string; outs: TaskGroupOutputs }> {
+  const { urn, inputs } = takeUrn(raw);
+  return inResource(urn, async () => {
+    const progress = progressFor(inputs, labelOf(inputs));
+    const backend = backendFor(inputs);
+    const outs = await backend.collect(inputs, progress);
+    progress.summary(`collected ${outs.pkgName}==${outs.version ?? "?"}: ${outs.tasks.length} tasks (${backend.kind})`);
+    return { id: backend.idOf(outs), outs };
+  });
 }
 
 /** Refresh: a group gone from the server or the disk gets an empty id, so `up` collects it again. */
@@ -178,9 +189,12 @@ export async function read(id: string, props: TaskGroupOutputs): Promise<pulumi.
 export async function update(
   _id: string,
   olds: TaskGroupOutputs,
-  news: CheckedInputs,
+  raw: CheckedInputs,
 ): Promise<{ outs: TaskGroupOutputs }> {
-  return { outs: await backendOf(olds).setActive(olds, news, progressFor(news, olds.pkgName)) };
+  const { urn, inputs: news } = takeUrn(raw);
+  return inResource(urn, async () => ({
+    outs: await backendOf(olds).setActive(olds, news, progressFor(news, olds.pkgName)),
+  }));
 }
 
 export async function remove(_id: string, props: TaskGroupOutputs): Promise<void> {

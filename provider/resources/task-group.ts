@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Assert, SameKeys } from "../common/inputs";
 import type { CheckedInputs, TaskGroupOutputs } from "../fractal/backend";
 import type { TaskGroupInputs, TaskInfo } from "../fractal/schemas";
-import { dynamicProvider } from "./shim";
+import { dynamicProvider, urnInput } from "./shim";
 
 /**
  * The dynamic provider: a module-level singleton whose methods only load the lifecycle module by
@@ -161,6 +161,8 @@ export class TaskGroup extends pulumi.dynamic.Resource {
     const props: Record<string, unknown> = {
       ...args,
       server: args.server === undefined ? undefined : pulumi.secret(args.server),
+      // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
+      __urn: urnInput(name, "fractal", "TaskGroup", opts),
       taskGroupId: undefined,
       pkgName: undefined,
       version: undefined,

@@ -25,6 +25,7 @@ import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
 import { describeError, TesseractPulumiError } from "../common/errors";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
+import { inResource, keepUrn, takeUrn } from "../common/resource-context";
 import { containsUnknown, UNKNOWN } from "../common/unknown";
 import { namedEngine } from "../docker/connection";
 import { engineFor } from "../docker/engine";
@@ -48,8 +49,14 @@ export { UNKNOWN };
 /** Validates the inputs; at preview the sources are checked once every input shaping them is known. */
 export async function check(
   _olds: TesseractImageInputs,
-  given: TesseractImageInputs,
+  raw: TesseractImageInputs,
 ): Promise<pulumi.dynamic.CheckResult<TesseractImageInputs>> {
+  const { urn, inputs } = takeUrn(raw);
+  const result = await checkImage(inputs);
+  return { ...result, inputs: keepUrn(result.inputs ?? inputs, urn) };
+}
+
+async function checkImage(given: TesseractImageInputs): Promise<pulumi.dynamic.CheckResult<TesseractImageInputs>> {
   let news: TesseractImageInputs;
   try {
     news = withMachineDefaults(given);
@@ -82,8 +89,9 @@ function failuresOf(err: unknown): CheckFailure[] {
 export async function diff(
   _id: string,
   olds: TesseractImageOutputs,
-  news: TesseractImageInputs,
+  raw: TesseractImageInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
+  const news = takeUrn(raw).inputs;
   const replaces: string[] = [];
   // Another engine (host or context) means another image: replace.
   if (!containsUnknown(news.docker) && namedEngine(news.docker) !== namedEngine(olds.docker)) replaces.push("docker");
@@ -128,9 +136,12 @@ function allTags(outs: TesseractImageOutputs): TesseractImageOutputs {
   return outs.pushedReference ? { ...outs, tags: [...(outs.tags ?? []), outs.pushedReference] } : outs;
 }
 
-export async function create(inputs: TesseractImageInputs): Promise<{ id: string; outs: TesseractImageOutputs }> {
-  const built = await build(inputs);
-  return { id: built.imageName, outs: outputsOf(built) };
+export async function create(raw: TesseractImageInputs): Promise<{ id: string; outs: TesseractImageOutputs }> {
+  const { urn, inputs } = takeUrn(raw);
+  return inResource(urn, async () => {
+    const built = await build(inputs);
+    return { id: built.imageName, outs: outputsOf(built) };
+  });
 }
 
 // ---- read -------------------------------------------------------------------------------------
@@ -157,11 +168,14 @@ export async function read(
 export async function update(
   _id: string,
   olds: TesseractImageOutputs,
-  news: TesseractImageInputs,
+  raw: TesseractImageInputs,
 ): Promise<{ outs: TesseractImageOutputs }> {
-  const built = await build(news);
-  await releasePreviousBuild(allTags(olds), allTags(built));
-  return { outs: outputsOf(built) };
+  const { urn, inputs: news } = takeUrn(raw);
+  return inResource(urn, async () => {
+    const built = await build(news);
+    await releasePreviousBuild(allTags(olds), allTags(built));
+    return { outs: outputsOf(built) };
+  });
 }
 
 // ---- delete -----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import type { TesseractImageInputs, TesseractImageOutputs } from "../build/input
 import type { RegistryPush } from "../build/push";
 import type { Assert, SameKeys } from "../common/inputs";
 import type { DockerConnection } from "../docker/connection";
-import { dynamicProvider } from "./shim";
+import { dynamicProvider, urnInput } from "./shim";
 
 /** Arguments of a {@link TesseractImage}. */
 export interface TesseractImageArgs {
@@ -140,6 +140,8 @@ export class TesseractImage extends pulumi.dynamic.Resource {
         endpoints: undefined,
         repoDigest: undefined,
         pushedReference: undefined,
+        // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
+        __urn: urnInput(name, "tesseract", "TesseractImage", opts),
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["docker"] }),
       "tesseract",

@@ -12,7 +12,7 @@ import {
   imageReference,
   networkName,
 } from "./pulumi-docker";
-import { dynamicProvider } from "./shim";
+import { dynamicProvider, urnInput } from "./shim";
 import type { TesseractImage } from "./tesseract-image";
 
 /**
@@ -216,6 +216,8 @@ export class TesseractService extends pulumi.dynamic.Resource {
         deployment: undefined,
         service: undefined,
         served: undefined,
+        // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
+        __urn: urnInput(name, "tesseract", "TesseractService", opts),
       },
       {
         ...opts,
