@@ -90,7 +90,7 @@ export interface TaskGroupArgs {
   privateGroup?: pulumi.Input<boolean>;
   /** Server backend: share the group with this user group (changed in place). */
   userGroupId?: pulumi.Input<number>;
-  /** Local backend: base folder (default `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`). */
+  /** Local backend: base folder (default `<base>/<project>/<stack>`, `<base>` = `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`). */
   tasksDir?: pulumi.Input<string>;
   /** Local backend: base interpreters per Python version, e.g. `{"3.12": "/usr/bin/python3.12"}`. */
   pythonInterpreters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
