@@ -29,16 +29,19 @@ const server = new grpc.Server();
 const URN = "urn:pulumi:dev::proj::tesseract:index:TesseractImage::hello";
 
 before(async () => {
+  type Callback = (e: import("@grpc/grpc-js").ServiceError | null, r?: unknown) => void;
+  const unimplemented = (_c: unknown, cb: Callback) =>
+    cb({ code: grpc.status.UNIMPLEMENTED } as import("@grpc/grpc-js").ServiceError);
   server.addService(engrpc.EngineService, {
-    log: (call: { request: any }, cb: (e: unknown, r: unknown) => void) => {
+    log: (call: { request: any }, cb: Callback) => {
       const r = call.request;
       logged.push({ message: r.getMessage(), urn: r.getUrn(), ephemeral: r.getEphemeral(), severity: r.getSeverity() });
       cb(null, new empty.Empty());
     },
-    getRootResource: (_c: unknown, cb: (e: unknown) => void) => cb({ code: grpc.status.UNIMPLEMENTED }),
-    setRootResource: (_c: unknown, cb: (e: unknown) => void) => cb({ code: grpc.status.UNIMPLEMENTED }),
-    startDebugging: (_c: unknown, cb: (e: unknown) => void) => cb({ code: grpc.status.UNIMPLEMENTED }),
-    requirePulumiVersion: (_c: unknown, cb: (e: unknown) => void) => cb({ code: grpc.status.UNIMPLEMENTED }),
+    getRootResource: unimplemented,
+    setRootResource: unimplemented,
+    startDebugging: unimplemented,
+    requirePulumiVersion: unimplemented,
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
