@@ -42,7 +42,12 @@ type Diag = NonNullable<EngineEvent["diagnosticEvent"]>;
 function analyse(events: EngineEvent[], type: string) {
   const imageUrn = events.map((e) => e.resourcePreEvent?.metadata.urn).find((u) => u?.endsWith(`${type}::hello`));
   assert.ok(imageUrn, `a resource event for the image (${type})`);
-  const diags = events.flatMap((e, i) => (e.diagnosticEvent ? [{ i, d: e.diagnosticEvent as Diag }] : []));
+  // The engine's own debug lines (resource registration) are not the provider's progress.
+  const diags = events.flatMap((e, i) =>
+    e.diagnosticEvent && (e.diagnosticEvent.severity as string) !== "debug"
+      ? [{ i, d: e.diagnosticEvent as Diag }]
+      : [],
+  );
   const progress = diags.filter(({ d }) => d.message.includes("TesseractImage"));
   const done = events.findIndex((e) => e.resOutputsEvent?.metadata.urn === imageUrn);
   return { imageUrn, diags, progress, done };
