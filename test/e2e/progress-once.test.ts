@@ -156,8 +156,11 @@ ${failing ? `      configOverride: ${JSON.stringify(FAILING)}\n` : ""}outputs:
             .map((l) => JSON.parse(l) as EngineEvent)
         : [];
 
+    // `--event-log` (what the Automation API reads) is a hidden flag of the CLI.
+    const debug = { PULUMI_DEBUG_COMMANDS: "true" };
     const ok = path.join(work, "events-ok.jsonl");
-    const up = await cli.ok(["up", "--yes", "--skip-preview", "--event-log", ok], 30 * 60_000);
+    const up = await cli.run(["up", "--yes", "--skip-preview", "--event-log", ok], 30 * 60_000, debug);
+    assert.equal(up.code, 0, up.all.slice(-6000));
     checkSucceeded(readEvents(ok), "tesseract:index:TesseractImage");
     const live = readEvents(ok).flatMap((e) =>
       e.diagnosticEvent?.ephemeral ? [e.diagnosticEvent.message.trim()] : [],
@@ -168,7 +171,7 @@ ${failing ? `      configOverride: ${JSON.stringify(FAILING)}\n` : ""}outputs:
 
     cli.write("Pulumi.yaml", yaml(true));
     const bad = path.join(work, "events-failed.jsonl");
-    const failed = await cli.run(["up", "--yes", "--skip-preview", "--event-log", bad], 30 * 60_000);
+    const failed = await cli.run(["up", "--yes", "--skip-preview", "--event-log", bad], 30 * 60_000, debug);
     assert.notEqual(failed.code, 0, failed.all.slice(-3000));
     checkFailed(readEvents(bad), "tesseract:index:TesseractImage");
     assert.match(summaryOf(failed.stdout), new RegExp(MARKER), failed.stdout.slice(-3000));
