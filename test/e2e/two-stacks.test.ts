@@ -15,6 +15,9 @@ import { apply } from "../../provider/functions";
 import { ownProgram } from "../../scripts/program";
 import { createTestStack, REPO_ROOT, type TestStack } from "../helpers/stack";
 
+// One engine, named: on a loaded machine the socket discovery's 3 s ping can time out while the
+// engine is busy with the other stack's builds (the engine is the same either way).
+process.env.DOCKER_HOST ||= "unix:///var/run/docker.sock";
 const docker = new DockerClient();
 const stacks: TestStack[] = [];
 const NAMES = ["hello", "vectoradd", "packaged", "calculus"] as const;
