@@ -22,20 +22,26 @@ const vectoradd = new TesseractImage("vectoradd", {
   buildNetwork: "host",
 });
 
+// Everything engine-wide or on disk is named after the project and stack, so two stacks of this
+// example (dev and test, say) run side by side on one engine and one home folder.
+const stackName = `${pulumi.getProject()}-${pulumi.getStack()}`;
+
 // Two replicas of hello on a private network (created and removed with the service), with an
-// alias other Tesseracts on that network can call.
+// alias other Tesseracts on that network can call. Their output folder is created by the service
+// and removed on destroy (with the runtime's run_* records; anything else in it is kept).
 const helloService = new TesseractService("hello", {
   image: hello.imageName,
   replicas: config.getNumber("helloReplicas") ?? 2,
-  network: "tesseracts",
+  network: config.get("network") ?? `tesseracts-${stackName}`,
   networkAlias: "hello",
-  outputPath: join(__dirname, "outputs", "hello"),
+  outputPath: join(__dirname, "outputs", pulumi.getStack(), "hello"),
 });
 
-// vectoradd on a fixed port, answering base64 arrays by default.
+// vectoradd on a free host port (set `vectoraddPort`, e.g. 8123, for a fixed one), answering
+// base64 arrays by default.
 const vectoraddService = new TesseractService("vectoradd", {
   image: vectoradd.imageName,
-  port: config.get("vectoraddPort") ?? "8123",
+  port: config.get("vectoraddPort"),
   outputFormat: "json+base64",
   restartPolicy: "unless-stopped",
 });

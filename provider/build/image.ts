@@ -7,6 +7,7 @@ import { isFromStep } from "../docker/build-log";
 import { type ContainerEngine, engineFor } from "../docker/engine";
 import { DockerApiError, DockerBuildError } from "../docker/errors";
 import { TesseractBuildError } from "./errors";
+import { holderTagFor, holdImage, otherHolders } from "./holders";
 import { type IndexProxies, startIndexProxies } from "./index-proxy";
 import { buildKitOnlyProblems, type TesseractImageInputs, type TesseractImageOutputs } from "./inputs";
 import { BuildLogTracker } from "./log";
@@ -184,7 +185,8 @@ export async function buildTesseractImage(
         `keepBuildCache: false, but the build stage images ${left.join(", ")} could not be removed (in use by another build?)`,
       );
   }
-  progress.info(`built ${imageId.slice(7, 19)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const holderTag = await holdImage(engine, image?.Id ?? imageId, holderTagFor(prepared.config.name));
+  progress.summary(`built ${imageId.slice(7, 19)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     imageId: image?.Id ?? imageId,
     imageName: prepared.tags[0],
@@ -194,6 +196,7 @@ export async function buildTesseractImage(
     contextHash: prepared.contextHash,
     endpoints: prepared.endpoints,
     ...stage,
+    ...(holderTag ? { holderTag } : {}),
     srcDir: prepared.srcDir,
     docker: inputs.docker,
     log: tracker.lines,
@@ -203,18 +206,25 @@ export async function buildTesseractImage(
 /** What {@link removeTesseractImage} needs to know of a built image. */
 export type BuiltImageRecord = Pick<
   TesseractImageOutputs,
-  "imageId" | "tags" | "docker" | "buildStageImageId" | "cacheTag"
+  "imageId" | "tags" | "docker" | "buildStageImageId" | "cacheTag" | "holderTag"
 >;
 
 /**
  * Removes our tags from an image and the image itself when nothing else references it. Only a
  * tag that still points at our image is ours to remove; an image in use by a container stays.
+ * Our holder tag always goes; while another resource's holder tag is on the image (the same
+ * build in another stack), the shared tags, the image, the cache tag and the build stage stay.
  */
 export async function removeTesseractImage(
   outs: BuiltImageRecord,
   keepTags: string[] = [],
   engine: ContainerEngine = engineFor(outs.docker),
 ): Promise<void> {
+  if (outs.holderTag && !keepTags.includes(outs.holderTag)) {
+    const held = await engine.inspectImage(outs.holderTag);
+    if (held && held.Id === outs.imageId) await engine.removeImage(outs.holderTag);
+  }
+  if ((await otherHolders(engine, outs.imageId, outs.holderTag)).length) return;
   for (const tag of outs.tags ?? []) {
     if (keepTags.includes(tag)) continue;
     const info = await engine.inspectImage(tag);

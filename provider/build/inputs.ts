@@ -110,6 +110,11 @@ export interface TesseractImageOutputs {
   buildStageImageId?: string;
   /** Tag kept on the build stage's image so it is not a dangling `<none>` image, removed on delete. Absent with `keepBuildCache: false`. */
   cacheTag?: string;
+  /**
+   * `pulumi-tesseract-holder/<name>:<hash of the URN>`: this resource's own tag on the image, so that
+   * another stack building the same image keeps it on destroy (build/holders.ts). Removed on delete.
+   */
+  holderTag?: string;
   srcDir: string;
   docker?: TesseractImageInputs["docker"];
   /** Where the image was pushed (without the password). */

@@ -109,7 +109,7 @@ export async function pushImage(
     throw pushFailure(err, push, target.reference, progress);
   }
   const repoDigest = `${target.name}@${digest}`;
-  progress.info(`pushed ${repoDigest} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  progress.summary(`pushed ${repoDigest} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { repoDigest, reference: target.reference };
 }
 

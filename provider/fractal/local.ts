@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { UserError } from "../common/errors";
 import type { Progress } from "../common/log";
+import { currentResource, type ResourceScope } from "../common/resource-context";
 import { loadManifest } from "./local-custom";
 import { confinedGroupPath, isRemovableGroupPath } from "./local-paths";
 import {
@@ -71,11 +72,30 @@ export interface LocalOptions {
   progress: Progress;
 }
 
-/** The default tasks directory: `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`. */
-export function defaultTasksDir(): string {
+/** The base of default task folders: `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`. */
+export function tasksBaseDir(): string {
   return (
     process.env.PULUMI_TESSERACT_TASKS_DIR || path.join(os.homedir(), ".cache", "pulumi-tesseract", "fractal-tasks")
   );
+}
+
+/** A project or stack name as one safe path segment. */
+function segment(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]/g, "_");
+  return s === "." || s === ".." || s === "" ? `_${s}` : s;
+}
+
+/**
+ * The default tasks directory: `<base>/<project>/<stack>` (base: {@link tasksBaseDir}), so two
+ * stacks sharing a home folder (or two projects) never collect into the same folder; just the
+ * base outside a Pulumi run (library use). The project and stack come from the resource the
+ * current provider call works for (common/resource-context.ts).
+ */
+export function defaultTasksDir(
+  scope: Pick<ResourceScope, "project" | "stack"> | undefined = currentResource(),
+): string {
+  const base = tasksBaseDir();
+  return scope ? path.join(base, segment(scope.project), segment(scope.stack)) : base;
 }
 
 const STATE_FILE = "pulumi-tesseract-task-group.json";
@@ -308,7 +328,16 @@ export async function deleteLocal(state: Pick<GroupState, "path" | "origin">): P
     throw new UserError(`refusing to remove ${state.path}: not a <tasksDir>/<package>/<version> folder`);
   await fs.rm(state.path, { recursive: true, force: true });
   // Remove the now-empty package folder, as a courtesy.
-  await fs.rmdir(path.dirname(state.path)).catch(() => undefined);
+  const pkgDir = path.dirname(state.path);
+  await fs.rmdir(pkgDir).catch(() => undefined);
+  // Under the default base, the stack's and project's folders were made by create: remove them
+  // once empty (rmdir never removes anything else). A user's own tasksDir stays as it is.
+  const rel = path.relative(tasksBaseDir(), state.path).split(path.sep);
+  if (rel.length === 4 && !rel.includes("..")) {
+    const stackDir = path.dirname(pkgDir);
+    await fs.rmdir(stackDir).catch(() => undefined);
+    await fs.rmdir(path.dirname(stackDir)).catch(() => undefined);
+  }
 }
 
 /** What exists on disk for a group: the folder, the venv's python. */

@@ -7,6 +7,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import { sameValue } from "../common/diff";
 import { toPlainJson } from "../common/plain";
+import { inResource } from "../common/resource-context";
 import { SECRET_MARKS_KEY, withoutMarks } from "../common/secrets";
 import * as functions from "../functions";
 import * as taskGroupImpl from "../resources/task-group-impl";
@@ -238,7 +239,8 @@ export class TesseractProvider implements provider.Provider {
 
   async create(urn: string, inputs: Props): Promise<provider.CreateResult> {
     const [kind, parts] = kindOf(urn);
-    const result = await kind.impl.create(reveal(inputs));
+    // The URN scopes the call: progress lines go to this resource's row, per-stack defaults.
+    const result = await inResource(urn, () => kind.impl.create(reveal(inputs)));
     return { id: result.id, outs: this.outputs(parts.type, result.outs, inputs) };
   }
 
@@ -258,13 +260,13 @@ export class TesseractProvider implements provider.Provider {
 
   async update(id: string, urn: string, olds: Props, news: Props): Promise<provider.UpdateResult> {
     const [kind, parts] = kindOf(urn);
-    const result = await kind.impl.update(id, reveal(olds), reveal(news));
+    const result = await inResource(urn, () => kind.impl.update(id, reveal(olds), reveal(news)));
     return { outs: this.outputs(parts.type, result.outs, news) };
   }
 
   async delete(id: string, urn: string, props: Props): Promise<void> {
     const [kind] = kindOf(urn);
-    await kind.impl.delete(id, reveal(props));
+    await inResource(urn, () => kind.impl.delete(id, reveal(props)));
   }
 
   async invoke(token: string, inputs: Props): Promise<provider.InvokeResult> {

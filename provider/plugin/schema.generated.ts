@@ -1168,7 +1168,7 @@ export const SCHEMA = {
         tasksDir: {
           type: "string",
           description:
-            "Local backend: base folder (default `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`).",
+            "Local backend: base folder (default `<base>/<project>/<stack>`, `<base>` = `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`).",
           replaceOnChanges: true,
         },
         pythonInterpreters: {
@@ -1252,7 +1252,7 @@ export const SCHEMA = {
         tasksDir: {
           type: "string",
           description:
-            "Local backend: base folder (default `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`).",
+            "Local backend: base folder (default `<base>/<project>/<stack>`, `<base>` = `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`).",
         },
         pythonInterpreters: {
           type: "object",

@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 /**
  * What a lifecycle module (`lib/resources/<name>-impl.js`) exports. The names are part of the
@@ -35,4 +35,30 @@ export function dynamicProvider<Inputs, Outputs>(
     update: (id, olds, news) => load().update(id, olds, news),
     delete: (id, props) => load().remove(id, props),
   };
+}
+
+/**
+ * The resource's own URN, as the hidden input `__urn` (resource-context.ts): the dynamic-provider
+ * process is not told which resource it creates, and needs to know to attach progress lines to
+ * the resource's row and to derive per-stack defaults. Computed like `pulumi.createUrn`, but
+ * without depending on the parent (a component parent's dependencies are its children, this
+ * resource among them), so it never delays or cycles. The lifecycle strips it before validation
+ * and diff: it never triggers a change.
+ */
+export function urnInput(
+  name: string,
+  module: string,
+  type: string,
+  opts: pulumi.CustomResourceOptions | undefined,
+): pulumi.Input<string> {
+  const own = `pulumi-nodejs:dynamic/${module}:${type}::${name}`;
+  const root = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::`;
+  const parent = opts?.parent;
+  if (!parent) return `${root}${own}`;
+  return new Promise<string>((resolve) => {
+    parent.urn.apply((urn) => {
+      const prefix = `${urn.substring(0, urn.lastIndexOf("::"))}$`;
+      resolve(prefix.endsWith("::pulumi:pulumi:Stack$") ? `${root}${own}` : `${prefix}${own}`);
+    });
+  });
 }

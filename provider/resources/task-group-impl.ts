@@ -9,6 +9,7 @@ import { type CheckFailure, checkInputs } from "../common/check";
 import { diffByKeys, sameValue } from "../common/diff";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
+import { inResource, keepUrn, takeUrn } from "../common/resource-context";
 import { TASK_GROUP_SECRETS } from "../common/secret-fields";
 import { InputSecrets, scrubbingErrors, withoutMarks } from "../common/secrets";
 import { containsUnknown } from "../common/unknown";
@@ -45,10 +46,11 @@ function labelOf(inputs: Partial<CheckedInputs>): string {
 // ---- check ---------------------------------------------------------------------------------
 
 /** Validates the inputs; no failure repeats a secret (the resource's secret fields, values marked secret, the configured password). */
-export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: unknown, raw: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  const { urn, inputs: news } = takeUrn(raw);
   const secrets = new InputSecrets(news, TASK_GROUP_SECRETS, [configuredPassword(), configFromEnv().password]);
   const result = await checkUnguarded(news, secrets);
-  const inputs = withoutMarks(result.inputs ?? news);
+  const inputs = keepUrn(withoutMarks(result.inputs ?? news), urn);
   return result.failures?.length ? { inputs, failures: secrets.guard(result.failures) } : { inputs };
 }
 
@@ -148,8 +150,9 @@ function newIdentity(news: CheckedInputs): { pkgName?: string; version?: string 
 export async function diff(
   _id: string,
   olds: TaskGroupOutputs,
-  news: CheckedInputs,
+  raw: CheckedInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
+  const news = takeUrn(raw).inputs;
   const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
   const backend = containsUnknown(news.backend) || containsUnknown(news.server) ? "unknown" : resolveBackend(news);
   if (backend !== olds.resolvedBackend) replaces.push("backend");
@@ -180,12 +183,15 @@ export async function diff(
 
 // ---- create / read / update / delete ------------------------------------------------------
 
-export async function create(inputs: CheckedInputs): Promise<{ id: string; outs: TaskGroupOutputs }> {
-  const progress = progressFor(inputs, labelOf(inputs));
-  const backend = backendFor(inputs);
-  const outs = await scrubbingErrors(secretsOf(inputs), () => backend.collect(inputs, progress));
-  progress.info(`collected ${outs.pkgName}==${outs.version ?? "?"}: ${outs.tasks.length} tasks (${backend.kind})`);
-  return { id: backend.idOf(outs), outs };
+export async function create(raw: CheckedInputs): Promise<{ id: string; outs: TaskGroupOutputs }> {
+  const { urn, inputs } = takeUrn(raw);
+  return inResource(urn, async () => {
+    const progress = progressFor(inputs, labelOf(inputs));
+    const backend = backendFor(inputs);
+    const outs = await scrubbingErrors(secretsOf(inputs), () => backend.collect(inputs, progress));
+    progress.summary(`collected ${outs.pkgName}==${outs.version ?? "?"}: ${outs.tasks.length} tasks (${backend.kind})`);
+    return { id: backend.idOf(outs), outs };
+  });
 }
 
 /** Refresh: a group gone from the server or the disk gets an empty id, so `up` collects it again. */
@@ -197,10 +203,14 @@ export async function read(id: string, props: TaskGroupOutputs): Promise<pulumi.
 export async function update(
   _id: string,
   olds: TaskGroupOutputs,
-  news: CheckedInputs,
+  raw: CheckedInputs,
 ): Promise<{ outs: TaskGroupOutputs }> {
-  const outs = () => backendOf(olds).setActive(olds, news, progressFor(news, olds.pkgName));
-  return { outs: await scrubbingErrors(secretsOf(news), outs) };
+  const { urn, inputs: news } = takeUrn(raw);
+  return inResource(urn, async () => ({
+    outs: await scrubbingErrors(secretsOf(news), () =>
+      backendOf(olds).setActive(olds, news, progressFor(news, olds.pkgName)),
+    ),
+  }));
 }
 
 export async function remove(_id: string, props: TaskGroupOutputs): Promise<void> {

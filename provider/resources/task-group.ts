@@ -4,7 +4,7 @@ import { TASK_GROUP_SECRETS } from "../common/secret-fields";
 import type { CheckedInputs, TaskGroupOutputs } from "../fractal/backend";
 import type { TaskGroupInputs, TaskInfo } from "../fractal/schemas";
 import { withSecretInputs, withSecretOutputs } from "./secret-inputs";
-import { dynamicProvider } from "./shim";
+import { dynamicProvider, urnInput } from "./shim";
 
 /**
  * The dynamic provider: a module-level singleton whose methods only load the lifecycle module by
@@ -92,7 +92,7 @@ export interface TaskGroupArgs {
   privateGroup?: pulumi.Input<boolean>;
   /** Server backend: share the group with this user group (changed in place). */
   userGroupId?: pulumi.Input<number>;
-  /** Local backend: base folder (default `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`). */
+  /** Local backend: base folder (default `<base>/<project>/<stack>`, `<base>` = `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`). */
   tasksDir?: pulumi.Input<string>;
   /** Local backend: base interpreters per Python version, e.g. `{"3.12": "/usr/bin/python3.12"}`. */
   pythonInterpreters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -162,6 +162,8 @@ export class TaskGroup extends pulumi.dynamic.Resource {
   constructor(name: string, args: TaskGroupArgs, opts?: pulumi.CustomResourceOptions) {
     const props: Record<string, unknown> = {
       ...args,
+      // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
+      __urn: urnInput(name, "fractal", "TaskGroup", opts),
       taskGroupId: undefined,
       pkgName: undefined,
       version: undefined,

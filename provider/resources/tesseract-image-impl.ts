@@ -25,6 +25,7 @@ import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
 import { describeError, TesseractPulumiError } from "../common/errors";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
+import { inResource, keepUrn, takeUrn } from "../common/resource-context";
 import { InputSecrets, scrubbingErrors, withoutMarks } from "../common/secrets";
 import { containsUnknown, UNKNOWN } from "../common/unknown";
 import { namedEngine } from "../docker/connection";
@@ -52,8 +53,14 @@ export { UNKNOWN };
  */
 export async function check(
   _olds: TesseractImageInputs,
-  given: TesseractImageInputs,
+  raw: TesseractImageInputs,
 ): Promise<pulumi.dynamic.CheckResult<TesseractImageInputs>> {
+  const { urn, inputs } = takeUrn(raw);
+  const result = await checkImage(inputs);
+  return { ...result, inputs: keepUrn(result.inputs ?? inputs, urn) };
+}
+
+async function checkImage(given: TesseractImageInputs): Promise<pulumi.dynamic.CheckResult<TesseractImageInputs>> {
   const secrets = new InputSecrets(given, TESSERACT_IMAGE_SECRETS);
   let news: TesseractImageInputs;
   try {
@@ -88,8 +95,9 @@ function failuresOf(err: unknown): CheckFailure[] {
 export async function diff(
   _id: string,
   olds: TesseractImageOutputs,
-  news: TesseractImageInputs,
+  raw: TesseractImageInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
+  const news = takeUrn(raw).inputs;
   const replaces: string[] = [];
   // Another engine (host or context) means another image: replace.
   if (!containsUnknown(news.docker) && namedEngine(news.docker) !== namedEngine(olds.docker)) replaces.push("docker");
@@ -134,9 +142,12 @@ function allTags(outs: TesseractImageOutputs): TesseractImageOutputs {
   return outs.pushedReference ? { ...outs, tags: [...(outs.tags ?? []), outs.pushedReference] } : outs;
 }
 
-export async function create(inputs: TesseractImageInputs): Promise<{ id: string; outs: TesseractImageOutputs }> {
-  const built = await scrubbingErrors(new InputSecrets(inputs, TESSERACT_IMAGE_SECRETS), () => build(inputs));
-  return { id: built.imageName, outs: outputsOf(built) };
+export async function create(raw: TesseractImageInputs): Promise<{ id: string; outs: TesseractImageOutputs }> {
+  const { urn, inputs } = takeUrn(raw);
+  return inResource(urn, async () => {
+    const built = await scrubbingErrors(new InputSecrets(inputs, TESSERACT_IMAGE_SECRETS), () => build(inputs));
+    return { id: built.imageName, outs: outputsOf(built) };
+  });
 }
 
 // ---- read -------------------------------------------------------------------------------------
@@ -163,11 +174,14 @@ export async function read(
 export async function update(
   _id: string,
   olds: TesseractImageOutputs,
-  news: TesseractImageInputs,
+  raw: TesseractImageInputs,
 ): Promise<{ outs: TesseractImageOutputs }> {
-  const built = await scrubbingErrors(new InputSecrets(news, TESSERACT_IMAGE_SECRETS), () => build(news));
-  await releasePreviousBuild(allTags(olds), allTags(built));
-  return { outs: outputsOf(built) };
+  const { urn, inputs: news } = takeUrn(raw);
+  return inResource(urn, async () => {
+    const built = await scrubbingErrors(new InputSecrets(news, TESSERACT_IMAGE_SECRETS), () => build(news));
+    await releasePreviousBuild(allTags(olds), allTags(built));
+    return { outs: outputsOf(built) };
+  });
 }
 
 // ---- delete -----------------------------------------------------------------------------------

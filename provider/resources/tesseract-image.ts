@@ -5,7 +5,7 @@ import type { Assert, SameKeys } from "../common/inputs";
 import { TESSERACT_IMAGE_SECRETS } from "../common/secret-fields";
 import type { DockerConnection } from "../docker/connection";
 import { withSecretInputs, withSecretOutputs } from "./secret-inputs";
-import { dynamicProvider } from "./shim";
+import { dynamicProvider, urnInput } from "./shim";
 
 /** Arguments of a {@link TesseractImage}. */
 export interface TesseractImageArgs {
@@ -150,6 +150,8 @@ export class TesseractImage extends pulumi.dynamic.Resource {
           endpoints: undefined,
           repoDigest: undefined,
           pushedReference: undefined,
+          // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
+          __urn: urnInput(name, "tesseract", "TesseractImage", opts),
         },
         TESSERACT_IMAGE_SECRETS,
       ),

@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { splitInputs } from "../common/check";
 import { UserError } from "../common/errors";
 import { toPlainJson } from "../common/plain";
+import { inResource, keepUrn, takeUrn } from "../common/resource-context";
 import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import { InputSecrets, scrubbingErrors } from "../common/secrets";
 import {
@@ -38,20 +39,22 @@ const OUTPUT_KEYS = new Set([
   "debugPorts",
   "imageIds",
   "networkCreated",
+  "outputDirCreated",
 ]);
 
 // ---- check ------------------------------------------------------------------------------------
 
 /** Validates and normalizes the known inputs; unknown ones pass through to be checked at `up`. */
-export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+export async function check(_olds: unknown, raw: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  const { urn, inputs: news } = takeUrn(raw);
   const split = splitInputs(news);
   // The secrets come from `news`: the program's marks are stripped from `split`.
   const secrets = new InputSecrets(news, TESSERACT_SERVICE_SECRETS);
   const { inputs, failures } = validateInputs(split.known, split.unknownKeys, process.cwd(), secrets);
-  if (!inputs) return { inputs: split.inputs, failures };
+  if (!inputs) return { inputs: keepUrn(split.inputs, urn), failures };
   const merged: Record<string, unknown> = { ...inputs };
   for (const k of split.unknownKeys) merged[k] = split.inputs[k];
-  return { inputs: toPlainJson(merged) };
+  return { inputs: keepUrn(toPlainJson(merged), urn) };
 }
 
 /** Validates again in create/update (inputs come from check, but state may be older). */
@@ -72,18 +75,22 @@ function resolveInputs(raw: Record<string, unknown>): ServiceInputs {
 export async function diff(
   _id: string,
   olds: ServiceOutputs,
-  news: Record<string, unknown>,
+  raw: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
+  const news = takeUrn(raw).inputs;
   return serveTargetFor(olds, news).diff(olds, news);
 }
 
 // ---- create -----------------------------------------------------------------------------------
 
 export async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
-  const inputs = resolveInputs(raw);
-  return scrubbingErrors(new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS), () =>
-    serveTargetFor(inputs).create(inputs),
-  );
+  const { urn, inputs: plain } = takeUrn(raw);
+  return inResource(urn, () => {
+    const inputs = resolveInputs(plain);
+    return scrubbingErrors(new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS), () =>
+      serveTargetFor(inputs).create(inputs),
+    );
+  });
 }
 
 // ---- read -------------------------------------------------------------------------------------
@@ -99,11 +106,14 @@ export async function read(id: string, props: ServiceOutputs): Promise<pulumi.dy
 export async function update(
   id: string,
   olds: ServiceOutputs,
-  news: Record<string, unknown>,
+  raw: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
-  const inputs = resolveInputs(news);
-  const secrets = new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS);
-  return { outs: await scrubbingErrors(secrets, () => serveTargetFor(inputs).update(id, olds, inputs)) };
+  const { urn, inputs: news } = takeUrn(raw);
+  return inResource(urn, async () => {
+    const inputs = resolveInputs(news);
+    const secrets = new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS);
+    return { outs: await scrubbingErrors(secrets, () => serveTargetFor(inputs).update(id, olds, inputs)) };
+  });
 }
 
 // ---- delete -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import {
   networkName,
 } from "./pulumi-docker";
 import { withSecretInputs, withSecretOutputs } from "./secret-inputs";
-import { dynamicProvider } from "./shim";
+import { dynamicProvider, urnInput } from "./shim";
 import type { TesseractImage } from "./tesseract-image";
 
 /**
@@ -219,6 +219,8 @@ export class TesseractService extends pulumi.dynamic.Resource {
           deployment: undefined,
           service: undefined,
           served: undefined,
+          // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
+          __urn: urnInput(name, "tesseract", "TesseractService", opts),
         },
         TESSERACT_SERVICE_SECRETS,
       ),

@@ -124,6 +124,7 @@ export class ContainerServeTarget implements ServeTarget {
       debugPorts: sorted.flatMap((c) => (c.debugPort !== undefined ? [c.debugPort] : [])),
       imageIds: served.imageIds,
       networkCreated: served.networkCreated,
+      outputDirCreated: served.outputDirCreated,
     });
   }
 }

@@ -9,11 +9,12 @@ import { type ContainerEngine, engineFor } from "../docker/engine";
 import { imagesOf, isLocalEngine, type ServiceInputs } from "./args";
 import { waitHealthy } from "./health";
 import { ensureNetwork, removeOwnNetwork } from "./network";
+import { createOutputDir, removeCreatedOutputDir } from "./output-dir";
 import { AUTO_PORT_RANGE, parsePort, portCount } from "./ports";
 import { type ReplicaContext, removeOrphans, requestsFor, startAll, statusOf } from "./replicas";
 import { replicaKeys, safeName } from "./spec";
 import type { ContainerPlatform, ContainerRecord, ServedSet, ServiceOutputs } from "./target";
-import { ensureOutputDir, isUrlPath } from "./volumes";
+import { isUrlPath } from "./volumes";
 
 /** Seams of {@link DockerPlatform}; the defaults talk to real engines. */
 export interface DockerPlatformOptions {
@@ -47,8 +48,10 @@ export class DockerPlatform implements ContainerPlatform {
   async create(inputs: ServiceInputs, progress: Progress): Promise<ServedSet> {
     const engine = this.engineOf(inputs.docker);
     const imageIds = await checkImages(engine, inputs);
-    if (inputs.outputPath && !isUrlPath(inputs.outputPath) && isLocalEngine(inputs.docker))
-      ensureOutputDir(inputs.outputPath);
+    const outputDirCreated =
+      inputs.outputPath && !isUrlPath(inputs.outputPath) && isLocalEngine(inputs.docker)
+        ? createOutputDir(inputs.outputPath)
+        : undefined;
     const serviceId = `${safeName(inputs.serviceName)}-${randomBytes(3).toString("hex")}`;
     const keys = replicaKeys(imagesOf(inputs).length, inputs.replicas);
     progress.info(`serving ${imagesOf(inputs).join(", ")} as ${keys.length} container(s) on ${engine.host}`);
@@ -59,9 +62,11 @@ export class DockerPlatform implements ContainerPlatform {
         this.context(engine, inputs, serviceId, progress),
         requestsFor(inputs, serviceId, keys),
       );
-      return { serviceId, containers, imageIds, networkCreated };
+      return { serviceId, containers, imageIds, networkCreated, ...(outputDirCreated ? { outputDirCreated } : {}) };
     } catch (err) {
       if (networkCreated && inputs.network) await removeOwnNetwork(engine, inputs.network, progress);
+      if (outputDirCreated && inputs.outputPath)
+        await removeCreatedOutputDir(engine, outputDirCreated, inputs.outputPath, progress);
       throw err;
     }
   }
@@ -108,10 +113,11 @@ export class DockerPlatform implements ContainerPlatform {
     const have = new Set(keep.map((c) => c.key));
     const missing = keys.filter((k) => !have.has(k));
     let networkCreated = state.networkCreated ?? false;
+    let outputDirCreated = state.outputDirCreated;
     if (missing.length) {
       await checkImages(engine, inputs);
       if (inputs.outputPath && !isUrlPath(inputs.outputPath) && isLocalEngine(inputs.docker)) {
-        ensureOutputDir(inputs.outputPath);
+        outputDirCreated = createOutputDir(inputs.outputPath) ?? outputDirCreated;
       }
       networkCreated = (await ensureNetwork(engine, inputs, progress)) || networkCreated;
       progress.info(`starting ${missing.length} container(s)`);
@@ -122,7 +128,13 @@ export class DockerPlatform implements ContainerPlatform {
           requestsFor(inputs, serviceId, missing, prefer),
         )
       : [];
-    return { serviceId, containers: [...keep, ...started], imageIds: state.imageIds ?? [], networkCreated };
+    return {
+      serviceId,
+      containers: [...keep, ...started],
+      imageIds: state.imageIds ?? [],
+      networkCreated,
+      ...(outputDirCreated ? { outputDirCreated } : {}),
+    };
   }
 
   /**
@@ -136,6 +148,8 @@ export class DockerPlatform implements ContainerPlatform {
     await Promise.all([...ids].map((cid) => engine.removeContainer(cid)));
     progress.info(`removed ${ids.size} container(s)`);
     if (state.networkCreated && state.network) await removeOwnNetwork(engine, state.network, progress);
+    if (state.outputDirCreated && state.outputPath)
+      await removeCreatedOutputDir(engine, state.outputDirCreated, state.outputPath, progress);
   }
 
   async imagesChanged(state: ServiceOutputs, imageNames: string[], news: Record<string, unknown>): Promise<boolean> {

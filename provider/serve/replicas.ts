@@ -125,7 +125,7 @@ async function startReplica(ctx: ReplicaContext, req: StartRequest): Promise<Con
           (logs.trim() ? `Last log lines:\n${indent(logs)}` : "It wrote no logs."),
       );
     }
-    progress.info(`${req.name} healthy at ${url} after ${outcome.seconds.toFixed(2)} s`);
+    progress.summary(`${req.name} healthy at ${url} after ${outcome.seconds.toFixed(2)} s`);
     return { key: req.key, id, name: req.name, image: req.image, hostPort, debugPort, status: "running" };
   }
   throw new UserError(

@@ -30,6 +30,8 @@ export interface ServedSet {
   imageIds: string[];
   /** True when the set created its `network` (and so removes it). */
   networkCreated: boolean;
+  /** The outermost folder of `outputPath` the set created (removed on delete, see output-dir.ts). */
+  outputDirCreated?: string;
 }
 
 /** State of a TesseractService: its resolved inputs plus what was created. */

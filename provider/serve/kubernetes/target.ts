@@ -237,7 +237,7 @@ export async function createKubernetesService(
     await deleteObjects(apis, serviceId, progress).catch(() => undefined);
     throw error;
   }
-  progress.info(`${inputs.replicas} replica(s) of ${serviceId} ready after ${outcome.seconds.toFixed(1)} s`);
+  progress.summary(`${inputs.replicas} replica(s) of ${serviceId} ready after ${outcome.seconds.toFixed(1)} s`);
   return servedOf(apis, inputs, serviceId);
 }
 
@@ -312,7 +312,7 @@ export async function updateKubernetesService(
     }
     throw await rolloutError(apis, inputs, serviceId, outcome.detail ?? "", aftermath);
   }
-  progress.info(`rollout of ${serviceId} complete after ${outcome.seconds.toFixed(1)} s`);
+  progress.summary(`rollout of ${serviceId} complete after ${outcome.seconds.toFixed(1)} s`);
   return servedOf(apis, inputs, serviceId);
 }
 
