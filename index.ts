@@ -31,11 +31,15 @@ const images = Object.fromEntries(
 ) as Record<"hello" | "vectoradd" | "packaged" | "calculus", TesseractImage>;
 
 // ---- services ----------------------------------------------------------------------------------
-const hello = new TesseractService("hello", { image: images.hello.imageName });
-const packaged = new TesseractService("packaged", { image: images.packaged.imageName });
-const vectoradd = new TesseractService("vectoradd", { image: images.vectoradd.imageName });
+// Seconds each container has to answer GET /health: the default 30 is short for a busy 2-core
+// machine bringing up five containers at once (config `startupTimeout`).
+const startupTimeout = config.getNumber("startupTimeout") ?? 120;
+const hello = new TesseractService("hello", { image: images.hello.imageName, startupTimeout });
+const packaged = new TesseractService("packaged", { image: images.packaged.imageName, startupTimeout });
+const vectoradd = new TesseractService("vectoradd", { image: images.vectoradd.imageName, startupTimeout });
 const calculus = new TesseractService("calculus", {
   image: images.calculus.imageName,
+  startupTimeout,
   replicas: config.getNumber("calculusReplicas") ?? 2,
 });
 
