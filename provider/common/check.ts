@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { InputSecrets, SECRET_MARKS_KEY } from "./secrets";
+import { InputSecrets, SECRET_MARKS_KEY, valueAt } from "./secrets";
 import { containsUnknown, unknownPaths, withoutUnknowns } from "./unknown";
 
 /** A `check` failure in Pulumi's shape. */
@@ -25,14 +25,6 @@ export function showValue(value: unknown): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = root;
-  for (const p of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p as string];
-  }
-  return cur;
-}
 
 /**
  * Turns zod issues into Pulumi check failures that name the field, the value and the rule.

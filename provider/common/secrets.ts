@@ -51,7 +51,8 @@ function leaves(value: unknown, out: string[], depth = 0): void {
   else if (typeof value === "object") for (const v of Object.values(value)) leaves(v, out, depth + 1);
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` under `root` (undefined where the path leaves the objects). */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = root;
   for (const p of path) {
     if (cur === null || typeof cur !== "object") return undefined;
