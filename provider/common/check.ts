@@ -25,7 +25,6 @@ export function showValue(value: unknown): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
-
 /**
  * Turns zod issues into Pulumi check failures that name the field, the value and the rule.
  * `secrets` are the inputs' secrets (an {@link InputSecrets}, or secret field paths such as
