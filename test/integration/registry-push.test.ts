@@ -31,7 +31,9 @@ let built: BuiltTesseractImage;
 const lines: string[] = [];
 const progress = new Progress("test", []);
 // Progress writes nothing while quiet; record what would be shown.
+// (steps through `info`, the outcome through `summary`).
 progress.info = (m: string) => void lines.push(m);
+progress.summary = (m: string) => void lines.push(m);
 
 before(async () => {
   infra = startTestInfra("registry");
