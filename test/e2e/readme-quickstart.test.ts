@@ -120,7 +120,9 @@ async function quickStart(row: Row, diagnostic: (s: string) => void): Promise<vo
     );
     const images = (await docker.listImages()).filter(
       (i) =>
-        i.Labels?.[LABELS.managed] && (i.RepoTags ?? []).some((t) => t.startsWith("hello:")) && i.Created >= started,
+        i.Labels?.[LABELS.managed] &&
+        (i.RepoTags ?? []).some((t) => t === "hello:0.1.0" || t === "hello:latest") &&
+        i.Created >= started,
     );
     assert.deepEqual(
       images.map((i) => i.RepoTags),
