@@ -255,7 +255,16 @@ export class DockerClient implements ContainerEngine {
         step = s;
       });
     } catch (err) {
-      if (err instanceof DockerBuildError) throw err;
+      if (err instanceof DockerBuildError) {
+        // dockerd stopping kills the running step (137) and may report that before the stream
+        // drops: a killed step is the engine going away when the engine no longer answers.
+        if (/non-zero code: 137\b/.test(err.engineMessage)) {
+          await new Promise((ok) => setTimeout(ok, 1_000));
+          if (!(await this.answers()))
+            throw new DockerUnreachableError(this.describe(), err.engineMessage, "during the build");
+        }
+        throw err;
+      }
       // A dropped stream mid-build means the engine went away (stopped, restarted, crashed).
       if (isSocketError(err) || !(await this.answers()))
         throw new DockerUnreachableError(this.describe(), err, "during the build");

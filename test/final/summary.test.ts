@@ -160,8 +160,17 @@ test("faults tier summary", (t) => {
   }
   assert.equal(totals.leaksFound, 0, "leaks found (see table)");
   assert.equal(totals.secretsFound, 0, "secrets found in plain text (see table)");
-  assert.equal(totals.inputsRefused, totals.inputsTried, "some bad inputs were accepted");
-  assert.equal(totals.inputsExplained, totals.inputsRefused, "some refusals do not name the field and the fix");
+  // Bad-input files: every input refused, naming the field and the fix. The hostile files are
+  // judged per case instead (below): a hostile peer's answer may be handled rather than refused,
+  // and a FIFO in a build context is skipped, not explained.
+  const plain = files.filter((f) => !f.file.startsWith("hostile-"));
+  const plainSum = (k: "inputsTried" | "inputsRefused" | "inputsExplained") => plain.reduce((n, f) => n + f[k], 0);
+  assert.equal(plainSum("inputsRefused"), plainSum("inputsTried"), "some bad inputs were accepted");
+  assert.equal(
+    plainSum("inputsExplained"),
+    plainSum("inputsRefused"),
+    "some refusals do not name the field and the fix",
+  );
   const bad = hostile.flatMap((c) => c.bad);
   assert.deepEqual(bad, [], "hostile cases leaked or were accepted (see the hostile table)");
   assert.equal(faults.filter(isHostile).filter((x) => x.result === "fail").length, 0, "hostile rows failed");
