@@ -7,37 +7,20 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { DockerNotFoundError } from "../../provider/docker/errors";
 import { createPool, probeDefault } from "../../provider/docker/transport";
 import { Report } from "../helpers/faults/report";
+import { SlowEngines } from "../helpers/slow-engine";
 
 const report = new Report("hostile-load");
 const dir = mkdtempSync(path.join(tmpdir(), "pt-hostile-load-"));
-const servers: Server[] = [];
-
-/** A fake engine that answers every request with `OK` after `delayMs` (a busy dockerd). */
-async function busyEngine(name: string, delayMs: number): Promise<string> {
-  const file = path.join(dir, name);
-  const server = createServer((sock) => {
-    sock.once("data", () => {
-      const timer = setTimeout(() => {
-        sock.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
-      }, delayMs);
-      sock.once("close", () => clearTimeout(timer));
-    });
-    sock.on("error", () => undefined);
-  });
-  servers.push(server);
-  await new Promise<void>((ok) => server.listen(file, ok));
-  return `unix://${file}`;
-}
+const engines = new SlowEngines(dir);
 
 after(async () => {
-  for (const s of servers) await new Promise((ok) => s.close(ok));
+  await engines.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -68,7 +51,7 @@ async function row(name: string, body: () => Promise<string>): Promise<void> {
 
 test("an engine answering /_ping after 2 s (beyond the 200 ms probe) is used and waited for", async () => {
   await row("engine answers late", async () => {
-    const busy = await busyEngine("busy.sock", 2_000);
+    const busy = await engines.start("busy.sock", 2_000);
     const ep = await probeDefault(undefined, [], 200, [{ host: busy, what: "the local engine" }]);
     assert.equal(ep.host, busy);
     const pool = createPool(ep);

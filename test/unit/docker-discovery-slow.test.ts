@@ -7,48 +7,31 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { DockerNotFoundError } from "../../provider/docker/errors";
 import { createPool, probeDefault, probeSocketState } from "../../provider/docker/transport";
+import { SlowEngines } from "../helpers/slow-engine";
 
 const dir = mkdtempSync(path.join(tmpdir(), "pt-discovery-slow-"));
-const servers: Server[] = [];
-
-/** A fake engine on a unix socket that answers every request with `OK` after `delayMs`. */
-async function slowEngine(name: string, delayMs: number): Promise<string> {
-  const file = path.join(dir, name);
-  const server = createServer((sock) => {
-    sock.once("data", () => {
-      const timer = setTimeout(() => {
-        sock.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
-      }, delayMs);
-      sock.once("close", () => clearTimeout(timer));
-    });
-    sock.on("error", () => undefined);
-  });
-  servers.push(server);
-  await new Promise<void>((ok) => server.listen(file, ok));
-  return `unix://${file}`;
-}
+const engines = new SlowEngines(dir);
 
 after(async () => {
-  for (const s of servers) await new Promise((ok) => s.close(ok));
+  await engines.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 test("a listening socket that answers late is slow, not absent", async () => {
-  const host = await slowEngine("slow.sock", 1_500);
+  const host = await engines.start("slow.sock", 1_500);
   const probe = await probeSocketState(host, 300);
   assert.equal(probe.state, "slow");
   assert.match(probe.why ?? "", /no answer within 300 ms/);
 });
 
 test("discovery uses the first existing socket even when it is slow, and the operation waits for it", async () => {
-  const slow = await slowEngine("slow2.sock", 1_000);
-  const fast = await slowEngine("fast.sock", 0);
+  const slow = await engines.start("slow2.sock", 1_000);
+  const fast = await engines.start("fast.sock", 0);
   const ep = await probeDefault(undefined, [], 200, [
     { host: `unix://${path.join(dir, "missing.sock")}`, what: "missing" },
     { host: slow, what: "slow engine" },
