@@ -175,3 +175,44 @@ test("faults tier summary", (t) => {
   assert.deepEqual(bad, [], "hostile cases leaked or were accepted (see the hostile table)");
   assert.equal(faults.filter(isHostile).filter((x) => x.result === "fail").length, 0, "hostile rows failed");
 });
+
+/** One failed test of the run: its name, where, and the first lines of its error. */
+interface Failure {
+  name: string;
+  lines: string[];
+}
+
+/**
+ * The failed tests of the run's TAP copies (run-*.tap), leaf tests only (a suite failing because
+ * its subtests did is not news), each with its error and the first frames of its stack.
+ */
+function failures(): Failure[] {
+  const found: Failure[] = [];
+  for (const f of existsSync(RUN_DIR) ? readdirSync(RUN_DIR).filter((n) => /^run.*\.tap$/.test(n)) : []) {
+    const tap = readFileSync(path.join(RUN_DIR, f), "utf8").split("\n");
+    for (let i = 0; i < tap.length; i++) {
+      const m = /^(\s*)not ok \d+ - (.*)$/.exec(tap[i]);
+      if (!m || tap[i + 1]?.trim() !== "---") continue;
+      const block: string[] = [];
+      for (let j = i + 2; j < tap.length && tap[j].trim() !== "..."; j++) block.push(tap[j].slice(m[1].length + 2));
+      if (block.some((l) => /^failureType: 'subtestsFailed'/.test(l))) continue;
+      const keep = block.filter(
+        (l) =>
+          !/^(duration_ms|type|code|name|expected|actual|operator|stack):/.test(l) &&
+          !/\((node:|[^)]*node_modules)/.test(l),
+      );
+      found.push({ name: m[2], lines: keep.slice(0, 24) });
+    }
+  }
+  return found;
+}
+
+// Last, so that the end of the output (all a CI log may keep) says what failed and why.
+test("failed tests of this run, with their errors", (t) => {
+  const list = failures();
+  t.diagnostic(`failed tests of this run: ${list.length}`);
+  for (const f of list.slice(0, 20)) {
+    t.diagnostic(`✖ ${f.name}`);
+    for (const l of f.lines) t.diagnostic(`    ${l.slice(0, 400)}`);
+  }
+});

@@ -70,6 +70,8 @@ export interface KubernetesApis {
   conn: KubernetesConnection;
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
+  /** EndpointSlices: which pods a Service routes to. */
+  discovery: k8s.DiscoveryV1Api;
 }
 
 export function apisFor(conn: KubernetesConnection): KubernetesApis {
@@ -77,7 +79,35 @@ export function apisFor(conn: KubernetesConnection): KubernetesApis {
     conn,
     core: conn.config.makeApiClient(k8s.CoreV1Api),
     apps: conn.config.makeApiClient(k8s.AppsV1Api),
+    discovery: conn.config.makeApiClient(k8s.DiscoveryV1Api),
   };
+}
+
+/**
+ * Ready pods a Service routes to, from its EndpointSlices (terminating endpoints excluded), sorted.
+ * The endpoints controller updates them after the pods turn ready, so a Deployment can be rolled
+ * out while its Service does not route to every replica yet.
+ */
+export async function readyEndpoints(
+  conn: KubernetesConnection,
+  discovery: k8s.DiscoveryV1Api,
+  service: string,
+): Promise<string[]> {
+  const slices = await call(conn, () =>
+    discovery.listNamespacedEndpointSlice({
+      namespace: conn.namespace,
+      labelSelector: `kubernetes.io/service-name=${service}`,
+    }),
+  );
+  const pods: string[] = [];
+  for (const slice of slices.items) {
+    for (const ep of slice.endpoints ?? []) {
+      if (ep.conditions?.ready && !ep.conditions.terminating && ep.targetRef?.kind === "Pod" && ep.targetRef.name) {
+        pods.push(ep.targetRef.name);
+      }
+    }
+  }
+  return pods.sort();
 }
 
 /** HTTP status of a failed API call (undefined when the call never got an answer). */

@@ -5,7 +5,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import { UserError } from "../../common/errors";
-import { call, connect, type KubernetesConnection, type KubernetesTarget } from "./connection";
+import { connect, type KubernetesTarget, readyEndpoints } from "./connection";
 
 /** What a caller outside the cluster needs to reach a Kubernetes-served Tesseract. */
 export interface KubernetesEndpoint {
@@ -34,29 +34,6 @@ export interface ServiceForward {
   close(): Promise<void>;
 }
 
-/** Ready pods behind a Service, from its EndpointSlices. */
-async function readyPods(
-  conn: KubernetesConnection,
-  discovery: k8s.DiscoveryV1Api,
-  service: string,
-): Promise<string[]> {
-  const slices = await call(conn, () =>
-    discovery.listNamespacedEndpointSlice({
-      namespace: conn.namespace,
-      labelSelector: `kubernetes.io/service-name=${service}`,
-    }),
-  );
-  const pods: string[] = [];
-  for (const slice of slices.items) {
-    for (const ep of slice.endpoints ?? []) {
-      if (ep.conditions?.ready && !ep.conditions.terminating && ep.targetRef?.kind === "Pod" && ep.targetRef.name) {
-        pods.push(ep.targetRef.name);
-      }
-    }
-  }
-  return pods.sort();
-}
-
 /**
  * Opens a local listener forwarding to the Service's ready pods. Connections that find no ready
  * pod, or whose forward cannot be opened on any pod, are closed at once (the caller sees a reset).
@@ -68,7 +45,7 @@ export async function openServiceForward(
   const discovery = conn.config.makeApiClient(k8s.DiscoveryV1Api);
   const forward = new k8s.PortForward(conn.config, true);
   // Fails early (unreachable API server, unknown Service) instead of on the first connection.
-  let pods = await readyPods(conn, discovery, endpoint.service);
+  let pods = await readyEndpoints(conn, discovery, endpoint.service);
   let podsAt = Date.now();
   let next = 0;
   const connections = new Map<string, number>();
@@ -77,7 +54,7 @@ export async function openServiceForward(
   const pickOrder = async (): Promise<string[]> => {
     // EndpointSlices change as pods come and go (rolling updates): re-read at most every 500 ms.
     if (Date.now() - podsAt > 500 || pods.length === 0) {
-      pods = await readyPods(conn, discovery, endpoint.service).catch(() => pods);
+      pods = await readyEndpoints(conn, discovery, endpoint.service).catch(() => pods);
       podsAt = Date.now();
     }
     const start = next++ % Math.max(1, pods.length);

@@ -2,7 +2,7 @@
 // events and logs.
 import type * as k8s from "@kubernetes/client-node";
 import type { Progress } from "../../common/log";
-import { call, type KubernetesApis } from "./connection";
+import { call, type KubernetesApis, readyEndpoints } from "./connection";
 import { CONTAINER_NAME, SELECTOR_LABEL } from "./manifests";
 
 /** Container states that will not get better by waiting. */
@@ -61,7 +61,7 @@ export function hopelessPod(pods: k8s.V1Pod[], image?: string): string | undefin
 }
 
 /**
- * Polls the Deployment until its rollout is complete, a pod is in a state that waiting will not
+ * Polls the Deployment until its rollout is complete and its Service routes to every replica, a pod is in a state that waiting will not
  * fix, or `timeoutSeconds` pass. Reports ready counts as they change.
  */
 export async function waitForRollout(
@@ -88,10 +88,15 @@ export async function waitForRollout(
         detail: `the Deployment ${name} was deleted meanwhile`,
         seconds: seconds(),
       };
-    if (rolledOut(d)) return { ok: true, seconds: seconds() };
     const s = d.status ?? {};
     const want = d.spec?.replicas ?? 1;
-    const now = `${s.readyReplicas ?? 0}/${want} replicas ready, ${s.updatedReplicas ?? 0} updated, ${s.replicas ?? 0} running`;
+    let now = `${s.readyReplicas ?? 0}/${want} replicas ready, ${s.updatedReplicas ?? 0} updated, ${s.replicas ?? 0} running`;
+    if (rolledOut(d)) {
+      // Done when the Service routes to every replica too: `up` returns a usable Service.
+      const routed = (await readyEndpoints(apis.conn, apis.discovery, name)).length;
+      if (routed === want) return { ok: true, seconds: seconds() };
+      now = `${want}/${want} replicas ready, the Service routes to ${routed}`;
+    }
     if (now !== last) {
       progress.info(`rollout of ${name}: ${now} (${seconds().toFixed(0)} s)`);
       last = now;
