@@ -9,8 +9,8 @@ import { isIPv4 } from "node:net";
 import { resolve } from "node:path";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
-import { DockerClient } from "../docker/client";
 import type { DockerConnection } from "../docker/connection";
+import { type ContainerEngine, engineFor } from "../docker/engine";
 import { DockerApiError } from "../docker/errors";
 import type { ContainerSpec } from "../docker/types";
 import { memoryBytes } from "../serve/args";
@@ -63,7 +63,7 @@ export class ServedTesseractClient extends TesseractClient {
   constructor(
     url: string,
     options: TesseractClientOptions,
-    private readonly docker: DockerClient,
+    private readonly docker: ContainerEngine,
     /** The container's ID. */
     readonly containerId: string,
     /** The container's name (`tesseract-serve-<random>`). */
@@ -165,7 +165,7 @@ function checkServeOptions(o: FromImageOptions): void {
 }
 
 /** Host name that reaches a port published by `docker` on `hostIp`. */
-function reachableHost(docker: DockerClient, hostIp: string): string {
+function reachableHost(docker: ContainerEngine, hostIp: string): string {
   if (hostIp !== "0.0.0.0") return hostIp;
   const tcp = /^tcp:\/\/([^:/]+)/.exec(docker.host);
   return tcp ? tcp[1] : "127.0.0.1";
@@ -174,7 +174,7 @@ function reachableHost(docker: DockerClient, hostIp: string): string {
 /** See `TesseractClient.fromImage`. */
 export async function fromImage(image: string, options: FromImageOptions = {}): Promise<ServedTesseractClient> {
   if (!image) throw new UserError("fromImage: image must name a built Tesseract image");
-  const docker = DockerClient.for(options.docker);
+  const docker = engineFor(options.docker);
   const id = randomBytes(6).toString("hex");
   const name = `tesseract-serve-${id}`;
   const spec = serveContainerSpec(image, options, id);

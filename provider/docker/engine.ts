@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { DockerClient } from "./client";
 import type { DockerConnection } from "./connection";
 import type * as T from "./types";
@@ -17,6 +17,8 @@ export interface ContainerEngine {
 
   /** An image by name or ID, or undefined when missing. */
   inspectImage(name: string): Promise<T.ImageInspect | undefined>;
+  /** Image summaries matching Engine API filters (e.g. `{label: ["a=b"]}`). */
+  listImages(filters?: Record<string, string[]>): Promise<T.ImageSummary[]>;
   /** Removes an image or a tag; false when it was already gone. */
   removeImage(name: string, opts?: { force?: boolean; noprune?: boolean }): Promise<boolean>;
   /** Adds the tag `repo:tag` to an image. */
@@ -48,6 +50,13 @@ export interface ContainerEngine {
   removeContainer(id: string): Promise<boolean>;
   /** The last `tail` lines of a container's output. */
   containerLogs(id: string, tail?: number): Promise<string>;
+  /**
+   * The container's multiplexed stdout/stderr stream (call before `startContainer`, so that no
+   * output is missed); it ends when the container exits.
+   */
+  attachContainer(id: string, signal?: AbortSignal): Promise<Duplex>;
+  /** Resolves with the exit code once the container is no longer running. */
+  waitContainer(id: string, signal?: AbortSignal): Promise<number>;
 
   /** A network by name, or undefined when missing. */
   inspectNetwork(name: string): Promise<T.NetworkInspect | undefined>;
@@ -56,7 +65,28 @@ export interface ContainerEngine {
   removeNetwork(name: string): Promise<void>;
 }
 
-/** The shared engine client for a connection (one pool per engine and process). */
+/** Makes the engine for a connection. */
+export type EngineFactory = (conn?: DockerConnection) => ContainerEngine;
+
+/** The real one: the shared Engine API client for a connection (one pool per engine and process). */
+const realEngines: EngineFactory = (conn) => DockerClient.for(conn);
+let factory: EngineFactory = realEngines;
+
+/**
+ * The one way into a container engine: every provider module gets its engine here (never from
+ * `DockerClient` directly), so that a test can put an in-memory engine behind all of them at once.
+ */
 export function engineFor(conn?: DockerConnection): ContainerEngine {
-  return DockerClient.for(conn);
+  return factory(conn);
+}
+
+/**
+ * Puts `make` behind {@link engineFor} (tests: the in-memory fake); returns the function that puts
+ * the real engines back.
+ */
+export function useEngineFactory(make: EngineFactory): () => void {
+  factory = make;
+  return () => {
+    factory = realEngines;
+  };
 }

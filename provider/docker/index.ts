@@ -1,5 +1,5 @@
 export * from "./client";
 export * from "./connection";
-export { type ContainerEngine, engineFor } from "./engine";
+export { type ContainerEngine, type EngineFactory, engineFor, useEngineFactory } from "./engine";
 export * from "./errors";
 export type * from "./types";

@@ -7,8 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "../common/labels";
-import { DockerClient } from "../docker/client";
 import type { DockerConnection } from "../docker/connection";
+import { engineFor } from "../docker/engine";
 import type { ContainerInspect } from "../docker/types";
 
 const CONTAINER_API_PORT = "8000/tcp";
@@ -97,7 +97,7 @@ async function mapLimited<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R
 
 /** The Tesseract images on an engine (`tesseract list`), newest first. */
 export async function getTesseractImages(args: ListTesseractsArgs = {}): Promise<TesseractImageInfo[]> {
-  const docker = DockerClient.for(args.docker);
+  const docker = engineFor(args.docker);
   const summaries = await docker.listImages();
   const found = await mapLimited(summaries, async (s): Promise<TesseractImageInfo | undefined> => {
     const img = await docker.inspectImage(s.Id);
@@ -152,7 +152,7 @@ function urlOf(c: ContainerInspect, engineHost: string): string | undefined {
 export async function getTesseractContainers(
   args: ListTesseractContainersArgs = {},
 ): Promise<TesseractContainerInfo[]> {
-  const docker = DockerClient.for(args.docker);
+  const docker = engineFor(args.docker);
   const summaries = await docker.listContainers({}, args.all ?? false);
   const found = await mapLimited(summaries, async (s): Promise<TesseractContainerInfo | undefined> => {
     const c = await docker.inspectContainer(s.Id);

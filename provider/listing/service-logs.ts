@@ -5,8 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { UserError } from "../common/errors";
-import { DockerClient } from "../docker/client";
 import type { DockerConnection } from "../docker/connection";
+import { engineFor } from "../docker/engine";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 
 /** Arguments of `getTesseractServiceLogs`: pass the service's outputs. */
@@ -36,7 +36,7 @@ export interface TesseractServiceLog {
 const DEFAULT_TAIL = 1000;
 
 async function dockerLogs(ids: string[], docker: DockerConnection | undefined, tail: number) {
-  const client = DockerClient.for(docker);
+  const client = engineFor(docker);
   return Promise.all(ids.map(async (id) => ({ name: id, logs: await client.containerLogs(id, tail) })));
 }
 

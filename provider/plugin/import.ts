@@ -8,7 +8,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { BUILD_LABEL_KEYS, prepareBuild, type TesseractImageInputs } from "../build";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
-import { DockerClient } from "../docker";
+import { engineFor } from "../docker";
 
 /** Image labels a build sets itself or the base image brings (the rest were the `labels` input). */
 const isBuildLabel = (k: string) => BUILD_LABEL_KEYS.has(k) || k.startsWith("ai.pasteurlabs.");
@@ -32,7 +32,7 @@ export function parseImageImportId(id: string): { image: string; srcDir: string 
  */
 export async function importImage(id: string): Promise<provider.ReadResult> {
   const { image, srcDir } = parseImageImportId(id);
-  const docker = DockerClient.for(undefined);
+  const docker = engineFor(undefined);
   const info = await docker.inspectImage(image);
   if (!info) return { id: "", props: {} };
   const inputs: TesseractImageInputs = { srcDir };

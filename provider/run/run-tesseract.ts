@@ -12,8 +12,8 @@ import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
 import { RUN_TESSERACT_SECRETS } from "../common/secret-fields";
 import { InputSecrets, SECRET_MARKS_KEY } from "../common/secrets";
-import { DockerClient } from "../docker/client";
 import { type DockerConnection, dockerConnectionSchema } from "../docker/connection";
+import { engineFor } from "../docker/engine";
 import { DockerApiError } from "../docker/errors";
 import { FrameDemuxer } from "../docker/stream";
 import type { ContainerSpec } from "../docker/types";
@@ -261,7 +261,7 @@ async function runMarked(args: RunTesseractArgs, marked: readonly string[]): Pro
   checkArgs(args, marked);
   const runId = randomBytes(6).toString("hex");
   const spec = runContainerSpec(args, runId);
-  const docker = DockerClient.for(args.docker);
+  const docker = engineFor(args.docker);
   const timeout = args.timeoutMs ? AbortSignal.timeout(args.timeoutMs) : undefined;
   const signal = timeout && args.signal ? AbortSignal.any([timeout, args.signal]) : (timeout ?? args.signal);
   signal?.throwIfAborted();

@@ -5,7 +5,7 @@
  * integration and e2e tiers.
  */
 import { randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
+import { type Duplex, PassThrough, type Readable } from "node:stream";
 import { parseBuildLine } from "../../provider/docker/build-log";
 import type { ContainerEngine } from "../../provider/docker/engine";
 import { DockerApiError } from "../../provider/docker/errors";
@@ -31,6 +31,8 @@ export class FakeEngine implements ContainerEngine {
   readonly images = new Map<string, FakeImage>();
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, T.NetworkInspect & { Containers: Record<string, object> }>();
+  /** What waits for a container to stop (attach streams, waits), by container ID. */
+  private readonly onStop = new Map<string, (() => void)[]>();
   /** Every call, as `method arg`, for assertions on what the orchestration did. */
   readonly calls: string[] = [];
   /**
@@ -54,6 +56,8 @@ export class FakeEngine implements ContainerEngine {
     const c = this.container(id);
     if (!c) throw new Error(`no container ${id}`);
     c.info.State = { ...c.info.State, Running: false, Status: "exited", ExitCode: exitCode };
+    for (const f of this.onStop.get(c.info.Id) ?? []) f();
+    this.onStop.delete(c.info.Id);
   }
 
   /** The running containers carrying a label `key=value`. */
@@ -112,6 +116,16 @@ export class FakeEngine implements ContainerEngine {
       Os: "linux",
       Config: { Env: img.env, Labels: {} },
     };
+  }
+
+  async listImages(filters: Record<string, string[]> = {}): Promise<T.ImageSummary[]> {
+    if (Object.keys(filters).length) throw new Error("the fake engine lists images without filters only");
+    return [...this.images.values()].map((img) => ({
+      Id: img.Id,
+      RepoTags: [...img.tags],
+      Labels: {},
+      Created: 0,
+    }));
   }
 
   async removeImage(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<boolean> {
@@ -273,6 +287,27 @@ export class FakeEngine implements ContainerEngine {
 
   async containerLogs(_id: string, _tail = 50): Promise<string> {
     return "";
+  }
+
+  /** A stream with no output that ends when the container stops (see {@link kill}). */
+  async attachContainer(id: string): Promise<Duplex> {
+    if (!this.container(id)) throw new DockerApiError(404, "POST", `/containers/${id}/attach`, "No such container");
+    const out = new PassThrough();
+    this.onStop.set(id, [...(this.onStop.get(id) ?? []), () => out.end()]);
+    return out;
+  }
+
+  /** Resolves with the exit code once the container stops (see {@link kill}). */
+  async waitContainer(id: string): Promise<number> {
+    const c = this.container(id);
+    if (!c) throw new DockerApiError(404, "POST", `/containers/${id}/wait`, "No such container");
+    if (!c.info.State.Running && c.info.State.Status !== "created") return c.info.State.ExitCode ?? 0;
+    return new Promise((resolve) => {
+      this.onStop.set(c.info.Id, [
+        ...(this.onStop.get(c.info.Id) ?? []),
+        () => resolve(this.container(id)?.info.State.ExitCode ?? 0),
+      ]);
+    });
   }
 
   // ---- networks --------------------------------------------------------------------------
