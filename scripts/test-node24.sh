@@ -19,5 +19,6 @@ ln -s .. "$run/node_modules/pulumi-tesseract"
 cd "$run"
 export PATH="$(node24_dir)/bin:$PATH"
 log "unit tier on node $(node --version), @pulumi/pulumi $(node -p 'require("@pulumi/pulumi/package.json").version')"
+source "$REPO_ROOT/scripts/lib/unit-files.sh"
 # shellcheck disable=SC2046
-node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(find test/unit -name '*.test.ts' | sort)
+node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(unit_files)

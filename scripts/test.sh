@@ -10,11 +10,13 @@ export PT_RUN_STARTED="${PT_RUN_STARTED:-$(date +%s)}"
 if [ "$tier" = unit ]; then
   # `npm run test:unit`: pure logic, so it needs only `npm ci`: no setup, lint or build (what needs
   # the built lib/ is in test/integration). The Python peers, when scripts/setup.sh has made them,
-  # let the upstream cross-checks run; without them those few tests skip. Two files at a time: the
-  # unit files share nothing. `npm test` runs them one at a time after its setup, and again on Node 24.
+  # let the upstream cross-checks run; without them those few tests skip. The unit files run in one
+  # process (scripts/lib/unit-files.sh), beside the few that need their own. `npm test` runs them
+  # the same way after its setup, and again on Node 24.
   source scripts/env.sh 2>/dev/null || true
+  source scripts/lib/unit-files.sh
   # shellcheck disable=SC2046
-  exec node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(find test/unit -name '*.test.ts' | sort)
+  exec node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" $(unit_files)
 fi
 # Cold, the Go builds are the longest part of the setup. `all` runs the tiers that need no Pulumi CLI
 # (unit, integration) while they go on in the background (scripts/setup.sh with
@@ -78,10 +80,11 @@ reporters() { echo --test-reporter=spec --test-reporter-destination=stdout --tes
 if [ "$tier" = all ]; then
   # unit and integration need no Pulumi CLI: they run while the Go builds finish; then the rest of
   # the setup (joins them, the Python SDK wheel), then e2e and faults.
-  # (The unit files share nothing: two at a time, as in `npm run test:unit`.)
+  # (The unit files in one process, as in `npm run test:unit`.)
   early=$(for f in $files; do case "$f" in test/unit/* | test/integration/*) echo "$f" ;; esac; done)
+  source scripts/lib/unit-files.sh
   # shellcheck disable=SC2046
-  node --import tsx --test --test-concurrency=2 $(reporters unit) "$@" $(grep '^test/unit/' <<<"$early") || rc=$?
+  node --import tsx --test --test-concurrency=2 $(reporters unit) "$@" $(unit_files) || rc=$?
   # shellcheck disable=SC2046
   node --import tsx --test --test-concurrency=1 $(reporters early) "$@" $(grep -v '^test/unit/' <<<"$early") || rc=$?
   PULUMI_TESSERACT_GO_BUILDS=join bash scripts/setup.sh

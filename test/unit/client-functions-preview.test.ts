@@ -2,6 +2,7 @@
  * The `…Output` functions during `pulumi preview` (mocks with preview=true): no HTTP call is made
  * and the result is unknown, for every function.
  */
+// unit: own process
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";

@@ -4,6 +4,7 @@
  * ephemeral and carry the URN of the resource the call works for; summaries and warnings are kept.
  * The address is found as the provider plugin sets it (the SDK's settings, plugin/server.ts).
  */
+// unit: own process
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
