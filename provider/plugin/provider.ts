@@ -9,11 +9,11 @@ import { sameValue } from "../common/diff";
 import { toPlainJson } from "../common/plain";
 import { inResource } from "../common/resource-context";
 import { SECRET_MARKS_KEY, withoutMarks } from "../common/secrets";
-import * as functions from "../functions";
 import * as taskGroupImpl from "../resources/task-group-impl";
 import * as imageImpl from "../resources/tesseract-image-impl";
 import * as serviceImpl from "../resources/tesseract-service-impl";
 import { dockerDefault, fractalConfigRequest, type PluginConfig, parseConfig } from "./config";
+import { PLUGIN_FUNCTIONS } from "./functions";
 import { importImage } from "./import";
 import { importService } from "./import-service";
 import { importTaskGroup } from "./import-task-group";
@@ -173,15 +173,8 @@ export function detailedDiff(
   return out;
 }
 
-/** Functions served as invokes: the same functions the TypeScript API exports. */
-const FUNCTIONS: Record<string, (args: any) => Promise<unknown>> = {
-  "tesseract:index:apply": functions.apply,
-  "tesseract:index:jacobian": functions.jacobian,
-  "tesseract:index:jacobianVectorProduct": functions.jacobianVectorProduct,
-  "tesseract:index:vectorJacobianProduct": functions.vectorJacobianProduct,
-  "tesseract:index:abstractEval": functions.abstractEval,
-  "tesseract:index:getOpenApiSchema": functions.getOpenApiSchema,
-};
+/** Functions served as invokes: the same functions the TypeScript API exports (see functions.ts). */
+const FUNCTIONS = new Map(PLUGIN_FUNCTIONS.map((f) => [f.token, f]));
 
 /** The provider object served by `main()` (plus `configure` and `diffDetailed`, see server.ts). */
 export class TesseractProvider implements provider.Provider {
@@ -270,7 +263,7 @@ export class TesseractProvider implements provider.Provider {
   }
 
   async invoke(token: string, inputs: Props): Promise<provider.InvokeResult> {
-    const fn = FUNCTIONS[token];
+    const fn = FUNCTIONS.get(token);
     if (!fn) throw new Error(`tesseract: unknown function ${token}`);
     const args = reveal<Props>(inputs);
     const spec = (SCHEMA.functions as Record<string, { inputs: { required?: string[]; properties: Props } }>)[token];
@@ -282,7 +275,10 @@ export class TesseractProvider implements provider.Provider {
           reason: `${k}: required (${(spec.inputs.properties[k] as { description?: string }).description ?? ""})`,
         })),
       };
-    return { outputs: toPlainJson(await fn(args)) };
+    const marked = secretPaths(inputs).filter(Boolean);
+    const outputs = toPlainJson((await fn.call(args, marked)) as Props);
+    // A result computed from a secret is a secret (as the TypeScript `…Output` forms make it).
+    return { outputs: marked.length ? markSecret(outputs, Object.keys(outputs)) : outputs };
   }
 
   /** Outputs as state: plain JSON; schema secrets and properties that came in secret stay secret. */

@@ -526,6 +526,151 @@ export const SCHEMA = {
       },
       required: ["name", "type", "inputTypes", "outputTypes", "tags"],
     },
+    "tesseract:index:TesseractImageInfo": {
+      type: "object",
+      description: "One Tesseract image.",
+      properties: {
+        id: {
+          type: "string",
+          description: "Image ID (`sha256:…`).",
+        },
+        name: {
+          type: "string",
+          description: "`TESSERACT_NAME`.",
+        },
+        version: {
+          type: "string",
+          description: "`TESSERACT_VERSION` (`unknown` when the config has none).",
+        },
+        description: {
+          type: "string",
+          description: "`TESSERACT_DESCRIPTION`.",
+        },
+        tags: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: 'Repository tags, e.g. `["vectoradd:1.0.0", "vectoradd:latest"]`.',
+        },
+        endpoints: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description:
+            "Endpoints from the image's labels (`apply`, `jacobian`, …); undefined for images built elsewhere.",
+        },
+        metadata: {
+          type: "object",
+          additionalProperties: {
+            $ref: "pulumi.json#/Any",
+          },
+          description: "The config's `metadata` (label `ai.pasteurlabs.tesseract.metadata`), when present.",
+        },
+        created: {
+          type: "string",
+          description: "Creation time (ISO 8601).",
+        },
+        size: {
+          type: "number",
+          description: "Size in bytes.",
+        },
+        managed: {
+          type: "boolean",
+          description: "True when a `TesseractImage` (this package) built it.",
+        },
+      },
+      required: ["id", "name", "version", "description", "tags", "created", "size", "managed"],
+    },
+    "tesseract:index:TesseractContainerInfo": {
+      type: "object",
+      description: "One container of a Tesseract image.",
+      properties: {
+        id: {
+          type: "string",
+          description: "Container ID.",
+        },
+        name: {
+          type: "string",
+          description: "Container name (without the leading `/`).",
+        },
+        image: {
+          type: "string",
+          description: "The image reference it was created from.",
+        },
+        tesseractName: {
+          type: "string",
+          description: "`TESSERACT_NAME` of the image.",
+        },
+        version: {
+          type: "string",
+          description: "`TESSERACT_VERSION` of the image.",
+        },
+        state: {
+          type: "string",
+          description: "Docker state: `running`, `exited`, …",
+        },
+        url: {
+          type: "string",
+          description:
+            "Where its HTTP API is published (`http://127.0.0.1:49321`); undefined when not serving or not published.",
+        },
+        owner: {
+          $ref: "pulumi.json#/Any",
+          description: "The Pulumi stack, project and `TesseractService` that own it (from its labels), when any.",
+        },
+        startedBy: {
+          type: "string",
+          description:
+            "What started it: a `TesseractService`, `runTesseract`, or `TesseractClient.fromImage`; undefined for others.",
+        },
+      },
+      required: ["id", "name", "image", "tesseractName", "version", "state"],
+    },
+    "tesseract:index:TesseractServiceLog": {
+      type: "object",
+      description: "One container's or pod's log.",
+      properties: {
+        name: {
+          type: "string",
+          description: "Container ID (Docker) or pod name (Kubernetes).",
+        },
+        logs: {
+          type: "string",
+          description: "Its stdout and stderr, the last `tail` lines.",
+        },
+      },
+      required: ["name", "logs"],
+    },
+    "tesseract:index:TesseractTestCaseResult": {
+      type: "object",
+      description: "One case's outcome.",
+      properties: {
+        file: {
+          type: "string",
+          description: "The case file, relative to `dir`.",
+        },
+        endpoint: {
+          type: "string",
+          description: "The endpoint it exercises (empty when the file could not be read).",
+        },
+        status: {
+          type: "string",
+          description:
+            "`passed`; `failed` (outputs or exception differ); `error` (unexpected exception, unreadable file).",
+        },
+        message: {
+          type: "string",
+          description: "Empty when passed; what differed or went wrong otherwise.",
+        },
+        durationMs: {
+          type: "number",
+          description: "Wall time of the case in milliseconds.",
+        },
+      },
+      required: ["file", "endpoint", "status", "message", "durationMs"],
+    },
   },
   resources: {
     "tesseract:index:TesseractImage": {
@@ -1695,6 +1840,284 @@ export const SCHEMA = {
           },
         },
         required: ["schema"],
+      },
+    },
+    "tesseract:index:runTesseract": {
+      description:
+        'Runs one command of a Tesseract image in a new container and returns its output and exit code\n(a non-zero exit is reported in `exitCode`, not thrown). Throws for bad arguments, a missing\nimage, an unreachable engine, and a timeout; the container never outlives the call.\n\n```ts\nconst { stdout } = await runTesseract({ image: "vectoradd:1.0.0", command: "apply", args: ["@inputs.json"] });\n```',
+      inputs: {
+        properties: {
+          image: {
+            type: "string",
+            description: "Image reference of a built Tesseract, e.g. a `TesseractImage`'s `imageRef` (never pulled).",
+          },
+          command: {
+            type: "string",
+            description: 'The runtime command, e.g. `"apply"`, `"check-gradients"`, `"test"`.',
+          },
+          args: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description:
+              "Arguments of the command: a JSON payload, or `@path` to a local file, which is mounted read-only\ninto the container and passed as `@/tesseract/payload<ext>` (as upstream); `@s3://…` and other\nURLs are passed unchanged. Options such as `--input-paths` are passed as given.",
+          },
+          volumes: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description:
+              'Extra mounts, `"SOURCE:TARGET[:ro|rw]"` (default `ro`); a source with `/` or `.` is a host path.',
+          },
+          gpus: {
+            $ref: "pulumi.json#/Any",
+            description: 'GPUs to expose: `"all"` or device ids (`["0", "1"]`).',
+          },
+          environment: {
+            type: "object",
+            additionalProperties: {
+              type: "string",
+            },
+            description: "Environment variables of the container.",
+            secret: true,
+          },
+          user: {
+            type: "string",
+            description: "`uid[:gid]` to run as. Default: the calling process's uid:gid (as upstream).",
+          },
+          inputPath: {
+            type: "string",
+            description:
+              "Host folder mounted read-only at `/tesseract/input_data` (`TESSERACT_INPUT_PATH`), or an fsspec URL.",
+          },
+          outputPath: {
+            type: "string",
+            description:
+              "Host folder (created if missing) mounted at `/tesseract/output_data` (`TESSERACT_OUTPUT_PATH`), or a URL.",
+          },
+          outputFormat: {
+            type: "string",
+            description: "`TESSERACT_OUTPUT_FORMAT`: `json` (default), `json+base64` or `json+binref`.",
+          },
+          outputFile: {
+            type: "string",
+            description: "`TESSERACT_OUTPUT_FILE`: write the result to this file under `outputPath` instead of stdout.",
+          },
+          network: {
+            type: "string",
+            description: "Docker network to attach the container to (`host`, `bridge`, or an existing network).",
+          },
+          memory: {
+            type: "string",
+            description: 'Memory limit, e.g. `"512m"`.',
+          },
+          timeoutMs: {
+            type: "number",
+            description: "Time limit in milliseconds; the container is removed and the call rejects when it passes.",
+          },
+          labels: {
+            type: "object",
+            additionalProperties: {
+              type: "string",
+            },
+            description:
+              "Extra labels on the container (it always carries `pulumi-tesseract.managed` and `pulumi-tesseract.run`).",
+          },
+          docker: {
+            $ref: "#/types/tesseract:index:DockerConnection",
+            description: "The Docker engine to run on. Default: `DOCKER_HOST`, else the local socket.",
+            secret: true,
+          },
+        },
+        required: ["image", "command"],
+      },
+      outputs: {
+        properties: {
+          stdout: {
+            type: "string",
+            description: "The command's standard output (the result, unless `outputFile` is set).",
+          },
+          stderr: {
+            type: "string",
+            description: "The command's standard error (logs, validation messages, tracebacks).",
+          },
+          exitCode: {
+            type: "number",
+            description: "The command's exit code (0 on success; 2 for invalid input, as the runtime reports it).",
+          },
+        },
+        required: ["stdout", "stderr", "exitCode"],
+      },
+    },
+    "tesseract:index:getTesseractImages": {
+      description: "The Tesseract images on an engine (`tesseract list`), newest first.",
+      inputs: {
+        properties: {
+          docker: {
+            $ref: "#/types/tesseract:index:DockerConnection",
+            description: "The engine to list. Default: `DOCKER_HOST`, else the local socket.",
+            secret: true,
+          },
+        },
+        required: [],
+      },
+      outputs: {
+        properties: {
+          images: {
+            type: "array",
+            items: {
+              $ref: "#/types/tesseract:index:TesseractImageInfo",
+            },
+            description: "The Tesseract images on the engine (`tesseract list`), newest first.",
+          },
+        },
+        required: ["images"],
+      },
+    },
+    "tesseract:index:getTesseractContainers": {
+      description: "The containers of Tesseract images on an engine (`tesseract ps`), with their url and owner.",
+      inputs: {
+        properties: {
+          all: {
+            type: "boolean",
+            description: "Include stopped containers. Default `false` (like `tesseract ps`).",
+          },
+          docker: {
+            $ref: "#/types/tesseract:index:DockerConnection",
+            description: "The engine to list. Default: `DOCKER_HOST`, else the local socket.",
+            secret: true,
+          },
+        },
+        required: [],
+      },
+      outputs: {
+        properties: {
+          containers: {
+            type: "array",
+            items: {
+              $ref: "#/types/tesseract:index:TesseractContainerInfo",
+            },
+            description: "The containers of Tesseract images on the engine (`tesseract ps`), by name.",
+          },
+        },
+        required: ["containers"],
+      },
+    },
+    "tesseract:index:getTesseractServiceLogs": {
+      description: "The server logs of a `TesseractService`'s containers or pods, in order.",
+      inputs: {
+        properties: {
+          containerIds: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description: "The service's `containerIds` (Docker target).",
+          },
+          endpoint: {
+            $ref: "pulumi.json#/Any",
+            description:
+              "The service's `endpoint`. On a Kubernetes target it names the Service, whose pods (ready or\nnot: a crashing pod's log is the one you want) are read through the API server; a plain URL\n(Docker target) adds nothing to `containerIds`.",
+          },
+          docker: {
+            $ref: "#/types/tesseract:index:DockerConnection",
+            description:
+              "The engine the containers run on (the service's `docker` input). Default: `DOCKER_HOST`, else the local socket.",
+            secret: true,
+          },
+          tail: {
+            type: "number",
+            description: "Lines from the end of each log. Default 1000.",
+          },
+        },
+        required: [],
+      },
+      outputs: {
+        properties: {
+          logs: {
+            type: "array",
+            items: {
+              $ref: "#/types/tesseract:index:TesseractServiceLog",
+            },
+            description: "One entry per container (Docker) or pod (Kubernetes), in order.",
+          },
+        },
+        required: ["logs"],
+      },
+    },
+    "tesseract:index:runTesseractTests": {
+      description:
+        "Runs every test case file in `dir` against a served Tesseract (`url`, debug on) or an image\n(served for the run). Failing cases are reported, not thrown; bad arguments, an unreadable folder\nand a Tesseract without `/test` throw.",
+      inputs: {
+        properties: {
+          url: {
+            type: "string",
+            description: "Base url of a Tesseract served with debug on (e.g. a `TesseractService` with `debug: true`).",
+          },
+          image: {
+            type: "string",
+            description:
+              "Image of a built Tesseract, served (debug on, loopback only) for the run and removed afterwards.",
+          },
+          dir: {
+            type: "string",
+            description: "Folder of test case files; every `*.json` in it is one case, run in name order.",
+          },
+          timeoutMs: {
+            type: "number",
+            description: "Time limit per case in milliseconds. Default: none.",
+          },
+          docker: {
+            $ref: "#/types/tesseract:index:DockerConnection",
+            description: "The Docker engine (with `image`). Default: `DOCKER_HOST`, else the local socket.",
+            secret: true,
+          },
+          labels: {
+            type: "object",
+            additionalProperties: {
+              type: "string",
+            },
+            description: "Extra labels on the containers served for `image`.",
+          },
+          headers: {
+            type: "object",
+            additionalProperties: {
+              type: "string",
+            },
+            description: "Extra HTTP headers (with `url`, e.g. for a proxy).",
+          },
+        },
+        required: ["dir"],
+      },
+      outputs: {
+        properties: {
+          cases: {
+            type: "array",
+            items: {
+              $ref: "#/types/tesseract:index:TesseractTestCaseResult",
+            },
+            description: "Every case, in file-name order.",
+          },
+          passed: {
+            type: "number",
+            description: "Number of passed cases.",
+          },
+          failed: {
+            type: "number",
+            description: "Number of failed cases.",
+          },
+          errors: {
+            type: "number",
+            description: "Number of cases that errored.",
+          },
+          ok: {
+            type: "boolean",
+            description: "True when every case passed (and there was at least one).",
+          },
+        },
+        required: ["cases", "passed", "failed", "errors", "ok"],
       },
     },
   },

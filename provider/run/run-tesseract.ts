@@ -256,8 +256,11 @@ export async function runTesseract(args: RunTesseractArgs): Promise<RunTesseract
   return runMarked(args, []);
 }
 
-/** {@link runTesseract} with the paths of arguments the program marked secret (never shown in errors). */
-async function runMarked(args: RunTesseractArgs, marked: readonly string[]): Promise<RunTesseractResult> {
+/**
+ * {@link runTesseract} with the paths of arguments the program marked secret (never shown in errors).
+ * Used by `runTesseractOutput` and the provider plugin's invoke.
+ */
+export async function runMarked(args: RunTesseractArgs, marked: readonly string[]): Promise<RunTesseractResult> {
   checkArgs(args, marked);
   const runId = randomBytes(6).toString("hex");
   const spec = runContainerSpec(args, runId);

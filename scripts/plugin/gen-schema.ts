@@ -19,6 +19,7 @@ import {
   TESSERACT_SERVICE_SECRETS,
 } from "../../provider/common/secret-fields";
 import { secretTopKeys } from "../../provider/common/secrets";
+import { PLUGIN_FUNCTIONS } from "../../provider/plugin/functions";
 import { REPLACE_ON_CHANGES as SERVICE_REPLACES } from "../../provider/resources/tesseract-service-impl";
 
 const ROOT = resolve(__dirname, "../..");
@@ -61,29 +62,7 @@ const RESOURCES = [
   },
 ] as const;
 
-const FUNCTIONS = [
-  { token: "tesseract:index:apply", fn: "apply", args: "ApplyArgs", result: "ApplyResult" },
-  { token: "tesseract:index:jacobian", fn: "jacobian", args: "JacobianArgs", result: "JacobianResult" },
-  {
-    token: "tesseract:index:jacobianVectorProduct",
-    fn: "jacobianVectorProduct",
-    args: "JacobianVectorProductArgs",
-    result: "JacobianVectorProductResult",
-  },
-  {
-    token: "tesseract:index:vectorJacobianProduct",
-    fn: "vectorJacobianProduct",
-    args: "VectorJacobianProductArgs",
-    result: "VectorJacobianProductResult",
-  },
-  { token: "tesseract:index:abstractEval", fn: "abstractEval", args: "AbstractEvalArgs", result: "AbstractEvalResult" },
-  {
-    token: "tesseract:index:getOpenApiSchema",
-    fn: "getOpenApiSchema",
-    args: "GetOpenApiSchemaArgs",
-    result: "GetOpenApiSchemaResult",
-  },
-] as const;
+// Functions: provider/plugin/functions.ts (PLUGIN_FUNCTIONS), the table the invoke handler serves.
 
 /** Schema names of the object types the API refers to by TypeScript name. */
 const TYPE_NAMES: Record<string, string> = {
@@ -103,6 +82,10 @@ const TYPE_NAMES: Record<string, string> = {
   KubernetesTargetInput: "KubernetesTarget",
   KubernetesEndpoint: "KubernetesEndpoint",
   KubernetesPullSecretInput: "KubernetesPullSecret",
+  TesseractImageInfo: "TesseractImageInfo",
+  TesseractContainerInfo: "TesseractContainerInfo",
+  TesseractServiceLog: "TesseractServiceLog",
+  TesseractTestCaseResult: "TesseractTestCaseResult",
 };
 
 /** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */
@@ -127,6 +110,7 @@ class Generator {
     const files = [
       ...RESOURCES.map((r) => r.file),
       "provider/functions/index.ts",
+      "provider/plugin/functions.ts",
       "provider/docker/connection.ts",
       "provider/fractal/schemas.ts",
     ].map((f) => join(ROOT, f));
@@ -320,8 +304,9 @@ class Generator {
       };
     }
     const functions: Record<string, Spec> = {};
-    for (const f of FUNCTIONS) {
-      const ins = this.properties(this.members(f.args));
+    for (const f of PLUGIN_FUNCTIONS) {
+      const args = this.members(f.args).filter((m) => !f.omit?.includes(m.name));
+      const ins = this.properties(args, f.secret);
       const outs = this.properties(this.members(f.result));
       functions[f.token] = {
         description: this.doc(this.declaration(f.fn)),

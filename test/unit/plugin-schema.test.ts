@@ -5,12 +5,15 @@
 // test/integration/plugin-schema-fresh.test.ts, so that the unit tier stays fast.)
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { tesseractImageSchema } from "../../provider/build";
 import { TaskGroupInputsSchema } from "../../provider/fractal/schemas";
 import { parseConfig } from "../../provider/plugin/config";
+import { PLUGIN_FUNCTIONS } from "../../provider/plugin/functions";
 import { parseImageImportId } from "../../provider/plugin/import";
 import { DiffKind, detailedDiff, parseUrn, TesseractProvider } from "../../provider/plugin/provider";
 import { SCHEMA } from "../../provider/plugin/schema.generated";
@@ -172,6 +175,54 @@ describe("plugin provider object", () => {
     const r = await provider.invoke("tesseract:index:apply", { inputs: {} });
     assert.equal(r.failures?.[0].property, "url");
     await assert.rejects(provider.invoke("tesseract:index:nope", {}), /unknown function/);
+  });
+
+  it("serves every function of the table, each in the schema, and only those", () => {
+    const tokens = PLUGIN_FUNCTIONS.map((f) => f.token);
+    assert.deepEqual(Object.keys(SCHEMA.functions), tokens);
+    for (const name of ["runTesseract", "getTesseractImages", "getTesseractContainers", "getTesseractServiceLogs"])
+      assert.ok(tokens.includes(`tesseract:index:${name}`), name);
+    const run = (SCHEMA.functions as Record<string, { inputs: { properties: Record<string, { secret?: boolean }> } }>)[
+      "tesseract:index:runTesseract"
+    ].inputs.properties;
+    assert.equal(run.signal, undefined, "an AbortSignal cannot be sent");
+    assert.equal(run.environment.secret, true);
+    assert.equal(run.docker.secret, true);
+  });
+
+  it("invoke: a result computed from a secret argument is a secret; others stay plain", async () => {
+    const server = createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ openapi: "3.1.0", paths: {}, components: { schemas: {} } }));
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const plain = await provider.invoke("tesseract:index:getOpenApiSchema", { url });
+      const schema = plain.outputs?.schema as { openapi: string };
+      assert.equal(isSecretValue(schema), false);
+      assert.equal(schema.openapi, "3.1.0");
+      const secret = await provider.invoke("tesseract:index:getOpenApiSchema", {
+        url,
+        headers: { authorization: secretValue("Bearer s3cret") },
+      });
+      for (const v of Object.values(secret.outputs ?? {})) assert.ok(isSecretValue(v), JSON.stringify(v));
+      assert.equal((reveal(secret.outputs) as { schema: { openapi: string } }).schema.openapi, "3.1.0");
+    } finally {
+      server.close();
+    }
+  });
+
+  it("invoke: runTesseract's argument errors name the field and never show a secret", async () => {
+    await assert.rejects(
+      provider.invoke("tesseract:index:runTesseract", {
+        image: "hello:x",
+        command: "apply",
+        user: secretValue("not a user!"),
+      }),
+      (err: Error) =>
+        /runTesseract: user \(secret value not shown\)/.test(err.message) && !err.message.includes("not a user"),
+    );
   });
 
   it("reads configuration keys in both engine forms", () => {
