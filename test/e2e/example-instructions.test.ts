@@ -1,7 +1,8 @@
 /**
  * The repository's own project folders under a plain `pulumi up`, as their documents say: the
  * repository is cloned (what CI and a contributor get), the documented blocks are taken from
- * README.md ("`pulumi up` in a clone") and examples/serve/README.md ("Run") and run with bash in
+ * README.md ("`pulumi up` in a clone"), examples/serve/README.md and examples/fractal-server/README.md
+ * ("Run") and run with bash in
  * that clone, with the real `pulumi` CLI and this machine's stand-in Node.js host
  * (test/helpers/pulumi-user.ts). The only step before `pulumi up` is the documented `npm install`.
  * A `pulumi preview --expect-no-changes` runs before each `pulumi destroy`.
@@ -57,4 +58,12 @@ test("examples/serve/README.md: Run", { timeout: 30 * 60_000 }, () => {
   const out = runBlock("serve", "examples/serve/README.md", "Run", example);
   assert.match(out, /helloUrls/);
   assert.equal(existsSync(path.join(example, "outputs")), false, "destroy removes the output folders it created");
+});
+
+test("examples/fractal-server/README.md: Run (the test fractal-server, collect, deactivate, reactivate, destroy)", {
+  timeout: 30 * 60_000,
+}, () => {
+  const example = path.join(clone, "examples", "fractal-server");
+  const out = runBlock("fractal", "examples/fractal-server/README.md", "Run", example);
+  assert.match(out, /testing-tasks-mock/);
 });
