@@ -9,12 +9,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { insertBefore, shellBlock } from "../helpers/docs";
-import { runUserShell, userShellEnv } from "../helpers/pulumi-user";
+import { CACHE, runUserShell, userShellEnv } from "../helpers/pulumi-user";
 import { REPO_ROOT } from "../helpers/stack";
 
 const work = mkdtempSync(path.join(tmpdir(), "pt-examples-"));
@@ -28,10 +28,21 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Runs a documented block from the clone's root; on failure destroys what it made in `projectDir`. */
-function runBlock(name: string, doc: string, heading: string, projectDir: string): string {
+/**
+ * Runs a documented block from the clone's root; on failure destroys what it made in `projectDir`.
+ * `afterSetup`: the user is a contributor who ran `bash scripts/setup.sh` once (the block says so):
+ * their home has its cache (PostgreSQL, the fractal-server venvs) and pyenv's Pythons.
+ */
+function runBlock(name: string, doc: string, heading: string, projectDir: string, afterSetup = false): string {
   const root = path.join(work, name);
   const env = userShellEnv({ root, nodeBin: path.dirname(process.execPath), tarball: "" });
+  if (afterSetup) {
+    const home = env.HOME as string;
+    mkdirSync(path.join(home, ".cache"), { recursive: true });
+    symlinkSync(CACHE, path.join(home, ".cache", "pulumi-tesseract"));
+    if (existsSync(path.join(homedir(), ".pyenv")))
+      symlinkSync(path.join(homedir(), ".pyenv"), path.join(home, ".pyenv"));
+  }
   const block = insertBefore(
     shellBlock(path.join(clone, doc), heading),
     "pulumi destroy",
@@ -64,6 +75,6 @@ test("examples/fractal-server/README.md: Run (the test fractal-server, collect, 
   timeout: 30 * 60_000,
 }, () => {
   const example = path.join(clone, "examples", "fractal-server");
-  const out = runBlock("fractal", "examples/fractal-server/README.md", "Run", example);
+  const out = runBlock("fractal", "examples/fractal-server/README.md", "Run", example, true);
   assert.match(out, /testing-tasks-mock/);
 });

@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "./stack";
 
-const CACHE =
+export const CACHE =
   process.env.PULUMI_TESSERACT_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache", "pulumi-tesseract");
 
 /** The folder of the Pulumi CLI that setup built (its dynamic-provider plugin lies beside it). */
