@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { serveContainerSpec } from "../../provider/client/from-image";
+import { RunTesseractArgumentError, runContainerSpec, runTesseract } from "../../provider/run/run-tesseract";
 import { type ServiceInputs, validateInputs } from "../../provider/serve/args";
 import { optionsHostConfig, parseDevice, parseExtraHost, parseTmpfs } from "../../provider/serve/container-options";
 import { withContainerOptions } from "../../provider/serve/kubernetes/container-options";
@@ -197,5 +199,42 @@ describe("Kubernetes", () => {
     refused({ ...k, container: { extraHosts: ["h:host-gateway"] } }, "container.extraHosts[0]", /IP address/);
     refused({ ...k, container: { tmpfs: ["/s:size=1m,noexec"] } }, "container.tmpfs[0]", /only size=.*"noexec"/);
     refused({ ...k, gpuTransport: "cuda_ipc", numWorkers: 3 }, "numWorkers", /one worker only/);
+  });
+});
+
+describe("TesseractClient.fromImage and runTesseract take the same options", () => {
+  test("fromImage: HostConfig, env, and the same refusals", () => {
+    const spec = serveContainerSpec("hello:1", { container: all, gpuTransport: "cuda_ipc" }, "abc");
+    assert.equal(spec.HostConfig?.ShmSize, 1024 ** 3);
+    assert.equal(spec.HostConfig?.NanoCpus, 500_000_000);
+    assert.equal(spec.HostConfig?.IpcMode, "host");
+    assert.deepEqual(spec.HostConfig?.Tmpfs, { "/scratch": "size=64m,mode=1777", "/cache": "" });
+    assert.ok(spec.Env?.includes("TESSERACT_GPU_TRANSPORT=cuda_ipc"));
+    assert.throws(
+      () => serveContainerSpec("hello:1", { container: { capAdd: ["FLY"] } }, "abc"),
+      (e: Error & { property?: string }) =>
+        e.property === "container.capAdd[0]" &&
+        /fromImage: container\.capAdd\[0\]: is not a Linux capability/.test(e.message),
+    );
+    assert.throws(
+      () => serveContainerSpec("hello:1", { gpuTransport: "cuda_ipc", numWorkers: 2 }, "abc"),
+      /fromImage: numWorkers: gpuTransport "cuda_ipc" serves with one worker only/,
+    );
+  });
+
+  test("runTesseract: HostConfig, and refusals before any container is made", async () => {
+    const spec = runContainerSpec({ image: "hello:1", command: "apply", container: { ulimits: { nofile: 64 } } }, "r1");
+    assert.deepEqual(spec.HostConfig?.Ulimits, [{ Name: "nofile", Soft: 64, Hard: 64 }]);
+    const bad = (container: Record<string, unknown>) =>
+      runTesseract({
+        image: "hello:1",
+        command: "apply",
+        container,
+        docker: { host: "tcp://127.0.0.1:1" },
+      } as never);
+    await assert.rejects(bad({ tmpfs: ["rel"] }), (e: Error & { property?: string }) => {
+      return e instanceof RunTesseractArgumentError && e.property === "container.tmpfs[0]";
+    });
+    await assert.rejects(bad({ cpus: 4096 }), /runTesseract: container\.cpus/);
   });
 });
