@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import type { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { pack } from "tar-stream";
+import { TesseractClient } from "../../provider/client/client";
 import { UserError } from "../../provider/common/errors";
 import { DockerClient } from "../../provider/docker";
 import { apply } from "../../provider/functions";
 import * as impl from "../../provider/resources/tesseract-service-impl";
+import { runTesseract } from "../../provider/run/run-tesseract";
 import { waitHealthy } from "../../provider/serve/health";
 import { ensureHelloImage } from "../helpers/service-fixture";
 
@@ -112,5 +114,34 @@ test("every container option, gpuTransport and skipHealthCheck reach HostConfig;
   } finally {
     await impl.remove(id, outs);
   }
+  assert.equal((await ours()).length, 0);
+});
+
+test("TesseractClient.fromImage and runTesseract: the same settings reach the engine", async () => {
+  const t = await TesseractClient.fromImage(hello, {
+    labels: LABEL,
+    skipHealthCheck: true,
+    container: { shmSize: "96m", tmpfs: ["/scratch"], extraHosts: ["pt-db.internal:10.0.0.6"] },
+  });
+  try {
+    const hc = await hostConfig(t.containerId);
+    assert.equal(hc.ShmSize, 96 * 1024 ** 2);
+    assert.deepEqual(hc.Tmpfs, { "/scratch": "" });
+    assert.deepEqual(hc.ExtraHosts, ["pt-db.internal:10.0.0.6"]);
+    const health = await waitHealthy(docker, t.containerId, t.url, 90);
+    assert.ok(health.ok, health.ok ? "" : health.detail);
+    assert.deepEqual(await t.apply({ name: "fromImage" }), { greeting: "Hello, fromImage!" });
+  } finally {
+    await t.close();
+  }
+  const run = await runTesseract({
+    image: hello,
+    command: "apply",
+    args: [JSON.stringify({ inputs: { name: "run" } })],
+    labels: LABEL,
+    container: { ulimits: { nofile: 2048 }, capDrop: ["NET_RAW"], logConfig: { type: "json-file" } },
+  });
+  assert.equal(run.exitCode, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { greeting: "Hello, run!" });
   assert.equal((await ours()).length, 0);
 });
