@@ -2027,6 +2027,11 @@ export const SCHEMA = {
             type: "string",
             description: 'Memory limit, e.g. `"512m"`.',
           },
+          container: {
+            $ref: "#/types/tesseract:index:ContainerSettings",
+            description:
+              "Typed container settings, the equivalents of upstream's `docker_args` (`shmSize`, `ulimits`,\n`cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`), as on\n`TesseractService`.",
+          },
           timeoutMs: {
             type: "number",
             description: "Time limit in milliseconds; the container is removed and the call rejects when it passes.",
