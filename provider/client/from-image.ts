@@ -7,13 +7,24 @@
 import { randomBytes } from "node:crypto";
 import { isIPv4 } from "node:net";
 import { resolve } from "node:path";
+import type { z } from "zod";
+import { type CheckFailure, zodFailures } from "../common/check";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
 import type { DockerConnection } from "../docker/connection";
 import { type ContainerEngine, engineFor } from "../docker/engine";
 import { DockerApiError } from "../docker/errors";
 import type { ContainerSpec } from "../docker/types";
-import { memoryBytes } from "../serve/args";
+import { isLocalEngine, memoryBytes } from "../serve/args";
+import {
+  type ContainerSettings,
+  containerOptionsSchema,
+  type GpuTransport,
+  gpuTransportEnv,
+  gpuTransportSchema,
+  optionFailures,
+  optionsHostConfig,
+} from "../serve/container-options";
 import { waitHealthy } from "../serve/health";
 import { CONTAINER_API_PORT, CONTAINER_DEBUG_PORT } from "../serve/ports";
 import { defaultUser, deviceRequests } from "../serve/spec";
@@ -51,6 +62,16 @@ export interface FromImageOptions extends TesseractClientOptions {
   debug?: boolean;
   /** How long to wait for `GET /health`, in ms. Default 30,000 (upstream's fixed wait). */
   startupTimeoutMs?: number;
+  /** Resolve as soon as the container runs, without waiting for `GET /health` (upstream's `skip_health_check`). */
+  skipHealthCheck?: boolean;
+  /**
+   * GPU transport the runtime enables (upstream's `gpu_transport`): `none` (default) or `cuda_ipc`
+   * (sets `TESSERACT_GPU_TRANSPORT` and the host IPC namespace; one worker only). This client asks
+   * for host copies; the transport serves other clients on this host that request it.
+   */
+  gpuTransport?: GpuTransport;
+  /** Typed container settings, the equivalents of upstream's `docker_args` (as on `TesseractService`). */
+  container?: ContainerSettings;
   /** Extra labels on the container. */
   labels?: Record<string, string>;
 }
@@ -124,6 +145,7 @@ export function serveContainerSpec(image: string, o: FromImageOptions, id: strin
     }
     ports[`${CONTAINER_DEBUG_PORT}/tcp`] = [{ HostIp: hostIp, HostPort: "" }];
   }
+  Object.assign(env, gpuTransportEnv(o.gpuTransport));
   const cmd = ["serve", "--host", "0.0.0.0", "--port", String(CONTAINER_API_PORT)];
   if (o.numWorkers !== undefined) cmd.push("--num-workers", String(o.numWorkers));
   return {
@@ -140,6 +162,7 @@ export function serveContainerSpec(image: string, o: FromImageOptions, id: strin
       DeviceRequests: deviceRequests(o.gpus),
       Memory: o.memory ? memoryBytes(o.memory) : undefined,
       NetworkMode: o.network,
+      ...optionsHostConfig(o.container, o.gpuTransport),
     },
   };
 }
@@ -150,6 +173,12 @@ export function serveContainerSpec(image: string, o: FromImageOptions, id: strin
  * debugpy port on every interface of the host instead of one published port.
  */
 function checkServeOptions(o: FromImageOptions): void {
+  const failures = [
+    ...(o.gpuTransport !== undefined ? parsed(gpuTransportSchema, o.gpuTransport, "gpuTransport") : []),
+    ...(o.container !== undefined ? parsed(containerOptionsSchema, o.container, "container") : []),
+  ];
+  if (!failures.length) failures.push(...optionFailures(o, isLocalEngine(o.docker)));
+  if (failures.length) throw new UserError(`fromImage: ${failures[0].reason}`, { property: failures[0].property });
   if (o.hostIp !== undefined && !isIPv4(o.hostIp)) {
     throw new UserError(
       `fromImage: hostIp ${JSON.stringify(o.hostIp)} must be an IPv4 address (fix: 127.0.0.1, or 0.0.0.0 for all interfaces)`,
@@ -162,6 +191,12 @@ function checkServeOptions(o: FromImageOptions): void {
       { property: "debug" },
     );
   }
+}
+
+/** Check failures of one option against its schema, named `<prefix>.<path>`. */
+function parsed(schema: z.ZodType, value: unknown, prefix: string): CheckFailure[] {
+  const res = schema.safeParse(value);
+  return res.success ? [] : zodFailures(res.error, value, prefix);
 }
 
 /** Host name that reaches a port published by `docker` on `hostIp`. */
@@ -197,14 +232,24 @@ export async function fromImage(image: string, options: FromImageOptions = {}): 
       throw new UserError(`fromImage: ${image} started, but Docker published no port for ${CONTAINER_API_PORT}/tcp`);
     const url = `http://${reachableHost(docker, options.hostIp ?? "127.0.0.1")}:${port}`;
     const timeoutMs = options.startupTimeoutMs ?? 30_000;
-    const health = await waitHealthy(docker, containerId, url, timeoutMs / 1000);
+    const health = options.skipHealthCheck
+      ? ({ ok: true, seconds: 0 } as const)
+      : await waitHealthy(docker, containerId, url, timeoutMs / 1000);
     if (!health.ok) {
       const logs = await docker.containerLogs(containerId, 30).catch(() => "");
       throw new UserError(
         `fromImage: ${image} ${health.detail}${logs.trim() ? `\n--- last container log lines ---\n${logs.trimEnd()}` : ""}`,
       );
     }
-    const { docker: _d, hostIp: _h, startupTimeoutMs: _s, ...clientOptions } = options;
+    const {
+      docker: _d,
+      hostIp: _h,
+      startupTimeoutMs: _s,
+      skipHealthCheck: _k,
+      gpuTransport: _g,
+      container: _c,
+      ...clientOptions
+    } = options;
     const outputPath = options.outputPath && !isUrlPath(options.outputPath) ? resolve(options.outputPath) : undefined;
     // a local output folder is readable here: arrays come back through its .bin files (json+binref)
     return new ServedTesseractClient(url, { ...clientOptions, outputPath }, docker, containerId, name, outputPath);

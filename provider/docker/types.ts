@@ -103,6 +103,17 @@ export interface ContainerSpec {
     DeviceRequests?: DeviceRequest[];
     NetworkMode?: string;
     AutoRemove?: boolean;
+    // Typed equivalents of upstream's `docker_args` (provider/serve/container-options.ts).
+    ShmSize?: number;
+    Ulimits?: { Name: string; Soft: number; Hard: number }[];
+    NanoCpus?: number;
+    CapAdd?: string[];
+    CapDrop?: string[];
+    Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
+    Tmpfs?: Record<string, string>;
+    ExtraHosts?: string[];
+    LogConfig?: { Type: string; Config: Record<string, string> };
+    IpcMode?: string;
   };
   NetworkingConfig?: {
     EndpointsConfig: Record<string, { Aliases?: string[] }>;

@@ -182,6 +182,88 @@ export const SCHEMA = {
       },
       required: ["registry", "repository"],
     },
+    "tesseract:index:ContainerSettings": {
+      type: "object",
+      description: "{@link ContainerSettings} with every field an Input.",
+      properties: {
+        shmSize: {
+          type: "string",
+          description: 'Size of `/dev/shm` (`--shm-size`), e.g. `"1g"` (Docker\'s default is 64m).',
+        },
+        ulimits: {
+          type: "object",
+          additionalProperties: {
+            $ref: "pulumi.json#/Any",
+          },
+          description:
+            "Resource limits (`--ulimit`): name → limit, or `{soft, hard}`; -1 is unlimited. E.g. `{nofile: {soft: 1024, hard: 4096}}`.",
+        },
+        cpus: {
+          type: "number",
+          description: "CPUs the container may use (`--cpus`), e.g. `0.5` or `2`.",
+        },
+        capAdd: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: 'Linux capabilities to add (`--cap-add`), e.g. `["SYS_PTRACE"]`.',
+        },
+        capDrop: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: 'Linux capabilities to drop (`--cap-drop`), e.g. `["NET_RAW"]` or `["ALL"]`.',
+        },
+        devices: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description:
+            'Host devices (`--device`): `HOST[:CONTAINER[:PERMS]]`, e.g. `"/dev/fuse"` or `"/dev/sdb:/dev/xvdb:r"`.',
+        },
+        tmpfs: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: 'tmpfs mounts (`--tmpfs`): `PATH[:OPTIONS]`, e.g. `"/scratch:size=64m,mode=1777"`.',
+        },
+        extraHosts: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description:
+            'Extra `/etc/hosts` entries (`--add-host`): `HOST:IP`, e.g. `"db.internal:10.0.0.5"` or `"host.docker.internal:host-gateway"`.',
+        },
+        logConfig: {
+          $ref: "#/types/tesseract:index:ContainerLogConfig",
+          description: "Log driver and its options (`--log-driver`, `--log-opt`).",
+        },
+      },
+    },
+    "tesseract:index:ContainerLogConfig": {
+      type: "object",
+      description: "Log driver of a container (`--log-driver`, `--log-opt`).",
+      properties: {
+        type: {
+          type: "string",
+          description:
+            "Driver: `json-file` (Docker's default), `local`, `journald`, `syslog`, `gelf`, `fluentd`, `awslogs`, `splunk`, `gcplogs`, `none`, or a plugin. `getTesseractServiceLogs` needs `json-file`, `local` or `journald`.",
+        },
+        config: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: 'Driver options, e.g. `{"max-size": "10m", "max-file": "3"}`.',
+        },
+      },
+      required: ["type"],
+    },
     "tesseract:index:KubernetesTarget": {
       type: "object",
       description: "{@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret).",
@@ -845,7 +927,7 @@ export const SCHEMA = {
     },
     "tesseract:index:TesseractService": {
       description:
-        "Serves one or several Tesseract images as containers on a Docker engine, like `tesseract serve`\nbut declaratively: health-checked on create, scaled and healed in place, replaced without\ndowntime, torn down with their anonymous volumes.\n\nReplaced (new containers) when any of these change: `image(s)` (or the image behind the same\ntag), `port`, `hostIp`, `volumes`, `inputPath`, `outputPath`, `environment`, `runtimeConfig`,\n`outputFormat`, `user`, `memory`, `gpus`, `numWorkers`, `network`, `networkAlias`, `debug`,\n`labels`, `docker.host`. Updated in place: `replicas`, `restartPolicy`, `startupTimeout`, TLS\nmaterial. Replacement creates the new containers first unless the host ports cannot hold both\ngenerations (a fixed port), in which case the old ones are deleted first.",
+        "Serves one or several Tesseract images as containers on a Docker engine, like `tesseract serve`\nbut declaratively: health-checked on create, scaled and healed in place, replaced without\ndowntime, torn down with their anonymous volumes.\n\nReplaced (new containers) when any of these change: `image(s)` (or the image behind the same\ntag), `port`, `hostIp`, `volumes`, `inputPath`, `outputPath`, `environment`, `runtimeConfig`,\n`outputFormat`, `user`, `memory`, `gpus`, `numWorkers`, `network`, `networkAlias`, `debug`,\n`labels`, `container`, `gpuTransport`, `docker.host`. Updated in place: `replicas`, `restartPolicy`,\n`startupTimeout`, `skipHealthCheck`, TLS\nmaterial. Replacement creates the new containers first unless the host ports cannot hold both\ngenerations (a fixed port), in which case the old ones are deleted first.",
       properties: {
         url: {
           type: "string",
@@ -1058,6 +1140,23 @@ export const SCHEMA = {
           description: "Extra labels on the containers (and on a network the service creates).",
           replaceOnChanges: true,
         },
+        skipHealthCheck: {
+          type: "boolean",
+          description:
+            "Do not wait for `GET /health` after starting a container (upstream's `skip_health_check`;\ndefault false): `create` returns as soon as the containers run. Changes apply in place.\nRefused with `kubernetes` (a rollout waits for its readiness probes).",
+        },
+        gpuTransport: {
+          type: "string",
+          description:
+            "GPU transport the runtime enables (upstream's `gpu_transport`, tesseract-core 1.15): `none`\n(default) or `cuda_ipc` (GPU arrays passed by CUDA IPC handle to clients on the same host that\nask for it). Sets `TESSERACT_GPU_TRANSPORT` and the host IPC namespace (`IpcMode: host`; on\nKubernetes `hostIPC`); needs `numWorkers` 1.",
+          replaceOnChanges: true,
+        },
+        container: {
+          $ref: "#/types/tesseract:index:ContainerSettings",
+          description:
+            "Typed container settings, the equivalents of upstream's `docker_args`: `shmSize`, `ulimits`,\n`cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`. Changes replace\nthe containers.",
+          replaceOnChanges: true,
+        },
         docker: {
           $ref: "#/types/tesseract:index:DockerConnection",
           description:
@@ -1195,6 +1294,21 @@ export const SCHEMA = {
             type: "string",
           },
           description: "Extra labels on the containers (and on a network the service creates).",
+        },
+        skipHealthCheck: {
+          type: "boolean",
+          description:
+            "Do not wait for `GET /health` after starting a container (upstream's `skip_health_check`;\ndefault false): `create` returns as soon as the containers run. Changes apply in place.\nRefused with `kubernetes` (a rollout waits for its readiness probes).",
+        },
+        gpuTransport: {
+          type: "string",
+          description:
+            "GPU transport the runtime enables (upstream's `gpu_transport`, tesseract-core 1.15): `none`\n(default) or `cuda_ipc` (GPU arrays passed by CUDA IPC handle to clients on the same host that\nask for it). Sets `TESSERACT_GPU_TRANSPORT` and the host IPC namespace (`IpcMode: host`; on\nKubernetes `hostIPC`); needs `numWorkers` 1.",
+        },
+        container: {
+          $ref: "#/types/tesseract:index:ContainerSettings",
+          description:
+            "Typed container settings, the equivalents of upstream's `docker_args`: `shmSize`, `ulimits`,\n`cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`. Changes replace\nthe containers.",
         },
         docker: {
           $ref: "#/types/tesseract:index:DockerConnection",
@@ -1912,6 +2026,11 @@ export const SCHEMA = {
           memory: {
             type: "string",
             description: 'Memory limit, e.g. `"512m"`.',
+          },
+          container: {
+            $ref: "#/types/tesseract:index:ContainerSettings",
+            description:
+              "Typed container settings, the equivalents of upstream's `docker_args` (`shmSize`, `ulimits`,\n`cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`), as on\n`TesseractService`.",
           },
           timeoutMs: {
             type: "number",

@@ -3,6 +3,7 @@ import type { Assert, SameKeys } from "../common/inputs";
 import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import type { DockerConnection } from "../docker/connection";
 import type { ServiceInputs } from "../serve/args";
+import type { ContainerSettingsInput } from "../serve/container-options";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
 import type { ContainerRecord, ServiceOutputs } from "../serve/target";
@@ -84,6 +85,25 @@ export interface TesseractServiceArgs {
   restartPolicy?: pulumi.Input<string>;
   /** Extra labels on the containers (and on a network the service creates). */
   labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Do not wait for `GET /health` after starting a container (upstream's `skip_health_check`;
+   * default false): `create` returns as soon as the containers run. Changes apply in place.
+   * Refused with `kubernetes` (a rollout waits for its readiness probes).
+   */
+  skipHealthCheck?: pulumi.Input<boolean>;
+  /**
+   * GPU transport the runtime enables (upstream's `gpu_transport`, tesseract-core 1.15): `none`
+   * (default) or `cuda_ipc` (GPU arrays passed by CUDA IPC handle to clients on the same host that
+   * ask for it). Sets `TESSERACT_GPU_TRANSPORT` and the host IPC namespace (`IpcMode: host`; on
+   * Kubernetes `hostIPC`); needs `numWorkers` 1.
+   */
+  gpuTransport?: pulumi.Input<"none" | "cuda_ipc">;
+  /**
+   * Typed container settings, the equivalents of upstream's `docker_args`: `shmSize`, `ulimits`,
+   * `cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`. Changes replace
+   * the containers.
+   */
+  container?: pulumi.Input<ContainerSettingsInput>;
   /** Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret. */
   docker?: pulumi.Input<DockerConnectionInput>;
   /**
@@ -144,7 +164,8 @@ export type TesseractServiceContainer = ContainerRecord;
  * Replaced (new containers) when any of these change: `image(s)` (or the image behind the same
  * tag), `port`, `hostIp`, `volumes`, `inputPath`, `outputPath`, `environment`, `runtimeConfig`,
  * `outputFormat`, `user`, `memory`, `gpus`, `numWorkers`, `network`, `networkAlias`, `debug`,
- * `labels`, `docker.host`. Updated in place: `replicas`, `restartPolicy`, `startupTimeout`, TLS
+ * `labels`, `container`, `gpuTransport`, `docker.host`. Updated in place: `replicas`, `restartPolicy`,
+ * `startupTimeout`, `skipHealthCheck`, TLS
  * material. Replacement creates the new containers first unless the host ports cannot hold both
  * generations (a fixed port), in which case the old ones are deleted first.
  */

@@ -19,7 +19,13 @@ import { FrameDemuxer } from "../docker/stream";
 import type { ContainerSpec } from "../docker/types";
 import { outputCall } from "../functions/common";
 import { markedSecretPaths } from "../resources/secret-inputs";
-import { memoryBytes } from "../serve/args";
+import { isLocalEngine, memoryBytes } from "../serve/args";
+import {
+  type ContainerSettings,
+  containerOptionsSchema,
+  optionFailures,
+  optionsHostConfig,
+} from "../serve/container-options";
 import { defaultUser, deviceRequests } from "../serve/spec";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, ensureOutputDir, isUrlPath, parseVolume } from "../serve/volumes";
 
@@ -72,6 +78,12 @@ export interface RunTesseractArgs {
   network?: string;
   /** Memory limit, e.g. `"512m"`. */
   memory?: string;
+  /**
+   * Typed container settings, the equivalents of upstream's `docker_args` (`shmSize`, `ulimits`,
+   * `cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`), as on
+   * `TesseractService`.
+   */
+  container?: ContainerSettings;
   /** Time limit in milliseconds; the container is removed and the call rejects when it passes. */
   timeoutMs?: number;
   /** Cancels the run (the container is removed). */
@@ -120,6 +132,7 @@ const runArgsSchema = z.strictObject({
     .string()
     .regex(/^\d+(\.\d+)?[bkmgBKMG]?$/, 'must be a size like "512m" or "2g"')
     .optional(),
+  container: containerOptionsSchema.optional(),
   timeoutMs: z.number().int().positive().optional(),
   signal: z.instanceof(AbortSignal).optional(),
   labels: label.optional(),
@@ -216,6 +229,7 @@ export function runContainerSpec(args: RunTesseractArgs, runId: string, cwd = pr
       DeviceRequests: deviceRequests(args.gpus),
       Memory: args.memory ? memoryBytes(args.memory) : undefined,
       NetworkMode: args.network,
+      ...optionsHostConfig(args.container),
     },
     AttachStdout: true,
     AttachStderr: true,
@@ -229,7 +243,12 @@ export function runContainerSpec(args: RunTesseractArgs, runId: string, cwd = pr
  */
 function checkArgs(args: RunTesseractArgs, marked: readonly string[] = []): void {
   const parsed = runArgsSchema.safeParse(args);
-  if (parsed.success) return;
+  if (parsed.success) {
+    // devices that do not exist, more CPUs than this host has (when the engine is local)
+    const [failure] = optionFailures({ container: args.container }, isLocalEngine(args.docker));
+    if (failure) throw new RunTesseractArgumentError(failure.property, failure.reason.replace(/^[^:]+: /, ""));
+    return;
+  }
   const secrets = new InputSecrets({ ...args, [SECRET_MARKS_KEY]: marked }, RUN_TESSERACT_SECRETS);
   const issue = parsed.error.issues[0];
   const path = issue.path

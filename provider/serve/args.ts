@@ -4,8 +4,11 @@ import { LABELS } from "../common/labels";
 import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import { InputSecrets } from "../common/secrets";
 import { type DockerConnection, dockerConnectionSchema, resolveHost } from "../docker/connection";
+import { containerOptionsSchema, gpuTransportSchema, optionFailures } from "./container-options";
+import { kubernetesOptionFailures } from "./kubernetes/container-options";
 import { kubernetesFailures, kubernetesTargetSchema } from "./kubernetes/inputs";
 import { parsePort, portCount } from "./ports";
+import { MEMORY, memoryBytes } from "./sizes";
 import { absolutePath, CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "./volumes";
 
 /** Label keys the provider sets itself; user labels may not override them. */
@@ -36,16 +39,7 @@ const imageRef = z.string().min(1, "must not be empty").refine(isImageRef, {
     "is not a valid Docker image reference (fix: lowercase `name[:tag]`, e.g. `helloworld:latest`, or an image ID `sha256:...`)",
 });
 
-/** Docker memory syntax: a number with an optional b/k/m/g unit. */
-export const MEMORY = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i;
-
-/** `512m` → bytes. */
-export function memoryBytes(value: string): number {
-  const m = MEMORY.exec(value.trim());
-  if (!m) throw new Error(`bad memory value ${value}`);
-  const unit = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as "" | "b" | "k" | "m" | "g"];
-  return Math.floor(Number(m[1]) * unit);
-}
+export { MEMORY, memoryBytes };
 
 const RESTART = /^(no|always|unless-stopped|on-failure(?::\d+)?)$/;
 
@@ -145,6 +139,10 @@ export const serviceSchema = z.strictObject({
       message: `must not use the provider's own keys (${RESERVED_LABELS.join(", ")})`,
     })
     .optional(),
+  // Optional without a default: existing state has no value, and `undefined` means false.
+  skipHealthCheck: z.boolean().optional(),
+  gpuTransport: gpuTransportSchema.optional(),
+  container: containerOptionsSchema.optional(),
   docker: dockerConnectionSchema.optional(),
   kubernetes: kubernetesTargetSchema.optional(),
   serviceName: z.string().min(1),
@@ -210,7 +208,8 @@ function validateUnguarded(
   const v = parsed.data;
   // Paths of a Kubernetes service are on the cluster's nodes: nothing to look at here.
   const local = v.kubernetes ? false : isLocalEngine(v.docker);
-  if (v.kubernetes) failures.push(...kubernetesFailures(raw, v));
+  if (v.kubernetes) failures.push(...kubernetesFailures(raw, v), ...kubernetesOptionFailures(v));
+  failures.push(...optionFailures(v, local));
 
   // port: syntax, range, and room for every container
   let portSpec: ReturnType<typeof parsePort> | undefined;

@@ -33,11 +33,13 @@ export const REPLACE_ON_CHANGES = [
   "networkAlias",
   "debug",
   "labels",
+  "container",
+  "gpuTransport",
   "serviceName",
 ] as const;
 
-/** Inputs applied in place by `update`: scaling, the restart policy, the health deadline, TLS material. */
-export const UPDATE_IN_PLACE = ["replicas", "restartPolicy", "startupTimeout", "docker"] as const;
+/** Inputs applied in place by `update`: scaling, the restart policy, the health wait, TLS material. */
+export const UPDATE_IN_PLACE = ["replicas", "restartPolicy", "startupTimeout", "skipHealthCheck", "docker"] as const;
 
 /** Known image names of raw inputs, or undefined while any is unknown. */
 function imageList(raw: Record<string, unknown>): string[] | undefined {

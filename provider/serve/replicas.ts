@@ -99,6 +99,11 @@ async function startReplica(ctx: ReplicaContext, req: StartRequest): Promise<Con
     }
     releasePorts([hostPort, debugPort]); // Docker holds them now
     const url = ctx.urlOf(hostPort);
+    if (inputs.skipHealthCheck) {
+      // upstream's skip_health_check: the container is started and left to come up on its own
+      progress.summary(`started ${req.name} (${req.image}) on ${url}; health check skipped (skipHealthCheck)`);
+      return { key: req.key, id, name: req.name, image: req.image, hostPort, debugPort, status: "running" };
+    }
     progress.info(`started ${req.name} (${req.image}) on ${url}; waiting for GET /health`);
     const outcome = await ctx.waitHealthy(docker, id, url, inputs.startupTimeout);
     if (!outcome.ok) {

@@ -1,6 +1,7 @@
 import { LABELS } from "../common/labels";
 import type { ContainerSpec, DeviceRequest, PortBinding } from "../docker/types";
 import { memoryBytes, type ServiceInputs } from "./args";
+import { gpuTransportEnv, optionsHostConfig } from "./container-options";
 import { CONTAINER_API_PORT, CONTAINER_DEBUG_PORT } from "./ports";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath } from "./volumes";
 
@@ -37,6 +38,7 @@ export function serviceEnv(inputs: ServiceInputs): string[] {
     env[`TESSERACT_${k.toUpperCase()}`] = typeof v === "boolean" ? (v ? "1" : "0") : String(v);
   }
   if (inputs.outputFormat) env.TESSERACT_OUTPUT_FORMAT = inputs.outputFormat;
+  Object.assign(env, gpuTransportEnv(inputs.gpuTransport));
   if (inputs.inputPath)
     env.TESSERACT_INPUT_PATH = isUrlPath(inputs.inputPath) ? inputs.inputPath : CONTAINER_INPUT_PATH;
   if (inputs.outputPath) {
@@ -116,6 +118,7 @@ export function containerSpec(inputs: ServiceInputs, serviceId: string, replica:
       Memory: inputs.memory ? memoryBytes(inputs.memory) : undefined,
       DeviceRequests: deviceRequests(inputs.gpus),
       NetworkMode: network ?? undefined,
+      ...optionsHostConfig(inputs.container, inputs.gpuTransport),
     },
     NetworkingConfig:
       network && !BUILTIN_NETWORKS.has(network)

@@ -86,6 +86,9 @@ const TYPE_NAMES: Record<string, string> = {
   TesseractContainerInfo: "TesseractContainerInfo",
   TesseractServiceLog: "TesseractServiceLog",
   TesseractTestCaseResult: "TesseractTestCaseResult",
+  ContainerSettings: "ContainerSettings",
+  ContainerSettingsInput: "ContainerSettings",
+  ContainerLogConfig: "ContainerLogConfig",
 };
 
 /** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */

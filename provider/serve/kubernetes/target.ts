@@ -14,6 +14,7 @@ import {
   type KubernetesTarget,
   statusOf,
 } from "./connection";
+import { withContainerOptions } from "./container-options";
 import {
   clusterUrl,
   DEFAULT_ROLLOUT_TIMEOUT,
@@ -115,7 +116,7 @@ async function writeObjects(apis: KubernetesApis, inputs: KubernetesServiceInput
       },
     }),
   });
-  const dep = deployment(inputs, serviceId, namespace, imageOf(inputs));
+  const dep = withContainerOptions(deployment(inputs, serviceId, namespace, imageOf(inputs)), inputs);
   await apply(apis, dep, {
     create: () => apis.apps.createNamespacedDeployment({ namespace, body: dep }),
     read: () => apis.apps.readNamespacedDeployment({ namespace, name: serviceId }),
