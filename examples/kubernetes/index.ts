@@ -1,12 +1,5 @@
 // Example stack: build the hello Tesseract, push it to a registry, serve 3 replicas on Kubernetes
-// and call it through the package's functions.
-//   cd examples/kubernetes && pulumi stack init dev
-//   pulumi config set registry 127.0.0.1:35443          # host[:port] of a registry the cluster can pull from
-//   pulumi config set registryUser tesseract
-//   pulumi config set --secret registryPassword ...
-//   pulumi config set --secret kubeconfig "$(cat ~/.kube/config)"   # or kubeconfigPath; default ~/.kube/config
-//   pulumi up
-// The repository's own test cluster and registries: `bash scripts/kubernetes.sh up` (see DEVELOPING.md).
+// and call it through the package's functions. How to run it: README.md in this folder.
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { applyOutput, hostCaCertificates, TesseractImage, TesseractService } from "pulumi-tesseract";

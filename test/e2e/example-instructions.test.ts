@@ -1,8 +1,8 @@
 /**
  * The repository's own project folders under a plain `pulumi up`, as their documents say: the
  * repository is cloned (what CI and a contributor get), the documented blocks are taken from
- * README.md ("`pulumi up` in a clone"), examples/serve/README.md and examples/fractal-server/README.md
- * ("Run") and run with bash in
+ * README.md ("`pulumi up` in a clone"), examples/serve/README.md, examples/fractal-server/README.md
+ * and examples/kubernetes/README.md ("Run") and run with bash in
  * that clone, with the real `pulumi` CLI and this machine's stand-in Node.js host
  * (test/helpers/pulumi-user.ts). The only step before `pulumi up` is the documented `npm install`.
  * A `pulumi preview --expect-no-changes` runs before each `pulumi destroy`.
@@ -14,6 +14,7 @@ import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { insertBefore, shellBlock } from "../helpers/docs";
+import { kubectl, startTestInfra } from "../helpers/kubernetes";
 import { CACHE, runUserShell, userShellEnv } from "../helpers/pulumi-user";
 import { REPO_ROOT } from "../helpers/stack";
 
@@ -77,4 +78,21 @@ test("examples/fractal-server/README.md: Run (the test fractal-server, collect, 
   const example = path.join(clone, "examples", "fractal-server");
   const out = runBlock("fractal", "examples/fractal-server/README.md", "Run", example, true);
   assert.match(out, /testing-tasks-mock/);
+});
+
+test("examples/kubernetes/README.md: Run (the test cluster and registries: build, push, 3 replicas, apply, destroy)", {
+  timeout: 30 * 60_000,
+}, () => {
+  // Started (and stopped) here as the block's `kubernetes.sh up` would: the runner starts the
+  // cluster once the background Kubernetes build is done; the block's own `up` then finds it up.
+  const infra = startTestInfra("cluster");
+  try {
+    const example = path.join(clone, "examples", "kubernetes");
+    const out = runBlock("kubernetes", "examples/kubernetes/README.md", "Run", example, true);
+    assert.match(out, /Hello, Kubernetes!/);
+    const left = kubectl(infra.env, ["-n", "default", "get", "deployments,services,secrets,pods", "-o", "name"]);
+    assert.doesNotMatch(left, /hello-[0-9a-f]{6}/, "destroy leaves no object of the example");
+  } finally {
+    infra.stop();
+  }
 });
