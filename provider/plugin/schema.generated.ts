@@ -927,7 +927,7 @@ export const SCHEMA = {
     },
     "tesseract:index:TesseractService": {
       description:
-        "Serves one or several Tesseract images as containers on a Docker engine, like `tesseract serve`\nbut declaratively: health-checked on create, scaled and healed in place, replaced without\ndowntime, torn down with their anonymous volumes.\n\nReplaced (new containers) when any of these change: `image(s)` (or the image behind the same\ntag), `port`, `hostIp`, `volumes`, `inputPath`, `outputPath`, `environment`, `runtimeConfig`,\n`outputFormat`, `user`, `memory`, `gpus`, `numWorkers`, `network`, `networkAlias`, `debug`,\n`labels`, `container`, `gpuTransport`, `docker.host`. Updated in place: `replicas`, `restartPolicy`,\n`startupTimeout`, `skipHealthCheck`, TLS\nmaterial. Replacement creates the new containers first unless the host ports cannot hold both\ngenerations (a fixed port), in which case the old ones are deleted first.",
+        "Serves one or several Tesseract images as containers on a Docker engine, like `tesseract serve`\nbut declaratively: health-checked on create, scaled and healed in place, replaced without\ndowntime, torn down with their anonymous volumes.\n\nReplaced (new containers) when any of these change: `image(s)` (or the image behind the same\ntag), `port`, `hostIp`, `volumes`, `inputPath`, `outputPath`, `environment`, `runtimeConfig`,\n`outputFormat`, `user`, `memory`, `gpus`, `numWorkers`, `network`, `networkAlias`, `debug`,\n`labels`, `container`, `gpuTransport`, `docker.host`. Updated in place: `replicas`, `restartPolicy`,\n`startupTimeout`, `skipHealthCheck`, TLS\nmaterial. Replacement creates the new containers first unless the host ports cannot hold both\ngenerations (a fixed port), in which case the old ones are deleted first.\n\nOn Kubernetes (`kubernetes` set) only a change of cluster, context or namespace replaces (new\nobjects there); everything else, `image` included, rolls the Deployment in place.",
       properties: {
         url: {
           type: "string",
@@ -1016,7 +1016,6 @@ export const SCHEMA = {
           type: "string",
           description:
             "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.",
-          replaceOnChanges: true,
         },
         images: {
           type: "array",
@@ -1025,7 +1024,6 @@ export const SCHEMA = {
           },
           description:
             "Several Tesseract images served by one resource: `replicas` containers for each, in this order.",
-          replaceOnChanges: true,
         },
         replicas: {
           type: "number",
@@ -1035,12 +1033,10 @@ export const SCHEMA = {
           $ref: "pulumi.json#/Any",
           description:
             'Host port: `"8080"` (fixed; one container only), a range `"8000-8010"` (both ends included, one\nfree port per container), or omitted for free ports in 49152–65535 (retried on conflicts).',
-          replaceOnChanges: true,
         },
         hostIp: {
           type: "string",
           description: "Host address the ports are published on (default `127.0.0.1`; `0.0.0.0` for all interfaces).",
-          replaceOnChanges: true,
         },
         volumes: {
           type: "array",
@@ -1049,19 +1045,16 @@ export const SCHEMA = {
           },
           description:
             "Extra mounts `source:target[:ro|rw]` (default `ro`). Host sources must exist and are made absolute; other sources are Docker volume names.",
-          replaceOnChanges: true,
         },
         inputPath: {
           type: "string",
           description:
             "Host directory mounted read-only at `/tesseract/input_data` (sets `TESSERACT_INPUT_PATH`); an fsspec URL only sets the variable.",
-          replaceOnChanges: true,
         },
         outputPath: {
           type: "string",
           description:
             "Host directory mounted read-write at `/tesseract/output_data` (sets `TESSERACT_OUTPUT_PATH`), created if missing.",
-          replaceOnChanges: true,
         },
         environment: {
           type: "object",
@@ -1069,7 +1062,6 @@ export const SCHEMA = {
             type: "string",
           },
           description: "Extra environment variables of the containers.",
-          replaceOnChanges: true,
         },
         runtimeConfig: {
           type: "object",
@@ -1078,50 +1070,41 @@ export const SCHEMA = {
           },
           description:
             "Runtime settings, each passed as `TESSERACT_<KEY>` (booleans as `1`/`0`), e.g. `{profiling: true}`.",
-          replaceOnChanges: true,
         },
         outputFormat: {
           type: "string",
           description:
             "Default response format when clients send no Accept header: `json`, `json+base64` or `json+binref`.",
-          replaceOnChanges: true,
         },
         user: {
           type: "string",
           description: "Container user `uid[:gid]` (default: the host's uid:gid, as `tesseract serve` does).",
-          replaceOnChanges: true,
         },
         memory: {
           type: "string",
           description: "Memory limit in Docker syntax, e.g. `512m` or `2g`.",
-          replaceOnChanges: true,
         },
         gpus: {
           $ref: "pulumi.json#/Any",
           description: 'GPUs: `"all"` or a list of device ids (`["0", "1"]`), passed as Docker DeviceRequests.',
-          replaceOnChanges: true,
         },
         numWorkers: {
           type: "number",
           description: "Uvicorn worker processes per container (`serve --num-workers`).",
-          replaceOnChanges: true,
         },
         network: {
           type: "string",
           description:
             "Docker network to attach to. A missing network is created (and removed with the service); an\nexisting one (e.g. a `docker.Network`'s name) is only used. `host` publishes nothing: the\nruntime binds the host port itself.",
-          replaceOnChanges: true,
         },
         networkAlias: {
           type: "string",
           description: "DNS alias of the containers on `network`, for Tesseracts that call each other.",
-          replaceOnChanges: true,
         },
         debug: {
           type: "boolean",
           description:
             "Debug mode (default false): `TESSERACT_DEBUG=1` (tracebacks, `/test`) and debugpy's port 5678 published on `hostIp`.",
-          replaceOnChanges: true,
         },
         startupTimeout: {
           type: "number",
@@ -1138,7 +1121,6 @@ export const SCHEMA = {
             type: "string",
           },
           description: "Extra labels on the containers (and on a network the service creates).",
-          replaceOnChanges: true,
         },
         skipHealthCheck: {
           type: "boolean",
@@ -1149,13 +1131,11 @@ export const SCHEMA = {
           type: "string",
           description:
             "GPU transport the runtime enables (upstream's `gpu_transport`, tesseract-core 1.15): `none`\n(default) or `cuda_ipc` (GPU arrays passed by CUDA IPC handle to clients on the same host that\nask for it). Sets `TESSERACT_GPU_TRANSPORT` and the host IPC namespace (`IpcMode: host`; on\nKubernetes `hostIPC`); needs `numWorkers` 1.",
-          replaceOnChanges: true,
         },
         container: {
           $ref: "#/types/tesseract:index:ContainerSettings",
           description:
             "Typed container settings, the equivalents of upstream's `docker_args`: `shmSize`, `ulimits`,\n`cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`. Changes replace\nthe containers.",
-          replaceOnChanges: true,
         },
         docker: {
           $ref: "#/types/tesseract:index:DockerConnection",
@@ -1405,6 +1385,7 @@ export const SCHEMA = {
         pixi: {
           $ref: "#/types/tesseract:index:TaskGroupPixi",
           description: "Server backend: adopt an existing pixi group (instead of `pip` / `custom`).",
+          replaceOnChanges: true,
         },
         backend: {
           type: "string",

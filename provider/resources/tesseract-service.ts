@@ -168,6 +168,9 @@ export type TesseractServiceContainer = ContainerRecord;
  * `startupTimeout`, `skipHealthCheck`, TLS
  * material. Replacement creates the new containers first unless the host ports cannot hold both
  * generations (a fixed port), in which case the old ones are deleted first.
+ *
+ * On Kubernetes (`kubernetes` set) only a change of cluster, context or namespace replaces (new
+ * objects there); everything else, `image` included, rolls the Deployment in place.
  */
 export class TesseractService extends pulumi.dynamic.Resource {
   /** URL of the first container, e.g. `http://127.0.0.1:49733`. */

@@ -20,7 +20,9 @@ import {
 } from "../../provider/common/secret-fields";
 import { secretTopKeys } from "../../provider/common/secrets";
 import { PLUGIN_FUNCTIONS } from "../../provider/plugin/functions";
-import { REPLACE_ON_CHANGES as SERVICE_REPLACES } from "../../provider/resources/tesseract-service-impl";
+import { REPLACE_ON_CHANGES as TASK_GROUP_REPLACES } from "../../provider/resources/task-group-impl";
+import { REPLACE_ON_CHANGES as CONTAINER_REPLACES } from "../../provider/resources/tesseract-service-impl";
+import { KUBERNETES_REPLACE_ON_CHANGES } from "../../provider/serve/kubernetes/serve-target";
 
 const ROOT = resolve(__dirname, "../..");
 export const GENERATED_FILE = join(ROOT, "provider/plugin/schema.generated.ts");
@@ -48,7 +50,13 @@ const RESOURCES = [
     args: "TesseractServiceArgs",
     stateInputs: "all",
     secret: secretTopKeys(TESSERACT_SERVICE_SECRETS),
-    replaceOnChanges: SERVICE_REPLACES.filter((k) => k !== "serviceName") as string[],
+    // A schema's replaceOnChanges makes the engine replace whatever the provider's diff says, so it
+    // holds only what replaces on every target (none: an `image` change replaces the containers on
+    // an engine and rolls the Deployment in place on Kubernetes; the diff decides, per target).
+    // `serviceName` is derived from the resource's name, not an input.
+    replaceOnChanges: CONTAINER_REPLACES.filter(
+      (k) => k !== "serviceName" && (KUBERNETES_REPLACE_ON_CHANGES as readonly string[]).includes(k),
+    ) as string[],
   },
   {
     token: "tesseract:index:TaskGroup",
@@ -57,8 +65,9 @@ const RESOURCES = [
     args: "TaskGroupArgs",
     stateInputs: "all",
     secret: secretTopKeys(TASK_GROUP_SECRETS),
-    // TaskGroup's REPLACE_ON_CHANGES minus derived hashes; test/unit/plugin-schema.test.ts checks them against diff.
-    replaceOnChanges: ["pip", "custom", "privateGroup", "tasksDir", "pythonInterpreters"],
+    // TaskGroup's REPLACE_ON_CHANGES minus the hashes the provider derives from files (not inputs);
+    // test/unit/plugin-schema.test.ts checks them against its diff.
+    replaceOnChanges: TASK_GROUP_REPLACES.filter((k) => !k.endsWith("Sha256")) as string[],
   },
 ] as const;
 

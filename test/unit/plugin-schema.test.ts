@@ -77,11 +77,50 @@ describe("plugin schema", () => {
     assert.equal(vars.dockerHost.secret, undefined);
   });
 
-  it("declares replaceOnChanges exactly for what the services' diff replaces", () => {
+  it("TesseractService marks no property replaceOnChanges: none replaces on every target", () => {
+    // The engine replaces on a replaceOnChanges property whatever the diff says; `image` replaces
+    // containers but rolls a Deployment in place, so the per-target diff decides (next test).
     const declared = Object.entries(resources[SERVICE].properties)
       .filter(([, p]) => p.replaceOnChanges)
       .map(([k]) => k);
-    assert.deepEqual(declared.sort(), serviceImpl.REPLACE_ON_CHANGES.filter((k) => k !== "serviceName").sort());
+    assert.deepEqual(declared, []);
+    assert.match(
+      (SCHEMA.resources as Record<string, { description?: string }>)[SERVICE].description ?? "",
+      /On Kubernetes .*only a change of cluster, context or namespace replaces.*`image` included, rolls the Deployment in place/s,
+    );
+  });
+
+  it("through the plugin: an image change replaces containers on an engine, rolls in place on Kubernetes", async () => {
+    const provider = new TesseractProvider("0.0.0-test");
+    const docker = { image: "hello:1", replicas: 1, serviceName: "svc" };
+    const onEngine = await provider.diffDetailed(
+      "id",
+      urn(SERVICE, "svc"),
+      docker,
+      { ...docker, image: "hello:2" },
+      docker,
+    );
+    assert.ok(onEngine.replaces?.includes("image"), JSON.stringify(onEngine));
+    assert.equal(onEngine.detailedDiff?.image, DiffKind.UPDATE_REPLACE);
+    const kube = {
+      image: "reg.example/hello@sha256:1",
+      replicas: 3,
+      serviceName: "svc",
+      kubernetes: { kubeconfig: "/k/config", namespace: "tesseracts" },
+    };
+    const news = { ...kube, image: "reg.example/hello@sha256:2" };
+    const onCluster = await provider.diffDetailed("id", urn(SERVICE, "svc"), kube, news, kube);
+    assert.equal(onCluster.changes, true);
+    assert.deepEqual(onCluster.replaces ?? [], [], JSON.stringify(onCluster));
+    assert.equal(onCluster.detailedDiff?.image, DiffKind.UPDATE);
+    const moved = await provider.diffDetailed(
+      "id",
+      urn(SERVICE, "svc"),
+      kube,
+      { ...kube, kubernetes: { ...kube.kubernetes, namespace: "other" } },
+      kube,
+    );
+    assert.deepEqual(moved.replaces, ["kubernetes"]);
   });
 
   it("TaskGroup's replaceOnChanges properties are the ones its diff replaces", async () => {
@@ -102,6 +141,7 @@ describe("plugin schema", () => {
       privateGroup: true,
       tasksDir: "/t/b",
       pythonInterpreters: { "3.12": "/usr/bin/python3" },
+      pixi: { package: "p", version: "1.0" },
     };
     for (const k of declared) {
       const r = await taskGroupImpl.diff("id", olds as never, { ...olds, [k]: changed[k] } as never);

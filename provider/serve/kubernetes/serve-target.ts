@@ -77,6 +77,13 @@ async function create(inputs: KubernetesServiceInputs): Promise<{ id: string; ou
   return { id: served.serviceId, outs: outputsOf(inputs, served) };
 }
 
+/**
+ * Inputs whose every change replaces a Kubernetes-served service. `kubernetes` replaces only when
+ * the location (cluster, context, namespace) changes, so it is not listed; everything else,
+ * `image` included, rolls in place.
+ */
+export const KUBERNETES_REPLACE_ON_CHANGES = ["serviceName"] as const;
+
 /** Where the objects live: changing any of these makes new objects (and removes the old ones). */
 function location(k: KubernetesTarget | undefined): unknown[] {
   return [k?.namespace ?? null, k?.context ?? null, k?.kubeconfig ?? null];
