@@ -330,8 +330,14 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
       .split("\n");
     kubectl(env, ["-n", namespace, "delete", names[0], "--wait=false"]);
     kubectl(env, ["-n", namespace, "rollout", "status", `deployment/${dep}`, "--timeout=180s"], 200_000);
-    const ready = JSON.parse(kubectl(env, ["-n", namespace, "get", "deployment", dep, "-o", "json"])).status
-      .readyReplicas;
+    // `rollout status` may answer before the Deployment's status counts the deleted pod: poll (bounded).
+    const readyNow = () =>
+      JSON.parse(kubectl(env, ["-n", namespace, "get", "deployment", dep, "-o", "json"])).status.readyReplicas;
+    let ready = readyNow();
+    for (let i = 0; i < 120 && ready !== 3; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      ready = readyNow();
+    }
     assert.equal(ready, 3);
     const res = await apply({ url: endpoint, inputs: { name: "healed" } });
     assert.deepEqual(res.outputs, { greeting: "Hi again, healed!" });
@@ -403,7 +409,7 @@ describe("placement, annotations, requests and a PodDisruptionBudget", { concurr
     assert.equal(pod.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight, 10);
     assert.equal(pod.metadata.annotations["example.com/team"], "imaging");
     assert.deepEqual(pod.spec.containers[0].resources.requests, { cpu: "50m", memory: "64Mi" });
-    assert.equal(pod.spec.containers[0].resources.limits.memory, "512Mi");
+    assert.equal(pod.spec.containers[0].resources.limits.memory, String(512 * 1024 ** 2));
     assert.equal(get("service").metadata.annotations["example.com/owner"], "platform");
     const pdb = get("poddisruptionbudget");
     assert.equal(pdb.spec.minAvailable, 1);

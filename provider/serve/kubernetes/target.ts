@@ -16,9 +16,9 @@ import {
 } from "./connection";
 import { withContainerOptions } from "./container-options";
 import {
+  CONTAINER_NAME,
   clusterUrl,
   DEFAULT_ROLLOUT_TIMEOUT,
-  CONTAINER_NAME,
   deployment,
   disruptionBudget,
   dnsLabel,
