@@ -7,11 +7,11 @@ import { serviceEnv } from "../spec";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "../volumes";
 import type { KubernetesTarget } from "./connection";
 import {
-  patchedPodSpec,
   placement,
   podAnnotations,
   podDisruptionBudget,
   serviceAnnotations,
+  withPodSpecPatch,
   withRequests,
 } from "./scheduling";
 
@@ -165,7 +165,7 @@ export function deployment(
     volumeMounts: mounts.length ? mounts : undefined,
   };
   const creds = inputs.kubernetes.imagePullSecret;
-  return {
+  const d: k8s.V1Deployment = {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: serviceId, namespace, labels },
@@ -177,20 +177,18 @@ export function deployment(
       revisionHistoryLimit: 3,
       template: {
         metadata: { labels, annotations: podAnnotations(inputs.kubernetes, image) },
-        spec: patchedPodSpec(
-          {
-            containers: [container],
-            volumes: volumes.length ? volumes : undefined,
-            imagePullSecrets: creds ? [{ name: pullSecretName(serviceId) }] : undefined,
-            ...placement(inputs.kubernetes),
-            terminationGracePeriodSeconds: 15,
-            automountServiceAccountToken: false,
-          },
-          inputs.kubernetes,
-        ),
+        spec: {
+          containers: [container],
+          volumes: volumes.length ? volumes : undefined,
+          imagePullSecrets: creds ? [{ name: pullSecretName(serviceId) }] : undefined,
+          ...placement(inputs.kubernetes),
+          terminationGracePeriodSeconds: 15,
+          automountServiceAccountToken: false,
+        },
       },
     },
   };
+  return withPodSpecPatch(d, inputs.kubernetes);
 }
 
 /** The Service in front of the replicas (`port`, default 8000, to the pods' `http` port). */

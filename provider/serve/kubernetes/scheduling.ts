@@ -99,9 +99,12 @@ export function deepMerge(base: unknown, patch: unknown): unknown {
   return structuredClone(patch);
 }
 
-/** The pod spec with `kubernetes.podSpecPatch` merged on (validated at check: managed fields are refused). */
-export function patchedPodSpec(spec: k8s.V1PodSpec, k: KubernetesTarget): k8s.V1PodSpec {
-  return k.podSpecPatch ? (deepMerge(spec, k.podSpecPatch) as k8s.V1PodSpec) : spec;
+/** The Deployment with `kubernetes.podSpecPatch` merged onto its pod spec (validated at check: managed fields are refused). */
+export function withPodSpecPatch(d: k8s.V1Deployment, k: KubernetesTarget): k8s.V1Deployment {
+  const template = d.spec?.template;
+  if (!k.podSpecPatch || !template?.spec) return d;
+  template.spec = deepMerge(template.spec, k.podSpecPatch) as k8s.V1PodSpec;
+  return d;
 }
 
 /**
