@@ -426,7 +426,9 @@ describe("placement, annotations, requests and a PodDisruptionBudget", { concurr
     const state = (await s.exportStack()).deployment as {
       resources?: { type: string; outputs?: Record<string, unknown> }[];
     };
-    const svcState = state.resources?.find((r) => r.outputs?.deployment === name)?.outputs as {
+    const svcState = state.resources?.find(
+      (r) => r.type.endsWith(":TesseractService") && r.outputs?.deployment === name,
+    )?.outputs as {
       served: { observed: { drift?: string[] } };
     };
     assert.deepEqual(svcState.served.observed.drift, ["nodeSelector", "serviceAnnotations", "podDisruptionBudget"]);

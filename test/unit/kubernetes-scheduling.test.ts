@@ -15,6 +15,7 @@ import {
   type KubernetesServiceInputs,
   service,
 } from "../../provider/serve/kubernetes/manifests";
+import { hopelessPod, PULL_AUTH_GRACE_SECONDS } from "../../provider/serve/kubernetes/rollout";
 import { canonical, deepMerge, observeScheduling, schedulingDrift } from "../../provider/serve/kubernetes/scheduling";
 import { isQualifiedName, quantityValue } from "../../provider/serve/kubernetes/scheduling-inputs";
 import { expectedScheduling, type KubernetesServed, schedulingDriftOf } from "../../provider/serve/kubernetes/target";
@@ -410,5 +411,22 @@ describe("drift as refresh sees it", () => {
     assert.equal(quantityValue("1e3"), 1000);
     assert.equal(quantityValue("1.5"), 1.5);
     assert.equal(quantityValue("1gb"), undefined);
+  });
+});
+
+describe("pull refused for credentials on a new pod", () => {
+  const pod = (ageSeconds: number, message: string): k8s.V1Pod => ({
+    metadata: { name: "p", creationTimestamp: new Date(Date.now() - ageSeconds * 1000) },
+    status: {
+      containerStatuses: [{ state: { waiting: { reason: "ImagePullBackOff", message } } } as k8s.V1ContainerStatus],
+    },
+  });
+  const unauthorized =
+    'failed to pull "x": pulling from host r failed with status code [manifests sha256:a]: 401 Unauthorized';
+
+  test("is waited for while the kubelet's secret cache may lag; hopeless after the grace or for other causes", () => {
+    assert.equal(hopelessPod([pod(5, unauthorized)]), undefined);
+    assert.match(hopelessPod([pod(PULL_AUTH_GRACE_SECONDS + 5, unauthorized)]) ?? "", /ImagePullBackOff: .*401/);
+    assert.match(hopelessPod([pod(5, "manifest unknown: not found")]) ?? "", /ImagePullBackOff/);
   });
 });
