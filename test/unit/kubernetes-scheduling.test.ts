@@ -281,6 +281,9 @@ describe("refusals at check: field, value and fix", () => {
       /kubernetes\.requests\.memory: "1Gi" is more than the limit memory = "512m"/,
       { memory: "512m" },
     );
+    refused({ requests: { cpu: "2" } }, /kubernetes\.requests\.cpu: "2" is more than the limit container\.cpus = 1 /, {
+      container: { cpus: 1 },
+    });
     assert.deepEqual(failures({ cpu: "1", requests: { cpu: "1000m", memory: "512Mi" } }, { memory: "512m" }), []);
   });
 
@@ -320,6 +323,10 @@ describe("refusals at check: field, value and fix", () => {
     refused(
       { podSpecPatch: { tolerations: [] } },
       /podSpecPatch\.tolerations: not patchable \(fix: use kubernetes\.tolerations\)/,
+    );
+    refused(
+      { podSpecPatch: { hostAliases: [] } },
+      /podSpecPatch\.hostAliases: not patchable \(fix: use container\.extraHosts\)/,
     );
     for (const key of ["image", "ports", "startupProbe", "readinessProbe", "livenessProbe", "args", "command"]) {
       refused(

@@ -78,6 +78,7 @@ interface SharedInputs {
   kubernetes?: KubernetesTarget;
   memory?: string;
   replicas?: number;
+  container?: { cpus?: number };
   gpus?: "all" | string[];
   port?: string;
   volumes?: string[];

@@ -236,6 +236,8 @@ const PATCH_REFUSED: Record<string, string> = {
   tolerations: "use kubernetes.tolerations",
   affinity: "use kubernetes.affinity",
   imagePullSecrets: "use kubernetes.imagePullSecret",
+  hostAliases: "use container.extraHosts",
+  hostIPC: 'use gpuTransport: "cuda_ipc"',
 };
 /** Fields of the Tesseract container the provider manages. */
 const CONTAINER_REFUSED: Record<string, string> = {
@@ -262,7 +264,7 @@ function dockerMemoryBytes(value: string): number | undefined {
 /** Cross-field rules of these inputs, as check failures naming the field, the value and the fix. */
 export function schedulingFailures(
   k: SchedulingInputs & { cpu?: string },
-  shared: { memory?: string; replicas?: number },
+  shared: { memory?: string; replicas?: number; container?: { cpus?: number } },
   containerName: string,
 ): CheckFailure[] {
   const failures: CheckFailure[] = [];
@@ -285,12 +287,14 @@ export function schedulingFailures(
         `tolerationSeconds applies to effect NoExecute only (got effect ${JSON.stringify(t.effect ?? "(any)")}; fix: set effect: "NoExecute" or remove tolerationSeconds)`,
       );
   });
-  const cpuLimit = k.cpu !== undefined ? quantityValue(k.cpu) : undefined;
+  // The CPU limit is kubernetes.cpu or container.cpus (check refuses both).
+  const cpuLimit = k.cpu !== undefined ? quantityValue(k.cpu) : shared.container?.cpus;
+  const limitName = k.cpu !== undefined ? "kubernetes.cpu" : "container.cpus";
   const cpuRequest = k.requests?.cpu !== undefined ? quantityValue(k.requests.cpu) : undefined;
   if (cpuLimit !== undefined && cpuRequest !== undefined && cpuRequest > cpuLimit)
     fail(
       "kubernetes.requests.cpu",
-      `${JSON.stringify(k.requests?.cpu)} is more than the limit kubernetes.cpu = ${JSON.stringify(k.cpu)} (fix: request at most the limit)`,
+      `${JSON.stringify(k.requests?.cpu)} is more than the limit ${limitName} = ${JSON.stringify(k.cpu ?? shared.container?.cpus)} (fix: request at most the limit)`,
     );
   const memLimit = shared.memory ? dockerMemoryBytes(shared.memory) : undefined;
   const memRequest = k.requests?.memory !== undefined ? quantityValue(k.requests.memory) : undefined;

@@ -157,7 +157,7 @@ async function writeBudget(apis: KubernetesApis, inputs: KubernetesServiceInputs
 export function expectedScheduling(inputs: KubernetesServiceInputs, served: KubernetesServed): SchedulingObserved {
   const ns = served.namespace;
   return observeScheduling(
-    deployment(inputs, served.serviceId, ns, served.image),
+    withContainerOptions(deployment(inputs, served.serviceId, ns, served.image), inputs),
     service(inputs, served.serviceId, ns),
     disruptionBudget(inputs, served.serviceId, ns),
     CONTAINER_NAME,
