@@ -23,7 +23,10 @@ export * from "./listing/service-logs";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
 export { type RegistryPushInput, TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
+  type KubernetesDisruptionBudgetInput,
+  type KubernetesRequestsInput,
   type KubernetesTargetInput,
+  type KubernetesTolerationInput,
   TesseractService,
   type TesseractServiceArgs,
   type TesseractServiceContainer,

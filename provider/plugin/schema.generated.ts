@@ -304,6 +304,51 @@ export const SCHEMA = {
           },
           description: "Node labels replicas must be scheduled on.",
         },
+        tolerations: {
+          type: "array",
+          items: {
+            $ref: "#/types/tesseract:index:KubernetesToleration",
+          },
+          description:
+            'Taints the replicas tolerate, e.g. `[{key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule"}]`.',
+        },
+        affinity: {
+          type: "object",
+          additionalProperties: {
+            $ref: "pulumi.json#/Any",
+          },
+          description:
+            "Node and pod (anti-)affinity (core/v1 Affinity: nodeAffinity, podAffinity, podAntiAffinity), passed through.",
+        },
+        podAnnotations: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: "Annotations of the pods.",
+        },
+        serviceAnnotations: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: "Annotations of the Service.",
+        },
+        requests: {
+          $ref: "#/types/tesseract:index:KubernetesRequests",
+          description: "Resource requests apart from the limits (default: the limits `cpu` and `memory`).",
+        },
+        podDisruptionBudget: {
+          $ref: "#/types/tesseract:index:KubernetesDisruptionBudget",
+          description: "A PodDisruptionBudget for the replicas: exactly one of `minAvailable` or `maxUnavailable`.",
+        },
+        podSpecPatch: {
+          type: "object",
+          additionalProperties: {
+            $ref: "pulumi.json#/Any",
+          },
+          description: "Merged onto the pod spec for everything else; fields the provider manages are refused.",
+        },
         rolloutTimeout: {
           type: "number",
           description: "Seconds to wait for a rollout (default 300).",
@@ -328,6 +373,60 @@ export const SCHEMA = {
         },
       },
       required: ["registry", "username", "password"],
+    },
+    "tesseract:index:KubernetesToleration": {
+      type: "object",
+      description: "A toleration (core/v1 Toleration) with every field an Input.",
+      properties: {
+        key: {
+          type: "string",
+          description: "Taint key; omitted with `operator: Exists`, every taint.",
+        },
+        operator: {
+          type: "string",
+          description: "`Equal` (default) or `Exists`.",
+        },
+        value: {
+          type: "string",
+          description: "Taint value for `Equal`.",
+        },
+        effect: {
+          type: "string",
+          description: "`NoSchedule`, `PreferNoSchedule` or `NoExecute`; omitted: every effect.",
+        },
+        tolerationSeconds: {
+          type: "number",
+          description: "With `NoExecute`: seconds a pod stays bound after the taint appears.",
+        },
+      },
+    },
+    "tesseract:index:KubernetesRequests": {
+      type: "object",
+      description: "Resource requests apart from the limits (Kubernetes quantities).",
+      properties: {
+        cpu: {
+          type: "string",
+          description: "CPU request, e.g. `250m`.",
+        },
+        memory: {
+          type: "string",
+          description: "Memory request, e.g. `256Mi`.",
+        },
+      },
+    },
+    "tesseract:index:KubernetesDisruptionBudget": {
+      type: "object",
+      description: 'A PodDisruptionBudget: exactly one of the two, a pod count or `"N%"`.',
+      properties: {
+        minAvailable: {
+          $ref: "pulumi.json#/Any",
+          description: "Pods that must stay available during drains.",
+        },
+        maxUnavailable: {
+          $ref: "pulumi.json#/Any",
+          description: "Pods that may be unavailable during drains.",
+        },
+      },
     },
     "tesseract:index:TesseractServiceContainer": {
       type: "object",

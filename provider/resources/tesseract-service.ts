@@ -126,6 +126,36 @@ export interface KubernetesPullSecretInput {
   password: pulumi.Input<string>;
 }
 
+/** A toleration (core/v1 Toleration) with every field an Input. */
+export interface KubernetesTolerationInput {
+  /** Taint key; omitted with `operator: Exists`, every taint. */
+  key?: pulumi.Input<string>;
+  /** `Equal` (default) or `Exists`. */
+  operator?: pulumi.Input<"Equal" | "Exists">;
+  /** Taint value for `Equal`. */
+  value?: pulumi.Input<string>;
+  /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`; omitted: every effect. */
+  effect?: pulumi.Input<"NoSchedule" | "PreferNoSchedule" | "NoExecute">;
+  /** With `NoExecute`: seconds a pod stays bound after the taint appears. */
+  tolerationSeconds?: pulumi.Input<number>;
+}
+
+/** Resource requests apart from the limits (Kubernetes quantities). */
+export interface KubernetesRequestsInput {
+  /** CPU request, e.g. `250m`. */
+  cpu?: pulumi.Input<string>;
+  /** Memory request, e.g. `256Mi`. */
+  memory?: pulumi.Input<string>;
+}
+
+/** A PodDisruptionBudget: exactly one of the two, a pod count or `"N%"`. */
+export interface KubernetesDisruptionBudgetInput {
+  /** Pods that must stay available during drains. */
+  minAvailable?: pulumi.Input<number | string>;
+  /** Pods that may be unavailable during drains. */
+  maxUnavailable?: pulumi.Input<number | string>;
+}
+
 /** {@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret). */
 export interface KubernetesTargetInput {
   /** A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`. */
@@ -144,6 +174,20 @@ export interface KubernetesTargetInput {
   cpu?: pulumi.Input<string>;
   /** Node labels replicas must be scheduled on. */
   nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Taints the replicas tolerate, e.g. `[{key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule"}]`. */
+  tolerations?: pulumi.Input<pulumi.Input<KubernetesTolerationInput>[]>;
+  /** Node and pod (anti-)affinity (core/v1 Affinity: nodeAffinity, podAffinity, podAntiAffinity), passed through. */
+  affinity?: pulumi.Input<Record<string, unknown>>;
+  /** Annotations of the pods. */
+  podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Annotations of the Service. */
+  serviceAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Resource requests apart from the limits (default: the limits `cpu` and `memory`). */
+  requests?: pulumi.Input<KubernetesRequestsInput>;
+  /** A PodDisruptionBudget for the replicas: exactly one of `minAvailable` or `maxUnavailable`. */
+  podDisruptionBudget?: pulumi.Input<KubernetesDisruptionBudgetInput>;
+  /** Merged onto the pod spec for everything else; fields the provider manages are refused. */
+  podSpecPatch?: pulumi.Input<Record<string, unknown>>;
   /** Seconds to wait for a rollout (default 300). */
   rolloutTimeout?: pulumi.Input<number>;
 }

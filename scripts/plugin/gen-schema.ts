@@ -98,6 +98,9 @@ const TYPE_NAMES: Record<string, string> = {
   ContainerSettings: "ContainerSettings",
   ContainerSettingsInput: "ContainerSettings",
   ContainerLogConfig: "ContainerLogConfig",
+  KubernetesTolerationInput: "KubernetesToleration",
+  KubernetesRequestsInput: "KubernetesRequests",
+  KubernetesDisruptionBudgetInput: "KubernetesDisruptionBudget",
 };
 
 /** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */

@@ -120,7 +120,7 @@ function leftovers(stackName: string): string {
     "-n",
     namespace,
     "get",
-    "deployments,replicasets,pods,services,secrets",
+    "deployments,replicasets,pods,services,secrets,poddisruptionbudgets",
     "-l",
     `pulumi-tesseract.stack=${stackName}`,
     "-o",
@@ -330,8 +330,14 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
       .split("\n");
     kubectl(env, ["-n", namespace, "delete", names[0], "--wait=false"]);
     kubectl(env, ["-n", namespace, "rollout", "status", `deployment/${dep}`, "--timeout=180s"], 200_000);
-    const ready = JSON.parse(kubectl(env, ["-n", namespace, "get", "deployment", dep, "-o", "json"])).status
-      .readyReplicas;
+    // `rollout status` may answer before the Deployment's status counts the deleted pod: poll (bounded).
+    const readyNow = () =>
+      JSON.parse(kubectl(env, ["-n", namespace, "get", "deployment", dep, "-o", "json"])).status.readyReplicas;
+    let ready = readyNow();
+    for (let i = 0; i < 120 && ready !== 3; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      ready = readyNow();
+    }
     assert.equal(ready, 3);
     const res = await apply({ url: endpoint, inputs: { name: "healed" } });
     assert.deepEqual(res.outputs, { greeting: "Hi again, healed!" });
@@ -356,6 +362,88 @@ describe("a TesseractService on Kubernetes", { concurrency: false }, () => {
     assert.equal(leftovers(s.name), "", "nothing of the stack is left in the namespace");
     assert.equal(await docker.inspectImage(pushedReference), undefined, "the local push tag is removed");
     assert.ok(registryDigest(`k8s-${process.pid}`), "the registry still has the pushed image");
+  });
+});
+
+describe("placement, annotations, requests and a PodDisruptionBudget", { concurrency: false }, () => {
+  test("are applied, drift on each shows on refresh, up restores them, destroy leaves nothing", {
+    timeout: 400_000,
+  }, async () => {
+    const host = kubectl(env, ["get", "nodes", "-o", "jsonpath={.items[0].metadata.labels.kubernetes\\.io/hostname}"]);
+    assert.ok(host, "the node has a hostname label");
+    const s = await stack("sched", async () => {
+      const svc = new TesseractService("sched", {
+        image: v1,
+        replicas: 1,
+        memory: "512m",
+        labels: { "pulumi-tesseract.test": run },
+        kubernetes: kubernetesInput({
+          nodeSelector: { "kubernetes.io/hostname": host },
+          tolerations: [{ key: "pulumi-tesseract.test/dedicated", operator: "Exists", effect: "NoSchedule" }],
+          affinity: {
+            nodeAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 10,
+                  preference: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [host] }] },
+                },
+              ],
+            },
+          },
+          podAnnotations: { "example.com/team": "imaging" },
+          serviceAnnotations: { "example.com/owner": "platform" },
+          requests: { cpu: "50m", memory: "64Mi" },
+          podDisruptionBudget: { minAvailable: 1 },
+        }),
+      });
+      return { deployment: svc.deployment };
+    });
+    const up = await s.up();
+    const name = up.outputs.deployment.value as string;
+    const get = (kind: string) => JSON.parse(kubectl(env, ["-n", namespace, "get", kind, name, "-o", "json"]));
+    const pod = get("deployment").spec.template;
+    assert.deepEqual(pod.spec.nodeSelector, { "kubernetes.io/hostname": host });
+    assert.deepEqual(pod.spec.tolerations, [
+      { key: "pulumi-tesseract.test/dedicated", operator: "Exists", effect: "NoSchedule" },
+    ]);
+    assert.equal(pod.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight, 10);
+    assert.equal(pod.metadata.annotations["example.com/team"], "imaging");
+    assert.deepEqual(pod.spec.containers[0].resources.requests, { cpu: "50m", memory: "64Mi" });
+    assert.equal(pod.spec.containers[0].resources.limits.memory, String(512 * 1024 ** 2));
+    assert.equal(get("service").metadata.annotations["example.com/owner"], "platform");
+    const pdb = get("poddisruptionbudget");
+    assert.equal(pdb.spec.minAvailable, 1);
+    assert.equal(pdb.metadata.labels["pulumi-tesseract.stack"], s.name);
+    assert.deepEqual(pdb.spec.selector.matchLabels, { "pulumi-tesseract.service-id": name });
+
+    // By hand: a node selector key, a Service annotation and the budget.
+    const patch = (kind: string, body: unknown) =>
+      kubectl(env, ["-n", namespace, "patch", kind, name, "--type", "merge", "-p", JSON.stringify(body)]);
+    patch("deployment", { spec: { template: { spec: { nodeSelector: { "example.com/extra": "x" } } } } });
+    kubectl(env, ["-n", namespace, "annotate", "service", name, "example.com/owner=someone", "--overwrite"]);
+    patch("poddisruptionbudget", { spec: { minAvailable: 0 } });
+    await s.refresh();
+    const state = (await s.exportStack()).deployment as {
+      resources?: { type: string; outputs?: Record<string, unknown> }[];
+    };
+    const svcState = state.resources?.find(
+      (r) => r.type.endsWith(":TesseractService") && r.outputs?.deployment === name,
+    )?.outputs as {
+      served: { observed: { drift?: string[] } };
+    };
+    assert.deepEqual(svcState.served.observed.drift, ["nodeSelector", "serviceAnnotations", "podDisruptionBudget"]);
+    const preview = await s.preview();
+    assert.equal(preview.changeSummary.update, 1, "drift shows as an update");
+
+    await s.up();
+    assert.deepEqual(get("deployment").spec.template.spec.nodeSelector, { "kubernetes.io/hostname": host });
+    assert.equal(get("service").metadata.annotations["example.com/owner"], "platform");
+    assert.equal(get("poddisruptionbudget").spec.minAvailable, 1);
+    const again = await s.preview();
+    assert.equal(again.changeSummary.update ?? 0, 0, "no drift left after up");
+
+    await s.destroy();
+    assert.equal(leftovers(s.name), "", "nothing of the stack is left, the budget included");
   });
 });
 

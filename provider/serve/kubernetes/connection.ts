@@ -72,6 +72,8 @@ export interface KubernetesApis {
   apps: k8s.AppsV1Api;
   /** EndpointSlices: which pods a Service routes to. */
   discovery: k8s.DiscoveryV1Api;
+  /** PodDisruptionBudgets. */
+  policy: k8s.PolicyV1Api;
 }
 
 export function apisFor(conn: KubernetesConnection): KubernetesApis {
@@ -80,6 +82,7 @@ export function apisFor(conn: KubernetesConnection): KubernetesApis {
     core: conn.config.makeApiClient(k8s.CoreV1Api),
     apps: conn.config.makeApiClient(k8s.AppsV1Api),
     discovery: conn.config.makeApiClient(k8s.DiscoveryV1Api),
+    policy: conn.config.makeApiClient(k8s.PolicyV1Api),
   };
 }
 

@@ -2,9 +2,10 @@
 // Kept free of the Kubernetes client so that checking a Docker-targeted service never loads it.
 import { z } from "zod";
 import type { CheckFailure } from "../../common/check";
+import { type SchedulingInputs, schedulingFailures, schedulingSchemaShape } from "./scheduling-inputs";
 
 /** Where a TesseractService runs when it targets Kubernetes instead of a Docker engine. */
-export interface KubernetesTarget {
+export interface KubernetesTarget extends KubernetesScheduling {
   /**
    * A kubeconfig: a file path, or the YAML content itself (keep content a Pulumi secret).
    * Default: `KUBECONFIG`, else `~/.kube/config`, else the in-cluster service account.
@@ -22,13 +23,10 @@ export interface KubernetesTarget {
   imagePullSecret?: { registry: string; username: string; password: string };
   /** CPU request and limit per replica in Kubernetes syntax, e.g. `500m` or `2`. */
   cpu?: string;
-  /** Node labels replicas must be scheduled on, e.g. `{"nvidia.com/gpu.present": "true"}`. */
-  nodeSelector?: Record<string, string>;
   /** Seconds to wait for a rollout (create or update) to have every replica ready (default 300). */
   rolloutTimeout?: number;
 }
 
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export const kubernetesTargetSchema = z.strictObject({
@@ -56,13 +54,19 @@ export const kubernetesTargetSchema = z.strictObject({
     .string()
     .regex(/^\d+(\.\d+)?m?$/, 'must be a Kubernetes CPU quantity (fix: e.g. "500m" or "2")')
     .optional(),
-  nodeSelector: z.record(z.string(), z.string().regex(LABEL_VALUE, "must be a Kubernetes label value")).optional(),
+  ...schedulingSchemaShape,
   rolloutTimeout: z
     .number()
     .positive("must be more than 0 seconds")
     .max(3600, "must be at most 3600 seconds")
     .optional(),
 });
+
+/**
+ * Placement and upkeep of the pods (see scheduling-inputs.ts): node selector, tolerations,
+ * affinity, annotations, requests, PodDisruptionBudget and a pod-spec patch.
+ */
+export type KubernetesScheduling = SchedulingInputs;
 
 /** True when a kubeconfig input is YAML content rather than a path. */
 export function isKubeconfigContent(value: string): boolean {
@@ -71,6 +75,10 @@ export function isKubeconfigContent(value: string): boolean {
 
 /** The shared inputs this module looks at. */
 interface SharedInputs {
+  kubernetes?: KubernetesTarget;
+  memory?: string;
+  replicas?: number;
+  container?: { cpus?: number };
   gpus?: "all" | string[];
   port?: string;
   volumes?: string[];
@@ -117,5 +125,7 @@ export function kubernetesFailures(raw: Record<string, unknown>, v: SharedInputs
       });
     }
   });
+  if (v.kubernetes)
+    failures.push(...schedulingFailures(v.kubernetes, v, "tesseract" /* manifests.ts CONTAINER_NAME */));
   return failures;
 }

@@ -6,6 +6,14 @@ import { CONTAINER_API_PORT } from "../ports";
 import { serviceEnv } from "../spec";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "../volumes";
 import type { KubernetesTarget } from "./connection";
+import {
+  placement,
+  podAnnotations,
+  podDisruptionBudget,
+  serviceAnnotations,
+  withPodSpecPatch,
+  withRequests,
+} from "./scheduling";
 
 /** The label that selects a service's pods (and names its objects). */
 export const SELECTOR_LABEL = "pulumi-tesseract.service-id";
@@ -110,8 +118,8 @@ export function resources(inputs: KubernetesServiceInputs): k8s.V1ResourceRequir
   if (inputs.kubernetes.cpu) limits.cpu = requests.cpu = inputs.kubernetes.cpu;
   // Kubernetes schedules GPUs by count (devices are the device plugin's choice): N ids = N GPUs.
   if (Array.isArray(inputs.gpus)) limits["nvidia.com/gpu"] = String(inputs.gpus.length);
-  if (!Object.keys(limits).length) return undefined;
-  return { limits, ...(Object.keys(requests).length ? { requests } : {}) };
+  if (!Object.keys(limits).length) return withRequests(undefined, inputs.kubernetes);
+  return withRequests({ limits, ...(Object.keys(requests).length ? { requests } : {}) }, inputs.kubernetes);
 }
 
 /** `runAsUser`/`runAsGroup` for a numeric `user`; otherwise the image's own user applies. */
@@ -157,7 +165,7 @@ export function deployment(
     volumeMounts: mounts.length ? mounts : undefined,
   };
   const creds = inputs.kubernetes.imagePullSecret;
-  return {
+  const d: k8s.V1Deployment = {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: serviceId, namespace, labels },
@@ -168,18 +176,19 @@ export function deployment(
       progressDeadlineSeconds: Math.ceil(timeout),
       revisionHistoryLimit: 3,
       template: {
-        metadata: { labels, annotations: { "pulumi-tesseract.image": image } },
+        metadata: { labels, annotations: podAnnotations(inputs.kubernetes, image) },
         spec: {
           containers: [container],
           volumes: volumes.length ? volumes : undefined,
           imagePullSecrets: creds ? [{ name: pullSecretName(serviceId) }] : undefined,
-          nodeSelector: inputs.kubernetes.nodeSelector,
+          ...placement(inputs.kubernetes),
           terminationGracePeriodSeconds: 15,
           automountServiceAccountToken: false,
         },
       },
     },
   };
+  return withPodSpecPatch(d, inputs.kubernetes);
 }
 
 /** The Service in front of the replicas (`port`, default 8000, to the pods' `http` port). */
@@ -187,13 +196,27 @@ export function service(inputs: KubernetesServiceInputs, serviceId: string, name
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: serviceId, namespace, labels: objectLabels(inputs, serviceId) },
+    metadata: {
+      name: serviceId,
+      namespace,
+      labels: objectLabels(inputs, serviceId),
+      annotations: serviceAnnotations(inputs.kubernetes),
+    },
     spec: {
       type: inputs.kubernetes.serviceType ?? "ClusterIP",
       selector: { [SELECTOR_LABEL]: serviceId },
       ports: [{ name: "http", port: servicePort(inputs), targetPort: "http", protocol: "TCP" }],
     },
   };
+}
+
+/** The PodDisruptionBudget of `kubernetes.podDisruptionBudget` (same name and labels as the Deployment). */
+export function disruptionBudget(
+  inputs: KubernetesServiceInputs,
+  serviceId: string,
+  namespace: string,
+): k8s.V1PodDisruptionBudget | undefined {
+  return podDisruptionBudget(inputs.kubernetes, serviceId, namespace, objectLabels(inputs, serviceId), SELECTOR_LABEL);
 }
 
 /** The Service's port: a fixed `port` input, else 8000. */

@@ -45,14 +45,31 @@ export function rolledOut(d: k8s.V1Deployment): boolean {
   );
 }
 
+/**
+ * Seconds a new pod's pull refused for credentials (401) counts as transient: the kubelet may pull
+ * before its secret cache has the pull Secret created just before ("Unable to retrieve pull
+ * secret ... failed to sync secret cache"), then retries with it after a back-off.
+ */
+export const PULL_AUTH_GRACE_SECONDS = 60;
+
+/** True for a pull refused for credentials on a pod younger than {@link PULL_AUTH_GRACE_SECONDS}. */
+function pullAuthRace(pod: k8s.V1Pod, waiting: k8s.V1ContainerStateWaiting, now: number): boolean {
+  if (!/ImagePull|ErrImage/.test(waiting.reason ?? "")) return false;
+  if (!/\b401\b|unauthorized/i.test(waiting.message ?? "")) return false;
+  const created = pod.metadata?.creationTimestamp;
+  return (
+    created !== undefined && now - new Date(created as unknown as string).getTime() < PULL_AUTH_GRACE_SECONDS * 1000
+  );
+}
+
 /** The first hopeless container state among the pods, as `pod: Reason: message`. */
-export function hopelessPod(pods: k8s.V1Pod[], image?: string): string | undefined {
+export function hopelessPod(pods: k8s.V1Pod[], image?: string, now = Date.now()): string | undefined {
   for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp) continue;
     for (const c of pod.status?.containerStatuses ?? []) {
       if (image && c.image !== image && pod.spec?.containers[0]?.image !== image) continue;
       const waiting = c.state?.waiting;
-      if (waiting?.reason && HOPELESS.has(waiting.reason)) {
+      if (waiting?.reason && HOPELESS.has(waiting.reason) && !pullAuthRace(pod, waiting, now)) {
         return `pod ${pod.metadata?.name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
       }
     }

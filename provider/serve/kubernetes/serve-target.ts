@@ -16,6 +16,7 @@ import {
   type KubernetesServed,
   readKubernetesService,
   removeKubernetesService,
+  schedulingDriftOf,
   updateKubernetesService,
 } from "./target";
 
@@ -136,6 +137,9 @@ function pick(o: KubernetesServiceOutputs): Record<string, unknown> {
 async function read(_id: string, state: object): Promise<KubernetesServiceOutputs> {
   const props = state as KubernetesServiceOutputs;
   const served = await readKubernetesService(props.kubernetes, props.served);
+  // Named in state so that `pulumi refresh` shows which settings were changed by hand.
+  const drift = schedulingDriftOf(served, props);
+  if (drift.length) served.observed.drift = drift;
   return toPlainJson({ ...props, served });
 }
 

@@ -16,9 +16,11 @@ import {
 } from "./connection";
 import { withContainerOptions } from "./container-options";
 import {
+  CONTAINER_NAME,
   clusterUrl,
   DEFAULT_ROLLOUT_TIMEOUT,
   deployment,
+  disruptionBudget,
   dnsLabel,
   type KubernetesServiceInputs,
   pullSecret,
@@ -27,6 +29,7 @@ import {
   servicePort,
 } from "./manifests";
 import { describePods, servicePods, waitForRollout } from "./rollout";
+import { budgetName, observeScheduling, type SchedulingObserved, schedulingDrift } from "./scheduling";
 
 /** What a Kubernetes-served TesseractService records in state about its objects. */
 export interface KubernetesServed {
@@ -48,7 +51,16 @@ export interface KubernetesServed {
   /** In-cluster URL of the Service. */
   clusterUrl: string;
   /** What `read` last saw of the Deployment (drift). */
-  observed: { exists: boolean; replicas?: number; readyReplicas?: number; image?: string };
+  observed: {
+    exists: boolean;
+    replicas?: number;
+    readyReplicas?: number;
+    image?: string;
+    /** Placement, annotations, requests and budget as found (absent in states written before they were read back). */
+    scheduling?: SchedulingObserved;
+    /** Which of `scheduling` differ from the inputs, as `read` saw them. */
+    drift?: string[];
+  };
 }
 
 function imageOf(inputs: KubernetesServiceInputs): string {
@@ -122,6 +134,34 @@ async function writeObjects(apis: KubernetesApis, inputs: KubernetesServiceInput
     read: () => apis.apps.readNamespacedDeployment({ namespace, name: serviceId }),
     replace: (body) => apis.apps.replaceNamespacedDeployment({ namespace, name: serviceId, body }),
   });
+  await writeBudget(apis, inputs, serviceId);
+}
+
+/** Creates, replaces or (when `kubernetes.podDisruptionBudget` is gone) deletes the PodDisruptionBudget. */
+async function writeBudget(apis: KubernetesApis, inputs: KubernetesServiceInputs, serviceId: string): Promise<void> {
+  const namespace = apis.conn.namespace;
+  const name = budgetName(serviceId);
+  const pdb = disruptionBudget(inputs, serviceId, namespace);
+  if (!pdb) {
+    await deleteIgnoringMissing(apis, () => apis.policy.deleteNamespacedPodDisruptionBudget({ namespace, name }));
+    return;
+  }
+  await apply(apis, pdb, {
+    create: () => apis.policy.createNamespacedPodDisruptionBudget({ namespace, body: pdb }),
+    read: () => apis.policy.readNamespacedPodDisruptionBudget({ namespace, name }),
+    replace: (body) => apis.policy.replaceNamespacedPodDisruptionBudget({ namespace, name, body }),
+  });
+}
+
+/** What the objects of `inputs` look like to {@link observeScheduling} (what `read` should find). */
+export function expectedScheduling(inputs: KubernetesServiceInputs, served: KubernetesServed): SchedulingObserved {
+  const ns = served.namespace;
+  return observeScheduling(
+    withContainerOptions(deployment(inputs, served.serviceId, ns, served.image), inputs),
+    service(inputs, served.serviceId, ns),
+    disruptionBudget(inputs, served.serviceId, ns),
+    CONTAINER_NAME,
+  );
 }
 
 async function deleteIgnoringMissing(apis: KubernetesApis, fn: () => Promise<unknown>): Promise<boolean> {
@@ -145,6 +185,9 @@ async function deleteObjects(apis: KubernetesApis, serviceId: string, progress: 
     await deleteIgnoringMissing(apis, () => apis.core.deleteNamespacedService({ namespace, name: serviceId })),
     await deleteIgnoringMissing(apis, () =>
       apis.core.deleteNamespacedSecret({ namespace, name: pullSecretName(serviceId) }),
+    ),
+    await deleteIgnoringMissing(apis, () =>
+      apis.policy.deleteNamespacedPodDisruptionBudget({ namespace, name: budgetName(serviceId) }),
     ),
   ].filter(Boolean).length;
   // ReplicaSets and pods go with the Deployment (garbage collection); wait so that nothing is left
@@ -181,6 +224,17 @@ function servedOf(apis: KubernetesApis, inputs: KubernetesServiceInputs, service
     clusterUrl: clusterUrl(serviceId, apis.conn.namespace, port),
     observed: { exists: true, replicas: inputs.replicas, readyReplicas: inputs.replicas, image: imageOf(inputs) },
   };
+}
+
+/** `servedOf` with what was just written recorded as observed (so that `read` has a baseline). */
+function servedWithScheduling(
+  apis: KubernetesApis,
+  inputs: KubernetesServiceInputs,
+  serviceId: string,
+): KubernetesServed {
+  const served = servedOf(apis, inputs, serviceId);
+  served.observed.scheduling = expectedScheduling(inputs, served);
+  return served;
 }
 
 /** The error of a failed rollout: what went wrong, the pods' story, and what was done about it. */
@@ -239,7 +293,7 @@ export async function createKubernetesService(
     throw error;
   }
   progress.summary(`${inputs.replicas} replica(s) of ${serviceId} ready after ${outcome.seconds.toFixed(1)} s`);
-  return servedOf(apis, inputs, serviceId);
+  return servedWithScheduling(apis, inputs, serviceId);
 }
 
 /** Refresh: what the Deployment looks like now (deleted, scaled or re-imaged by hand). */
@@ -260,6 +314,12 @@ export async function readKubernetesService(
     if (statusOf(err) === 404) return undefined;
     throw err;
   });
+  const pdb = await call(apis.conn, () =>
+    apis.policy.readNamespacedPodDisruptionBudget({ namespace: served.namespace, name: budgetName(served.serviceId) }),
+  ).catch((err) => {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  });
   return {
     ...served,
     observed:
@@ -269,15 +329,32 @@ export async function readKubernetesService(
             replicas: d.spec?.replicas,
             readyReplicas: d.status?.readyReplicas ?? 0,
             image: d.spec?.template.spec?.containers[0]?.image,
+            scheduling: observeScheduling(d, svc, pdb, CONTAINER_NAME),
           }
         : { exists: false },
   };
 }
 
+/** The scheduling fields `read` found different from `inputs` (empty for states from before they were read back). */
+export function schedulingDriftOf(served: KubernetesServed, inputs: KubernetesServiceInputs): string[] {
+  const seen = served.observed?.scheduling;
+  if (!seen || !served.observed.exists || !inputs.kubernetes) return [];
+  try {
+    return schedulingDrift(seen, expectedScheduling(inputs, served));
+  } catch {
+    return []; // inputs that cannot make objects yet (diff during a preview): `check` reports them
+  }
+}
+
 /** True when `read` saw the objects differ from what state says (so `update` re-applies them). */
-export function drifted(served: KubernetesServed, inputs: { replicas: number }): boolean {
+export function drifted(served: KubernetesServed, inputs: KubernetesServiceInputs): boolean {
   const o = served.observed;
-  return !o?.exists || o.replicas !== inputs.replicas || (o.image !== undefined && o.image !== served.image);
+  return (
+    !o?.exists ||
+    o.replicas !== inputs.replicas ||
+    (o.image !== undefined && o.image !== served.image) ||
+    schedulingDriftOf(served, inputs).length > 0
+  );
 }
 
 /**
@@ -314,7 +391,7 @@ export async function updateKubernetesService(
     throw await rolloutError(apis, inputs, serviceId, outcome.detail ?? "", aftermath);
   }
   progress.summary(`rollout of ${serviceId} complete after ${outcome.seconds.toFixed(1)} s`);
-  return servedOf(apis, inputs, serviceId);
+  return servedWithScheduling(apis, inputs, serviceId);
 }
 
 /** Removes the Deployment (with its ReplicaSets and pods), the Service and the pull Secret. */
