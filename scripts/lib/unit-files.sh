@@ -2,5 +2,5 @@
 # (test/helpers/unit-together.ts), then each file marked `// unit: own process` on its own.
 unit_files() {
   echo test/helpers/unit-together.ts
-  grep -lx '// unit: own process' test/unit/*.test.ts | sort
+  grep -l '^// unit: own process' test/unit/*.test.ts | sort
 }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const UNIT = join(__dirname, "..", "unit");
-const OWN_PROCESS = /^\/\/ unit: own process$/m;
+const OWN_PROCESS = /^\/\/ unit: own process\b/m;
 
 for (const name of readdirSync(UNIT)
   .filter((n) => n.endsWith(".test.ts"))

@@ -4,6 +4,7 @@
  * (test/helpers/fake-engine.ts). The Kubernetes target's own behaviour runs against a real
  * cluster in test/e2e/kubernetes-service.test.ts.
  */
+// unit: own process (it checks that the Kubernetes modules stay unloaded; other files load them)
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import { ContainerServeTarget } from "../../provider/serve/container-target";
