@@ -8,15 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, it } from "node:test";
-import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
-import { buildTesseractImage } from "../../provider/resources/tesseract-image-impl";
 import { pythonStackEnv, REPO_ROOT } from "../helpers/plugin-cli";
-import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
+import { buildHelloCopy, cleanupRun } from "../helpers/tesseract-image";
 
 const run = `plugin-fn-py-${process.pid}`;
 const tag = `fn-py-${process.pid}`;
@@ -30,16 +28,9 @@ let cacheTag: string | undefined;
 
 before(async () => {
   execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, stdio: "ignore" });
-  cpSync(path.join(EXAMPLES, "hello"), src, { recursive: true });
   mkdirSync(path.join(work, "project"));
   mkdirSync(path.join(work, "state"));
-  const built = await buildTesseractImage(src, {
-    tag,
-    buildNetwork: "host",
-    caCertificates: hostCaCertificates(),
-    labels: { "pulumi-tesseract.test": run },
-    onLine: () => undefined,
-  });
+  const built = await buildHelloCopy(src, tag, run);
   cacheTag = built.cacheTag;
 });
 

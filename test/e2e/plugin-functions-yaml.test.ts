@@ -8,15 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
-import { buildTesseractImage } from "../../provider/resources/tesseract-image-impl";
 import { CliProject, REPO_ROOT } from "../helpers/plugin-cli";
-import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
+import { buildHelloCopy, cleanupRun } from "../helpers/tesseract-image";
 
 const run = `plugin-fn-yaml-${process.pid}`;
 const tag = `fn-yaml-${process.pid}`;
@@ -100,14 +98,7 @@ outputs:
 
 before(async () => {
   execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, stdio: "ignore" });
-  cpSync(path.join(EXAMPLES, "hello"), src, { recursive: true });
-  const built = await buildTesseractImage(src, {
-    tag,
-    buildNetwork: "host",
-    caCertificates: hostCaCertificates(),
-    labels: { "pulumi-tesseract.test": run },
-    onLine: () => undefined,
-  });
+  const built = await buildHelloCopy(src, tag, run);
   cacheTag = built.cacheTag;
   project.write("Pulumi.yaml", PROGRAM);
   await project.ok(["stack", "init", project.stack]);

@@ -6,15 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import { DockerClient } from "../../provider/docker";
-import { buildTesseractImage } from "../../provider/resources/tesseract-image-impl";
 import { CliProject, REPO_ROOT } from "../helpers/plugin-cli";
-import { cleanupRun, EXAMPLES } from "../helpers/tesseract-image";
+import { buildHelloCopy, cleanupRun } from "../helpers/tesseract-image";
 
 const run = `plugin-import-${process.pid}`;
 const tag = `import-${process.pid}`;
@@ -28,14 +27,7 @@ let cacheTag: string | undefined;
 
 before(async () => {
   execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, stdio: "ignore" });
-  cpSync(path.join(EXAMPLES, "hello"), src, { recursive: true });
-  const built = await buildTesseractImage(src, {
-    tag,
-    buildNetwork: "host",
-    caCertificates: hostCaCertificates(),
-    labels: { "pulumi-tesseract.test": run },
-    onLine: () => undefined,
-  });
+  const built = await buildHelloCopy(src, tag, run);
   cacheTag = built.cacheTag;
   project.write("Pulumi.yaml", HEADER);
   await project.ok(["stack", "init", project.stack]);

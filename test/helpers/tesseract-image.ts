@@ -1,4 +1,6 @@
+import { cpSync } from "node:fs";
 import * as path from "node:path";
+import { buildTesseractImage } from "../../provider/build";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import type { DockerClient } from "../../provider/docker";
 
@@ -14,6 +16,12 @@ export function hostBuildOptions(runId: string) {
 }
 
 export const EXAMPLES = path.join(__dirname, "../../examples/tesseracts");
+
+/** Copies examples/tesseracts/hello to `src` and builds it as `tag` (labelled with the run), quietly. */
+export async function buildHelloCopy(src: string, tag: string, runId: string) {
+  cpSync(path.join(EXAMPLES, "hello"), src, { recursive: true });
+  return buildTesseractImage(src, { tag, ...hostBuildOptions(runId), onLine: () => undefined });
+}
 
 /** Removes every image and container labelled with this test run (and only those). */
 export async function cleanupRun(docker: DockerClient, runId: string): Promise<void> {
