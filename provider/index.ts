@@ -15,7 +15,7 @@ export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
 export * from "./client";
 export * from "./common/errors";
 export { DockerApiError, DockerBuildError, DockerPushError, DockerUnreachableError } from "./docker/errors";
-export { FractalHttpError } from "./fractal/client";
+export { FractalHttpError, FractalLoginError } from "./fractal/client";
 export { FractalActivityError } from "./fractal/errors";
 export * from "./functions";
 export * from "./listing/list-tesseracts";

@@ -9,7 +9,7 @@ import { Blob } from "node:buffer";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Agent, FormData, request } from "undici";
-import { UserError } from "../common/errors";
+import { TesseractPulumiError, UserError } from "../common/errors";
 import type { Progress } from "../common/log";
 import type { TaskInfo, TaskType } from "./schemas";
 
@@ -93,8 +93,12 @@ export type TaskReadSlim = Pick<TaskRead, "id" | "name"> & Partial<TaskRead>;
 /** An item of `GET /api/v2/task-group/` (`TaskGroupReadSlim` on 2.19+): read the group for full tasks. */
 export type TaskGroupListItem = Omit<TaskGroupRead, "task_list"> & { task_list: TaskReadSlim[] };
 
-/** An HTTP error from fractal-server, with its status and `detail`. */
-export class FractalHttpError extends UserError {
+/**
+ * An HTTP error from fractal-server, with its status and `detail`. Not a `UserError`: a 5xx is
+ * the server's own failure (`serverSide`), and the 4xx answers the provider expects from user
+ * input are turned into errors naming the input where they are expected.
+ */
+export class FractalHttpError extends TesseractPulumiError {
   constructor(
     readonly status: number,
     readonly detail: string,
@@ -102,6 +106,22 @@ export class FractalHttpError extends UserError {
   ) {
     super(`fractal-server: ${what} answered ${status}: ${detail}`);
     this.name = "FractalHttpError";
+  }
+
+  /** True when the server failed (5xx): retrying or the server's log helps, not the inputs. */
+  get serverSide(): boolean {
+    return this.status >= 500;
+  }
+}
+
+/** fractal-server refused the login: the account in `server` (email, password or token) is wrong. */
+export class FractalLoginError extends UserError {
+  constructor(message: string) {
+    super(message, {
+      property: "server",
+      hint: "check the server's email and password (fractal:email / fractal:password)",
+    });
+    this.name = "FractalLoginError";
   }
 }
 
@@ -166,7 +186,7 @@ export class FractalClient {
       false,
     );
     if (res.status !== 200) {
-      throw new UserError(
+      throw new FractalLoginError(
         `fractal-server at ${this.base} refused the login of ${this.creds.email} (${res.status}: ${detailText(res.body)}); check fractal:email / fractal:password`,
       );
     }

@@ -5,8 +5,7 @@
  * there to adopt. A server that cannot be reached is not a check failure (the collection reports it).
  */
 import type { CheckFailure } from "../common/check";
-import { UserError } from "../common/errors";
-import { FractalClient, type ServerCredentials } from "./client";
+import { FractalClient, FractalLoginError, type ServerCredentials } from "./client";
 import { localPipFailures } from "./local-paths";
 import { findPixiGroup, type PixiSpec, pixiCreateRefusal } from "./origins";
 import { pythonVersionRefusal } from "./python-versions";
@@ -61,8 +60,7 @@ export async function serverPreviewFailures(
     }
   } catch (err) {
     // A refused login is worth failing the preview for; anything else shows up at create.
-    if (err instanceof UserError && /refused the login/.test(err.message))
-      failures.push({ property: "server", reason: err.message });
+    if (err instanceof FractalLoginError) failures.push({ property: err.property ?? "server", reason: err.message });
   }
   return failures;
 }

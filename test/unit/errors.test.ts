@@ -29,6 +29,7 @@ test("every exported error class extends TesseractPulumiError", () => {
     "DockerUnreachableError",
     "TesseractError",
     "FractalHttpError",
+    "FractalLoginError",
     "FractalActivityError",
   ])
     assert.ok(name in pkg, `${name} is not exported`);
@@ -43,4 +44,18 @@ test("a bad tag fails check on `tag`, taken from the error's property", async ()
     ["tag"],
     JSON.stringify(r.failures),
   );
+});
+
+test("fractal-server: a 5xx is the server's failure, not a user error; a refused login names `server`", async () => {
+  const { FractalHttpError, FractalLoginError, UserError } = pkg;
+  const e500 = new FractalHttpError(500, "Internal Server Error", "POST /api/v2/task/collect/pip/");
+  assert.equal(e500 instanceof UserError, false);
+  assert.equal(e500.serverSide, true);
+  assert.equal(new FractalHttpError(422, "bad", "POST x").serverSide, false);
+  const login = new FractalLoginError(
+    "fractal-server at http://h refused the login of a@b (400: LOGIN_BAD_CREDENTIALS)",
+  );
+  assert.ok(login instanceof UserError);
+  assert.equal(login.property, "server");
+  assert.ok(login.hint);
 });
