@@ -3,7 +3,7 @@ import { toPlainJson } from "../common/plain";
 import type { ServerCredentials } from "./client";
 import { providerConfig } from "./config";
 import type { DriftItem } from "./drift";
-import type { GroupState } from "./local";
+import type { GroupState } from "./group-state";
 import type { TaskGroupInputs } from "./schemas";
 
 /** Inputs after `check` (defaults applied, content hashes added). */

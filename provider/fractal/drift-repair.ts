@@ -18,7 +18,9 @@ import {
   taskListDrift,
   venvDrift,
 } from "./drift";
-import { type GroupState, type LocalOptions, loadManifest, reactivateLocal } from "./local";
+import type { GroupState } from "./group-state";
+import { type LocalOptions, reactivateLocal } from "./local";
+import { loadManifest } from "./local-custom";
 import { prepareTasks, type TaskInfo } from "./schemas";
 
 const FREEZE_FILE = "pip_freeze.txt";

@@ -3,7 +3,6 @@ import { toPlainJson } from "../common/plain";
 import { type CheckedInputs, groupOutputs, groupState, type TaskGroupBackend, type TaskGroupOutputs } from "./backend";
 import { localDrift, localRecordedFreeze, repairLocal } from "./drift-repair";
 import {
-  collectCustomLocal,
   collectPipLocal,
   deactivateLocal,
   defaultTasksDir,
@@ -12,6 +11,7 @@ import {
   type LocalOptions,
   reactivateLocal,
 } from "./local";
+import { collectCustomLocal } from "./local-custom";
 import type { CustomSpec } from "./schemas";
 
 const DEFAULT_STEP_TIMEOUT_S = 600;

@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import * as fs from "node:fs/promises";
 import { UserError } from "../common/errors";
-import type { GroupState, LocalOptions } from "./local";
+import type { GroupState } from "./group-state";
+import type { LocalOptions } from "./local";
 import { ActivityLog, isExecutableFile, runStep, tail } from "./local-python";
 import { type CustomSpec, type ManifestV2, parseManifest, prepareTasks } from "./schemas";
 

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { UserError } from "../common/errors";
 import type { Progress } from "../common/log";
 import { currentResource, type ResourceScope } from "../common/resource-context";
+import type { GroupState } from "./group-state";
 import { loadManifest } from "./local-custom";
 import { confinedGroupPath, isRemovableGroupPath } from "./local-paths";
 import {
@@ -24,41 +25,8 @@ import {
   runStep,
   tail,
 } from "./local-python";
-import { type PipSpec, prepareTasks, type TaskInfo } from "./schemas";
+import { type PipSpec, prepareTasks } from "./schemas";
 import { normalizePackageName, validateCmd } from "./validators";
-
-// Split by concern; re-exported so that callers keep importing from "./local".
-export { collectCustomLocal, customManifest, customPackageRoot, fileSha256, loadManifest } from "./local-custom";
-export {
-  ActivityLog,
-  LOG_TAIL_CHARS,
-  pipIdentity,
-  resolveInterpreter,
-  runStep,
-  tail,
-} from "./local-python";
-
-/** State of a collected group, shared by both backends (server adds `taskGroupId`). */
-export interface GroupState {
-  taskGroupId?: number;
-  /** `pixi` only for server groups adopted by a `pixi` input (provider/fractal/origins.ts). */
-  origin: "pypi" | "wheel-file" | "pixi" | "other";
-  pkgName: string;
-  /** The pixi version of a `pixi` group. */
-  pixiVersion?: string;
-  version?: string;
-  pythonVersion?: string;
-  path?: string;
-  venvPath?: string;
-  archivePath?: string;
-  pipExtras?: string;
-  pinnedPackageVersionsPre?: Record<string, string>;
-  pinnedPackageVersionsPost?: Record<string, string>;
-  active: boolean;
-  tasks: TaskInfo[];
-  activityLog: string;
-  serverUserGroupId?: number | null;
-}
 
 export interface LocalOptions {
   tasksDir: string;

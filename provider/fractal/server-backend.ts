@@ -8,7 +8,9 @@ import { type ActivityRead, FractalClient, FractalHttpError, type TaskGroupRead,
 import { credentials, serverCredsFromState } from "./config";
 import { repairServer, serverDrift, serverRecordedFreeze } from "./drift-repair";
 import { FractalActivityError } from "./errors";
-import { customManifest, type GroupState, tail } from "./local";
+import type { GroupState } from "./group-state";
+import { customManifest } from "./local-custom";
+import { tail } from "./local-python";
 import { findPixiGroup } from "./origins";
 import type { CustomSpec, PipSpec } from "./schemas";
 

@@ -16,7 +16,7 @@ import { containsUnknown } from "../common/unknown";
 import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
 import { backendFor, backendOf } from "../fractal/backends";
 import { configFromEnv, configuredPassword, credentials, providerConfig } from "../fractal/config";
-import { customManifest, fileSha256 } from "../fractal/local";
+import { customManifest, fileSha256 } from "../fractal/local-custom";
 import { localPreviewFailures, serverPreviewFailures } from "../fractal/preview-checks";
 import { parseManifest, TaskGroupInputsSchema } from "../fractal/schemas";
 import { normalizePackageName, parseWheelFilename } from "../fractal/validators";
