@@ -6,7 +6,7 @@ import type { ServiceInputs } from "../serve/args";
 import type { ContainerSettingsInput } from "../serve/container-options";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
-import type { ContainerRecord, ServiceOutputs } from "../serve/target";
+import type { ContainerRecord, ServiceOutputs } from "../serve/serve-target";
 import {
   type DockerImageLike,
   type DockerNetworkLike,

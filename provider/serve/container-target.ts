@@ -10,8 +10,8 @@ import { UNKNOWN } from "../common/unknown";
 import { type DockerConnection, resolveHost } from "../docker/connection";
 import { imagesOf, type ServiceInputs } from "./args";
 import { DockerPlatform } from "./docker-platform";
+import type { ContainerPlatform, ServedSet, ServeTarget, ServiceOutputs } from "./serve-target";
 import { replicaKeys } from "./spec";
-import type { ContainerPlatform, ServedSet, ServeTarget, ServiceOutputs } from "./target";
 
 /** Inputs whose change needs new containers (Docker cannot change them in place). */
 export const REPLACE_ON_CHANGES = [

@@ -12,8 +12,8 @@ import { ensureNetwork, removeOwnNetwork } from "./network";
 import { createOutputDir, removeCreatedOutputDir } from "./output-dir";
 import { AUTO_PORT_RANGE, parsePort, portCount } from "./ports";
 import { type ReplicaContext, removeOrphans, requestsFor, startAll, statusOf } from "./replicas";
+import type { ContainerPlatform, ContainerRecord, ServedSet, ServiceOutputs } from "./serve-target";
 import { replicaKeys, safeName } from "./spec";
-import type { ContainerPlatform, ContainerRecord, ServedSet, ServiceOutputs } from "./target";
 import { isUrlPath } from "./volumes";
 
 /** Seams of {@link DockerPlatform}; the defaults talk to real engines. */

@@ -15,8 +15,8 @@ import {
   pickPort,
   releasePorts,
 } from "./ports";
+import type { ContainerRecord } from "./serve-target";
 import { BUILTIN_NETWORKS, containerName, containerSpec, type ReplicaPlan } from "./spec";
-import type { ContainerRecord } from "./target";
 
 /** What starting replicas of one service needs. */
 export interface ReplicaContext {

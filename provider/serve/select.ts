@@ -1,5 +1,5 @@
 import { ContainerServeTarget } from "./container-target";
-import type { ServeTarget } from "./target";
+import type { ServeTarget } from "./serve-target";
 
 const containers = new ContainerServeTarget();
 
@@ -11,7 +11,7 @@ const containers = new ContainerServeTarget();
  */
 export function serveTargetFor(...states: object[]): ServeTarget {
   if (states.some((s) => Boolean((s as { kubernetes?: unknown }).kubernetes))) {
-    const k8s: typeof import("./kubernetes/serve-target") = require("./kubernetes/serve-target");
+    const k8s: typeof import("./kubernetes/kubernetes-target") = require("./kubernetes/kubernetes-target");
     return k8s.kubernetesServeTarget;
   }
   return containers;

@@ -22,7 +22,7 @@ import { secretTopKeys } from "../../provider/common/secrets";
 import { PLUGIN_FUNCTIONS } from "../../provider/plugin/functions";
 import { REPLACE_ON_CHANGES as TASK_GROUP_REPLACES } from "../../provider/resources/task-group-impl";
 import { REPLACE_ON_CHANGES as CONTAINER_REPLACES } from "../../provider/resources/tesseract-service-impl";
-import { KUBERNETES_REPLACE_ON_CHANGES } from "../../provider/serve/kubernetes/serve-target";
+import { KUBERNETES_REPLACE_ON_CHANGES } from "../../provider/serve/kubernetes/kubernetes-target";
 
 const ROOT = resolve(__dirname, "../..");
 export const GENERATED_FILE = join(ROOT, "provider/plugin/schema.generated.ts");

@@ -9,6 +9,11 @@ import { describe, test } from "node:test";
 import type * as k8s from "@kubernetes/client-node";
 import { validateInputs } from "../../provider/serve/args";
 import {
+  expectedScheduling,
+  type KubernetesServed,
+  schedulingDriftOf,
+} from "../../provider/serve/kubernetes/deployment";
+import {
   CONTAINER_NAME,
   deployment,
   disruptionBudget,
@@ -18,7 +23,6 @@ import {
 import { hopelessPod, PULL_AUTH_GRACE_SECONDS } from "../../provider/serve/kubernetes/rollout";
 import { canonical, deepMerge, observeScheduling, schedulingDrift } from "../../provider/serve/kubernetes/scheduling";
 import { isQualifiedName, quantityValue } from "../../provider/serve/kubernetes/scheduling-inputs";
-import { expectedScheduling, type KubernetesServed, schedulingDriftOf } from "../../provider/serve/kubernetes/target";
 
 const IMAGE = `127.0.0.1:5000/t/hello@sha256:${"a".repeat(64)}`;
 

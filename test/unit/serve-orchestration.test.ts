@@ -10,7 +10,7 @@ import { Progress } from "../../provider/common/log";
 import type { ServiceInputs } from "../../provider/serve/args";
 import { DockerPlatform } from "../../provider/serve/docker-platform";
 import { networkOwner } from "../../provider/serve/network";
-import type { ServedSet, ServiceOutputs } from "../../provider/serve/target";
+import type { ServedSet, ServiceOutputs } from "../../provider/serve/serve-target";
 import { FakeEngine } from "../helpers/fake-engine";
 import { serviceInputsOf } from "../helpers/service-inputs";
 

@@ -10,7 +10,7 @@ import { beforeEach, describe, test } from "node:test";
 import { ContainerServeTarget } from "../../provider/serve/container-target";
 import { DockerPlatform } from "../../provider/serve/docker-platform";
 import { serveTargetFor } from "../../provider/serve/select";
-import type { ServiceOutputs } from "../../provider/serve/target";
+import type { ServiceOutputs } from "../../provider/serve/serve-target";
 import { FakeEngine } from "../helpers/fake-engine";
 import { serviceInputsOf } from "../helpers/service-inputs";
 
@@ -18,7 +18,7 @@ process.env.PULUMI_TESSERACT_QUIET = "1";
 
 const inputsOf = serviceInputsOf;
 
-const K8S_MODULE = /serve[\\/]kubernetes[\\/]serve-target/;
+const K8S_MODULE = /serve[\\/]kubernetes[\\/]kubernetes-target/;
 const k8sLoaded = () => Object.keys(require.cache).some((k) => K8S_MODULE.test(k));
 
 describe("serveTargetFor", () => {

@@ -1,6 +1,6 @@
 // The container options (provider/serve/container-options.ts) and `gpuTransport` on the Kubernetes
 // target: what has a pod-spec meaning is mapped here, the rest is refused at check by name. Kept
-// apart from manifests.ts (one call in target.ts) and free of the Kubernetes client at run time,
+// apart from manifests.ts (one call in deployment.ts) and free of the Kubernetes client at run time,
 // since args.ts loads the check half for every service.
 import type * as k8s from "@kubernetes/client-node";
 import type { CheckFailure } from "../../common/check";

@@ -7,9 +7,7 @@ import { Progress } from "../../common/log";
 import { toPlainJson } from "../../common/plain";
 import { UNKNOWN } from "../../common/unknown";
 import type { ServiceInputs } from "../args";
-import type { ServeTarget } from "../target";
-import { isKubeconfigContent, type KubernetesTarget } from "./inputs";
-import type { KubernetesServiceInputs } from "./manifests";
+import type { ServeTarget } from "../serve-target";
 import {
   createKubernetesService,
   drifted,
@@ -18,7 +16,9 @@ import {
   removeKubernetesService,
   schedulingDriftOf,
   updateKubernetesService,
-} from "./target";
+} from "./deployment";
+import { isKubeconfigContent, type KubernetesTarget } from "./inputs";
+import type { KubernetesServiceInputs } from "./manifests";
 
 /** State of a Kubernetes-served TesseractService. */
 export interface KubernetesServiceOutputs extends KubernetesServiceInputs {
