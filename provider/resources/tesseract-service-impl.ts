@@ -13,6 +13,7 @@ import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import { InputSecrets, scrubbingErrors } from "../common/secrets";
 import {
   type ContainerRecord,
+  SERVICE_OUTPUT_KEYS,
   type ServiceInputs,
   type ServiceOutputs,
   serveTargetFor,
@@ -27,20 +28,7 @@ export type { ContainerRecord, ServiceOutputs };
 export { serviceLabels };
 
 /** Output keys of either target, dropped when state is read back as inputs. */
-const OUTPUT_KEYS = new Set([
-  "serviceId",
-  "engine",
-  "containers",
-  "url",
-  "urls",
-  "containerIds",
-  "containerNames",
-  "hostPorts",
-  "debugPorts",
-  "imageIds",
-  "networkCreated",
-  "outputDirCreated",
-]);
+const OUTPUT_KEYS: ReadonlySet<string> = new Set(SERVICE_OUTPUT_KEYS);
 
 // ---- check ------------------------------------------------------------------------------------
 

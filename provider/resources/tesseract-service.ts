@@ -6,7 +6,13 @@ import type { ServiceInputs } from "../serve/args";
 import type { ContainerSettingsInput } from "../serve/container-options";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
-import type { ContainerRecord, ServiceOutputs } from "../serve/serve-target";
+import {
+  type ContainerRecord,
+  type INTERNAL_SERVICE_OUTPUTS,
+  SERVICE_OUTPUT_KEYS,
+  type ServiceOutputKey,
+  type ServiceOutputs,
+} from "../serve/serve-target";
 import {
   type DockerImageLike,
   type DockerNetworkLike,
@@ -272,21 +278,8 @@ export class TesseractService extends pulumi.dynamic.Resource {
           serviceName: name,
           stack: pulumi.getStack(),
           project: pulumi.getProject(),
-          url: undefined,
-          urls: undefined,
-          containerIds: undefined,
-          containerNames: undefined,
-          hostPorts: undefined,
-          debugPorts: undefined,
-          containers: undefined,
-          imageIds: undefined,
-          serviceId: undefined,
-          engine: undefined,
-          networkCreated: undefined,
-          namespace: undefined,
-          deployment: undefined,
-          service: undefined,
-          served: undefined,
+          // Every output, unknown until the provider answers (the one list, serve-target.ts).
+          ...Object.fromEntries(SERVICE_OUTPUT_KEYS.map((k) => [k, undefined])),
           // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
           __urn: urnInput(name, "tesseract", "TesseractService", opts),
         },
@@ -313,3 +306,10 @@ export class TesseractService extends pulumi.dynamic.Resource {
       );
   }
 }
+
+/** Compile-time check: every output of the one list, but the internal ones, is a field of the resource. */
+export type TesseractServiceFieldsMatchOutputs = Assert<
+  Exclude<Exclude<ServiceOutputKey, (typeof INTERNAL_SERVICE_OUTPUTS)[number]>, keyof TesseractService> extends never
+    ? true
+    : false
+>;

@@ -1,6 +1,38 @@
 import type * as pulumi from "@pulumi/pulumi";
+import type { Assert, SameKeys } from "../common/inputs";
 import type { Progress } from "../common/log";
 import type { ServiceInputs } from "./args";
+
+/**
+ * Every key a TesseractService's state adds to its inputs, on either target: the one list from
+ * which the resource's output placeholders and the keys dropped when state is read back as inputs
+ * derive. Compile-time checks keep it equal to the container target's outputs plus the Kubernetes
+ * ones (here and in kubernetes/kubernetes-target.ts) and to the resource's fields.
+ */
+export const SERVICE_OUTPUT_KEYS = [
+  "serviceId",
+  "engine",
+  "url",
+  "urls",
+  "containers",
+  "containerIds",
+  "containerNames",
+  "hostPorts",
+  "debugPorts",
+  "imageIds",
+  "networkCreated",
+  "outputDirCreated",
+  "namespace",
+  "deployment",
+  "service",
+  "served",
+] as const;
+/** A key of {@link SERVICE_OUTPUT_KEYS}. */
+export type ServiceOutputKey = (typeof SERVICE_OUTPUT_KEYS)[number];
+/** Output keys only the Kubernetes target fills. */
+export type KubernetesOnlyOutputKey = "namespace" | "deployment" | "service" | "served";
+/** Outputs kept in state for the provider's own use, not exposed as fields of the resource. */
+export const INTERNAL_SERVICE_OUTPUTS = ["outputDirCreated", "served"] as const;
 
 /** One served replica, as recorded in state. */
 export interface ContainerRecord {
@@ -45,6 +77,14 @@ export interface ServiceOutputs extends ServiceInputs, ServedSet {
   hostPorts: number[];
   debugPorts: number[];
 }
+
+/** Compile-time check: the container target's outputs are the list's keys minus the Kubernetes ones. */
+export type ContainerOutputsMatchList = Assert<
+  SameKeys<
+    Omit<ServiceOutputs, keyof ServiceInputs>,
+    Record<Exclude<ServiceOutputKey, KubernetesOnlyOutputKey>, unknown>
+  >
+>;
 
 /**
  * A platform that runs a TesseractService's replicas as containers with host ports

@@ -3,11 +3,12 @@
 // Chosen by `serveTargetFor` (../select.ts), which loads this module only for such services.
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
+import type { Assert } from "../../common/inputs";
 import { Progress } from "../../common/log";
 import { toPlainJson } from "../../common/plain";
 import { UNKNOWN } from "../../common/unknown";
 import type { ServiceInputs } from "../args";
-import type { ServeTarget } from "../serve-target";
+import type { ServeTarget, ServiceOutputKey } from "../serve-target";
 import {
   createKubernetesService,
   drifted,
@@ -42,6 +43,13 @@ export interface KubernetesServiceOutputs extends KubernetesServiceInputs {
   imageIds: string[];
   networkCreated: boolean;
 }
+
+/** Compile-time check: the Kubernetes target's outputs are keys of the one list (serve-target.ts). */
+export type KubernetesOutputsInList = Assert<
+  Exclude<keyof Omit<KubernetesServiceOutputs, keyof KubernetesServiceInputs>, ServiceOutputKey> extends never
+    ? true
+    : false
+>;
 
 function secretsOf(inputs: KubernetesServiceInputs): (string | undefined)[] {
   const k = inputs.kubernetes;
