@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { describeError, messageWithFix, TesseractPulumiError } from "./errors";
 import { InputSecrets, SECRET_MARKS_KEY, valueAt } from "./secrets";
 import { containsUnknown, unknownPaths, withoutUnknowns } from "./unknown";
 
@@ -6,6 +7,15 @@ import { containsUnknown, unknownPaths, withoutUnknowns } from "./unknown";
 export interface CheckFailure {
   property: string;
   reason: string;
+}
+
+/**
+ * The check failure an error stands for: its `property` (else `fallback`) and its message with the
+ * fix, both taken from the error's data, never parsed from its text.
+ */
+export function failureOf(err: unknown, fallback: string): CheckFailure {
+  if (err instanceof TesseractPulumiError) return { property: err.property ?? fallback, reason: messageWithFix(err) };
+  return { property: fallback, reason: describeError(err) };
 }
 
 /** Dotted path of a zod issue, e.g. `volumes[1]` or `pip.package`. */

@@ -38,6 +38,15 @@ export class UserError extends TesseractPulumiError {
   }
 }
 
+/**
+ * What an error of this package tells a user: its message, then its `hint` as the fix unless the
+ * message already says it (check failures, the plugin and the shim's failures read it from here).
+ */
+export function messageWithFix(err: TesseractPulumiError): string {
+  if (!err.hint || err.message.includes(err.hint)) return err.message;
+  return `${err.message} (fix: ${err.hint})`;
+}
+
 /** Error text without the noise of nested causes; keeps a cause's message when it adds something. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {

@@ -4,7 +4,7 @@
  * range), a `pip.pythonVersion` the server's resource does not offer, and a `pixi` group that is not
  * there to adopt. A server that cannot be reached is not a check failure (the collection reports it).
  */
-import type { CheckFailure } from "../common/check";
+import { type CheckFailure, failureOf } from "../common/check";
 import { FractalClient, FractalLoginError, type ServerCredentials } from "./client";
 import { localPipFailures } from "./local-paths";
 import { findPixiGroup, type PixiSpec, pixiCreateRefusal } from "./origins";
@@ -60,7 +60,7 @@ export async function serverPreviewFailures(
     }
   } catch (err) {
     // A refused login is worth failing the preview for; anything else shows up at create.
-    if (err instanceof FractalLoginError) failures.push({ property: err.property ?? "server", reason: err.message });
+    if (err instanceof FractalLoginError) failures.push(failureOf(err, "server"));
   }
   return failures;
 }

@@ -21,8 +21,7 @@ import {
 } from "../build";
 import { withMachineDefaults } from "../build/machine-defaults";
 import { pushImage, recordedPush } from "../build/push";
-import { type CheckFailure, checkInputs, splitInputs } from "../common/check";
-import { describeError, TesseractPulumiError } from "../common/errors";
+import { type CheckFailure, checkInputs, failureOf, splitInputs } from "../common/check";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { inResource, keepUrn, takeUrn } from "../common/resource-context";
@@ -85,8 +84,7 @@ async function checkImage(given: TesseractImageInputs): Promise<pulumi.dynamic.C
 /** Check failures of a source problem: the property comes with the error, never from its text. */
 function failuresOf(err: unknown): CheckFailure[] {
   if (err instanceof TesseractSourceError) return err.problems.map((p) => ({ property: err.input, reason: p }));
-  if (err instanceof TesseractPulumiError) return [{ property: err.property ?? "srcDir", reason: err.message }];
-  return [{ property: "srcDir", reason: describeError(err) }];
+  return [failureOf(err, "srcDir")];
 }
 
 // ---- diff -------------------------------------------------------------------------------------

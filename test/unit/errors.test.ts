@@ -59,3 +59,23 @@ test("fractal-server: a 5xx is the server's failure, not a user error; a refused
   assert.equal(login.property, "server");
   assert.ok(login.hint);
 });
+
+test("check failures take the property and the fix from the error's data", async () => {
+  const { failureOf } = await import("../../provider/common/check");
+  const { TesseractPulumiError, messageWithFix } = await import("../../provider/common/errors");
+  const err = new TesseractPulumiError("PULUMI_TESSERACT_CA_CERTIFICATES=/x: cannot read it (ENOENT)", {
+    property: "caCertificates",
+    hint: 'set PULUMI_TESSERACT_CA_CERTIFICATES to "host"',
+  });
+  assert.deepEqual(failureOf(err, "srcDir"), {
+    property: "caCertificates",
+    reason:
+      'PULUMI_TESSERACT_CA_CERTIFICATES=/x: cannot read it (ENOENT) (fix: set PULUMI_TESSERACT_CA_CERTIFICATES to "host")',
+  });
+  // A message that already says the fix is not repeated; a plain error falls back to the given property.
+  assert.equal(
+    messageWithFix(new TesseractPulumiError("raise timeoutSeconds now", { hint: "raise timeoutSeconds" })),
+    "raise timeoutSeconds now",
+  );
+  assert.deepEqual(failureOf(new Error("boom"), "srcDir"), { property: "srcDir", reason: "boom" });
+});
