@@ -17,8 +17,8 @@ import { ContainerServeTarget } from "../serve/container-target";
 import { networkOwner } from "../serve/network";
 import { CONTAINER_API_PORT, CONTAINER_DEBUG_PORT } from "../serve/ports";
 import { statusOf } from "../serve/replicas";
-import { BUILTIN_NETWORKS, defaultUser } from "../serve/spec";
 import type { ContainerRecord } from "../serve/serve-target";
+import { BUILTIN_NETWORKS, defaultUser } from "../serve/spec";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath } from "../serve/volumes";
 
 /** Host settings `containerSpec` writes that the shared inspect type leaves out. */
