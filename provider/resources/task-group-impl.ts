@@ -169,7 +169,8 @@ export async function diff(
     providerConfig().url &&
     providerConfig().url !== olds.serverUrl
   ) {
-    replaces.push("fractal:url");
+    // The group lives on the server recorded in `serverUrl`; the stack's `fractal:url` now names another.
+    replaces.push("serverUrl");
   }
   // Drift found by `read` (refresh): repaired in place, or by replacing what cannot be.
   if (olds.drift?.some((d) => d.repair === "replace")) replaces.push("drift");
