@@ -8,6 +8,10 @@ import { compareVersions, encodeQuery, isSocketError, type RawResponse, type Req
 import { readBuildStream, readPushStream } from "./image-streams";
 import { demuxLogs } from "./stream";
 import { createPool, probeDefault } from "./transport";
+
+/** Tries of an image removal that dockerd refused only because a parallel removal raced it. */
+const REMOVE_RACE_ATTEMPTS = 4;
+
 import type * as T from "./types";
 
 /** Highest Engine API version this client speaks; older engines are met at their version. */
@@ -184,12 +188,25 @@ export class DockerClient implements ContainerEngine {
     });
   }
 
-  /** Removes an image or tag; a missing one is not an error. */
+  /**
+   * Removes an image or tag; a missing one is not an error. dockerd answers 500 "unrecognized
+   * image ID" when images sharing parent layers are removed at the same moment (several
+   * TesseractImages destroyed in parallel): that answer is retried a few times.
+   */
   async removeImage(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<boolean> {
-    const res = await this.jsonOrMissing<unknown[]>("DELETE", `/images/${encodeURIComponent(name)}`, {
-      query: { force: opts.force, noprune: opts.noprune },
-    });
-    return res !== undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.jsonOrMissing<unknown[]>("DELETE", `/images/${encodeURIComponent(name)}`, {
+          query: { force: opts.force, noprune: opts.noprune },
+        });
+        return res !== undefined;
+      } catch (err) {
+        const race =
+          err instanceof DockerApiError && err.statusCode === 500 && /unrecognized image ID/i.test(err.engineMessage);
+        if (!race || attempt >= REMOVE_RACE_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
   }
 
   tagImage(source: string, repo: string, tag: string): Promise<void> {
