@@ -228,16 +228,11 @@ export async function removeTesseractImage(
   for (const tag of outs.tags ?? []) {
     if (keepTags.includes(tag)) continue;
     const info = await engine.inspectImage(tag);
-    if (info && info.Id === outs.imageId) await engine.removeImage(tag);
+    if (info && info.Id === outs.imageId) await engine.removeImage(tag).catch(ignoreInUse);
   }
   const info = outs.imageId ? await engine.inspectImage(outs.imageId) : undefined;
   if (info && (info.RepoTags?.length ?? 0) === 0) {
-    try {
-      await engine.removeImage(outs.imageId);
-    } catch (err) {
-      // in use by a container: leave it (Docker refuses); the tags are gone
-      if (!(err instanceof DockerApiError && err.statusCode === 409)) throw err;
-    }
+    await engine.removeImage(outs.imageId).catch(ignoreInUse);
   }
   if (outs.cacheTag && !keepTags.includes(outs.cacheTag)) {
     // removing the last tag removes the image and its untagged layers; other tags keep it
@@ -248,6 +243,15 @@ export async function removeTesseractImage(
     if (stage && (stage.RepoTags?.length ?? 0) === 0)
       await engine.removeImage(outs.buildStageImageId).catch(() => undefined);
   }
+}
+
+/**
+ * A 409 from a removal: a container (of another stack, or run by hand) uses the image, and Docker
+ * refuses to drop it or its last tag. The image stays for that container; the removal goes on.
+ */
+function ignoreInUse(err: unknown): false {
+  if (err instanceof DockerApiError && err.statusCode === 409) return false;
+  throw err;
 }
 
 /**

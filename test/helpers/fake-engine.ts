@@ -133,6 +133,14 @@ export class FakeEngine implements ContainerEngine {
     const img = this.image(name);
     if (!img) return false;
     if (img.tags.has(name)) {
+      // Docker keeps the last reference of an image a container uses (unless forced).
+      if (img.tags.size === 1 && this.inUse(img) && !opts.force)
+        throw new DockerApiError(
+          409,
+          "DELETE",
+          `/images/${name}`,
+          `conflict: unable to remove repository reference "${name}" (must force)`,
+        );
       img.tags.delete(name);
       // Docker keeps an untagged image that still has children (it becomes an intermediate layer).
       if (img.tags.size === 0 && !this.inUse(img) && !this.hasChildren(img)) {
