@@ -14,7 +14,13 @@ export { type PushResult, pushImage, type RegistryPush } from "./build/push";
 export { HOST_CA_DIR, hostCaCertificates } from "./build-context/host-ca";
 export * from "./client";
 export * from "./common/errors";
-export { DockerApiError, DockerBuildError, DockerPushError, DockerUnreachableError } from "./docker/errors";
+export {
+  DockerApiError,
+  DockerBuildError,
+  DockerPullError,
+  DockerPushError,
+  DockerUnreachableError,
+} from "./docker/errors";
 export { FractalHttpError, FractalLoginError } from "./fractal/client";
 export { FractalActivityError } from "./fractal/errors";
 export * from "./functions";
@@ -27,6 +33,7 @@ export {
   type KubernetesRequestsInput,
   type KubernetesTargetInput,
   type KubernetesTolerationInput,
+  type RegistryAuthInput,
   TesseractService,
   type TesseractServiceArgs,
   type TesseractServiceContainer,
@@ -35,5 +42,6 @@ export * from "./run/run-tesseract";
 // Types only: the Kubernetes client loads when a service targets a cluster, not with the package.
 export type { KubernetesEndpoint, ServiceForward } from "./serve/kubernetes/forward";
 export type { KubernetesTarget } from "./serve/kubernetes/inputs";
+export { ImagePullError } from "./serve/pull";
 export { TesseractSourceError } from "./tesseract-config";
 export * from "./test-cases/run-tesseract-tests";

@@ -10,9 +10,13 @@
 /** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password. */
 export const TESSERACT_IMAGE_SECRETS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem", "push.password"] as const;
 
-/** TesseractService: the engine's TLS key, a kubeconfig (its content holds cluster credentials), the pull secret's password. */
+/**
+ * TesseractService: the engine's TLS key, the registry password a Docker engine pulls with, a
+ * kubeconfig (its content holds cluster credentials), the pull secret's password.
+ */
 export const TESSERACT_SERVICE_SECRETS = [
   "docker.keyPem",
+  "registryAuth.password",
   "kubernetes.kubeconfig",
   "kubernetes.imagePullSecret.password",
 ] as const;

@@ -5,7 +5,7 @@ import { type Endpoint, resolveExplicit, unsetSources } from "./discovery";
 import type { ContainerEngine } from "./engine";
 import { DockerApiError, DockerBuildError, DockerUnreachableError } from "./errors";
 import { compareVersions, encodeQuery, isSocketError, type RawResponse, type RequestOptions } from "./http";
-import { readBuildStream, readPushStream } from "./image-streams";
+import { readBuildStream, readPullStream, readPushStream } from "./image-streams";
 import { demuxLogs } from "./stream";
 import { createPool, probeDefault } from "./transport";
 
@@ -231,13 +231,32 @@ export class DockerClient implements ContainerEngine {
   ): Promise<string> {
     const res = await this.call("POST", `/images/${encodeURIComponent(name)}/push`, {
       query: { tag },
-      // base64url *with* padding: engines decode with Go's base64.URLEncoding, which requires it.
-      headers: {
-        "x-registry-auth": Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_"),
-      },
+      headers: { "x-registry-auth": registryAuthHeader(auth) },
       signal,
     });
     return readPushStream(res.body, onProgress);
+  }
+
+  /**
+   * `POST /images/create?fromImage=…&tag=…`: the engine pulls `reference` (`repo@sha256:…` or
+   * `repo:tag`) from its registry, with `auth` as `X-Registry-Auth` when given. A refusal before
+   * the stream starts (401/403 credentials, 404 unknown manifest, 500 unreachable registry) is a
+   * DockerApiError with the engine's status; one inside the 200 stream a DockerPullError.
+   */
+  async pullImage(
+    reference: string,
+    auth: T.RegistryAuth | undefined,
+    onProgress: (message: T.PushMessage) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const at = reference.indexOf("@");
+    const [fromImage, tag] = at >= 0 ? [reference.slice(0, at), reference.slice(at + 1)] : splitTag(reference);
+    const res = await this.call("POST", "/images/create", {
+      query: { fromImage, tag },
+      headers: auth ? { "x-registry-auth": registryAuthHeader(auth) } : {},
+      signal,
+    });
+    await readPullStream(res.body, onProgress);
   }
 
   /**
@@ -438,4 +457,17 @@ export class DockerClient implements ContainerEngine {
       query: { force: true },
     });
   }
+}
+
+/** `X-Registry-Auth`: base64url JSON *with* padding (engines decode with Go's base64.URLEncoding, which requires it). */
+function registryAuthHeader(auth: T.RegistryAuth): string {
+  return Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+/** `repo:tag` → [repo, tag]; a `:` inside the registry's host:port is not a tag. */
+function splitTag(reference: string): [string, string | undefined] {
+  const colon = reference.lastIndexOf(":");
+  return colon > reference.lastIndexOf("/")
+    ? [reference.slice(0, colon), reference.slice(colon + 1)]
+    : [reference, undefined];
 }

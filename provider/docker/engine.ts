@@ -34,6 +34,18 @@ export interface ContainerEngine {
     onProgress: (message: T.PushMessage) => void,
     signal?: AbortSignal,
   ): Promise<string>;
+  /**
+   * Pulls `repository@sha256:…` (or `repository:tag`) from the registry the name starts with
+   * (`auth`, when given, as `X-Registry-Auth`); progress messages go to `onProgress`. Rejects with a
+   * DockerApiError (the engine refused before streaming: 401/403 credentials, 404 unknown manifest)
+   * or a DockerPullError (a failure inside the 200 stream).
+   */
+  pullImage(
+    reference: string,
+    auth: T.RegistryAuth | undefined,
+    onProgress: (message: T.PushMessage) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Builds a tar context; log lines go to `onLine`; resolves with the image ID. */
   build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string>;
 

@@ -73,3 +73,11 @@ export class DockerPushError extends TesseractPulumiError {
     this.name = "DockerPushError";
   }
 }
+
+/** A pull the engine started but could not finish; `engineMessage` is the engine's (or registry's) text. */
+export class DockerPullError extends TesseractPulumiError {
+  constructor(readonly engineMessage: string) {
+    super(`image pull failed: ${engineMessage}`);
+    this.name = "DockerPullError";
+  }
+}

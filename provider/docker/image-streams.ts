@@ -1,10 +1,10 @@
 /**
  * Readers of the NDJSON progress streams the engine answers `POST /build` and
- * `POST /images/{name}/push` with: failures arrive inside a 200 stream, so each reader turns them
+ * `POST /images/{name}/push` (and `POST /images/create`, a pull) with: failures arrive inside a 200 stream, so each reader turns them
  * into the matching error.
  */
 import { parseBuildLine } from "./build-log";
-import { DockerBuildError, DockerPushError } from "./errors";
+import { DockerBuildError, DockerPullError, DockerPushError } from "./errors";
 import { splitJsonLines } from "./stream";
 import type * as T from "./types";
 
@@ -64,4 +64,20 @@ export async function readPushStream(
   }
   if (!digest) throw new DockerPushError("the engine reported no digest for the pushed image");
   return digest;
+}
+
+/**
+ * Consumes a pull's NDJSON stream (`POST /images/create`): each message to `onProgress`. Its
+ * messages have the push stream's shape (`status`, `id`, `progressDetail`, `error`); a failure
+ * after the stream started arrives as an `error` message and becomes a DockerPullError.
+ */
+export async function readPullStream(
+  body: AsyncIterable<Buffer>,
+  onProgress: (message: T.PushMessage) => void,
+): Promise<void> {
+  for await (const msg of splitJsonLines(body)) {
+    const m = msg as T.PushMessage;
+    if (m.error || m.errorDetail) throw new DockerPullError(m.errorDetail?.message ?? m.error ?? "unknown error");
+    onProgress(m);
+  }
 }

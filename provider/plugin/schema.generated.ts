@@ -264,6 +264,25 @@ export const SCHEMA = {
       },
       required: ["type"],
     },
+    "tesseract:index:ServiceRegistryAuth": {
+      type: "object",
+      description: "Registry credentials a Docker engine pulls with (the service's `registryAuth`).",
+      properties: {
+        registry: {
+          type: "string",
+          description: "Registry host with optional port, no scheme: `ghcr.io`, `127.0.0.1:5000`.",
+        },
+        username: {
+          type: "string",
+          description: "User name for the registry.",
+        },
+        password: {
+          type: "string",
+          description: "Password or access token (a secret).",
+        },
+      },
+      required: ["registry", "username", "password"],
+    },
     "tesseract:index:KubernetesTarget": {
       type: "object",
       description: "{@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret).",
@@ -1114,7 +1133,7 @@ export const SCHEMA = {
         image: {
           type: "string",
           description:
-            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.",
+            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). A\nTesseractImage with `push` (or a pushed `docker.Image`) is served by its `repoDigest`, and a\n`registry/repository@sha256:…` reference the engine lacks is pulled (with `registryAuth`), so\none build serves on any engine; images named by tag are never pulled. A pulled image stays\non the engine after `destroy` (as built ones do).",
         },
         images: {
           type: "array",
@@ -1240,6 +1259,12 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:DockerConnection",
           description:
             "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
+          secret: true,
+        },
+        registryAuth: {
+          $ref: "#/types/tesseract:index:ServiceRegistryAuth",
+          description:
+            "Credentials the Docker engine pulls a digest reference with (sent as `X-Registry-Auth`, only\nto `registry`). Stored as a secret. Changes apply in place. Not with `kubernetes` (use\n`kubernetes.imagePullSecret`).",
           secret: true,
         },
         kubernetes: {
@@ -1267,7 +1292,7 @@ export const SCHEMA = {
         image: {
           type: "string",
           description:
-            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.",
+            "The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a\n`TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,\n`docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). A\nTesseractImage with `push` (or a pushed `docker.Image`) is served by its `repoDigest`, and a\n`registry/repository@sha256:…` reference the engine lacks is pulled (with `registryAuth`), so\none build serves on any engine; images named by tag are never pulled. A pulled image stays\non the engine after `destroy` (as built ones do).",
         },
         images: {
           type: "array",
@@ -1393,6 +1418,12 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:DockerConnection",
           description:
             "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
+          secret: true,
+        },
+        registryAuth: {
+          $ref: "#/types/tesseract:index:ServiceRegistryAuth",
+          description:
+            "Credentials the Docker engine pulls a digest reference with (sent as `X-Registry-Auth`, only\nto `registry`). Stored as a secret. Changes apply in place. Not with `kubernetes` (use\n`kubernetes.imagePullSecret`).",
           secret: true,
         },
         kubernetes: {

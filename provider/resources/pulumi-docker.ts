@@ -38,15 +38,17 @@ function isResourceWith<K extends string>(value: unknown, key: K): value is Reco
   return pulumi.Resource.isInstance(value) && pulumi.Output.isInstance((value as unknown as Record<K, unknown>)[key]);
 }
 
-/** The image reference behind a string, a `TesseractImage`, a `docker.Image` or a `docker.RemoteImage`. */
+/**
+ * The image reference behind a string, a `TesseractImage`, a `docker.Image` or a
+ * `docker.RemoteImage`: the pushed digest when the resource has one (a TesseractImage with `push`,
+ * a pushed docker.Image), which a cluster pulls and a Docker engine pulls when absent (the engine
+ * that built it has it under that digest too); without one the image's own name.
+ */
 export function imageReference(
   image: pulumi.Input<string> | DockerImageLike | DockerRemoteImageLike | undefined,
-  cluster = false,
 ): pulumi.Input<string> | undefined {
   const name = localImageReference(image);
-  // A cluster pulls: it runs the pushed digest when the resource has one (a TesseractImage with
-  // `push`, a pushed docker.Image); without one it gets the image's own name.
-  if (!cluster || !pulumi.Resource.isInstance(image) || !isResourceWith(image, "repoDigest")) return name;
+  if (!pulumi.Resource.isInstance(image) || !isResourceWith(image, "repoDigest")) return name;
   return pulumi.all([image.repoDigest, name]).apply(([digest, n]) => digest || n) as pulumi.Output<string>;
 }
 

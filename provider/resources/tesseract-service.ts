@@ -41,7 +41,11 @@ export interface TesseractServiceArgs {
   /**
    * The Tesseract image to serve: a name such as `helloworld:latest`, an image ID, a
    * `TesseractImage`, or an image managed with `@pulumi/docker` (`docker.Image`,
-   * `docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). Never pulled.
+   * `docker.RemoteImage`, recognised by shape: `@pulumi/docker` is an optional peer). A
+   * TesseractImage with `push` (or a pushed `docker.Image`) is served by its `repoDigest`, and a
+   * `registry/repository@sha256:…` reference the engine lacks is pulled (with `registryAuth`), so
+   * one build serves on any engine; images named by tag are never pulled. A pulled image stays
+   * on the engine after `destroy` (as built ones do).
    */
   image?: pulumi.Input<string> | TesseractImage | DockerImageLike | DockerRemoteImageLike;
   /** Several Tesseract images served by one resource: `replicas` containers for each, in this order. */
@@ -113,6 +117,12 @@ export interface TesseractServiceArgs {
   /** Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret. */
   docker?: pulumi.Input<DockerConnectionInput>;
   /**
+   * Credentials the Docker engine pulls a digest reference with (sent as `X-Registry-Auth`, only
+   * to `registry`). Stored as a secret. Changes apply in place. Not with `kubernetes` (use
+   * `kubernetes.imagePullSecret`).
+   */
+  registryAuth?: pulumi.Input<RegistryAuthInput>;
+  /**
    * Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,
    * rolling updates that keep every replica serving) and a Service. The image must be pullable by
    * the cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry
@@ -120,6 +130,16 @@ export interface TesseractServiceArgs {
    * `networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.
    */
   kubernetes?: pulumi.Input<KubernetesTargetInput>;
+}
+
+/** Registry credentials a Docker engine pulls with (the service's `registryAuth`). */
+export interface RegistryAuthInput {
+  /** Registry host with optional port, no scheme: `ghcr.io`, `127.0.0.1:5000`. */
+  registry: pulumi.Input<string>;
+  /** User name for the registry. */
+  username: pulumi.Input<string>;
+  /** Password or access token (a secret). */
+  password: pulumi.Input<string>;
 }
 
 /** Registry credentials the cluster pulls with (a `kubernetes.io/dockerconfigjson` Secret). */
@@ -269,11 +289,13 @@ export class TesseractService extends pulumi.dynamic.Resource {
       provider,
       name,
       // Secret in the state's inputs and outputs (TESSERACT_SERVICE_SECRETS): `docker` (TLS key
-      // material) and `kubernetes` (kubeconfig content, the pull secret's password).
+      // material), `registryAuth` (its password) and `kubernetes` (kubeconfig content, the pull
+      // secret's password).
       withSecretInputs(
         {
           ...args,
-          image: imageReference(args.image, args.kubernetes !== undefined),
+          // A pushed image is served by its digest on every target (pulled where absent).
+          image: imageReference(args.image),
           network: networkName(args.network),
           serviceName: name,
           stack: pulumi.getStack(),

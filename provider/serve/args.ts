@@ -8,6 +8,7 @@ import { containerOptionsSchema, gpuTransportSchema, optionFailures } from "./co
 import { kubernetesOptionFailures } from "./kubernetes/container-options";
 import { kubernetesFailures, kubernetesTargetSchema } from "./kubernetes/inputs";
 import { parsePort, portCount } from "./ports";
+import { registryAuthSchema } from "./pull";
 import { MEMORY, memoryBytes } from "./sizes";
 import { absolutePath, CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "./volumes";
 
@@ -144,6 +145,7 @@ export const serviceSchema = z.strictObject({
   gpuTransport: gpuTransportSchema.optional(),
   container: containerOptionsSchema.optional(),
   docker: dockerConnectionSchema.optional(),
+  registryAuth: registryAuthSchema.optional(),
   kubernetes: kubernetesTargetSchema.optional(),
   serviceName: z.string().min(1),
   stack: z.string().optional(),

@@ -38,8 +38,15 @@ export const REPLACE_ON_CHANGES = [
   "serviceName",
 ] as const;
 
-/** Inputs applied in place by `update`: scaling, the restart policy, the health wait, TLS material. */
-export const UPDATE_IN_PLACE = ["replicas", "restartPolicy", "startupTimeout", "skipHealthCheck", "docker"] as const;
+/** Inputs applied in place by `update`: scaling, the restart policy, the health wait, TLS material, pull credentials. */
+export const UPDATE_IN_PLACE = [
+  "replicas",
+  "restartPolicy",
+  "startupTimeout",
+  "skipHealthCheck",
+  "docker",
+  "registryAuth",
+] as const;
 
 /** Known image names of raw inputs, or undefined while any is unknown. */
 function imageList(raw: Record<string, unknown>): string[] | undefined {
@@ -48,8 +55,12 @@ function imageList(raw: Record<string, unknown>): string[] | undefined {
   return list as string[];
 }
 
-function progressFor(inputs: Pick<ServiceInputs, "docker">, name: string): Progress {
-  return new Progress(`TesseractService ${name}`, [inputs.docker?.keyPem, inputs.docker?.certPem]);
+function progressFor(inputs: Pick<ServiceInputs, "docker" | "registryAuth">, name: string): Progress {
+  return new Progress(`TesseractService ${name}`, [
+    inputs.docker?.keyPem,
+    inputs.docker?.certPem,
+    inputs.registryAuth?.password,
+  ]);
 }
 
 export class ContainerServeTarget implements ServeTarget {

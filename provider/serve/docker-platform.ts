@@ -6,11 +6,13 @@ import type { DockerConnection } from "../docker/connection";
 import { resolveHost } from "../docker/connection";
 import { engineHostname } from "../docker/discovery";
 import { type ContainerEngine, engineFor } from "../docker/engine";
+import type { ImageInspect } from "../docker/types";
 import { imagesOf, isLocalEngine, type ServiceInputs } from "./args";
 import { waitHealthy } from "./health";
 import { ensureNetwork, removeOwnNetwork } from "./network";
 import { createOutputDir, removeCreatedOutputDir } from "./output-dir";
 import { AUTO_PORT_RANGE, parsePort, portCount } from "./ports";
+import { isDigestReference, pullDigest } from "./pull";
 import { type ReplicaContext, removeOrphans, requestsFor, startAll, statusOf } from "./replicas";
 import type { ContainerPlatform, ContainerRecord, ServedSet, ServiceOutputs } from "./serve-target";
 import { replicaKeys, safeName } from "./spec";
@@ -47,7 +49,8 @@ export class DockerPlatform implements ContainerPlatform {
 
   async create(inputs: ServiceInputs, progress: Progress): Promise<ServedSet> {
     const engine = this.engineOf(inputs.docker);
-    const imageIds = await checkImages(engine, inputs);
+    const pulled: string[] = [];
+    const imageIds = await checkImages(engine, inputs, progress, pulled);
     const outputDirCreated =
       inputs.outputPath && !isUrlPath(inputs.outputPath) && isLocalEngine(inputs.docker)
         ? createOutputDir(inputs.outputPath)
@@ -55,9 +58,10 @@ export class DockerPlatform implements ContainerPlatform {
     const serviceId = `${safeName(inputs.serviceName)}-${randomBytes(3).toString("hex")}`;
     const keys = replicaKeys(imagesOf(inputs).length, inputs.replicas);
     progress.info(`serving ${imagesOf(inputs).join(", ")} as ${keys.length} container(s) on ${engine.host}`);
-    await removeOrphans(engine, inputs, progress);
-    const networkCreated = await ensureNetwork(engine, inputs, progress);
+    let networkCreated = false;
     try {
+      await removeOrphans(engine, inputs, progress);
+      networkCreated = await ensureNetwork(engine, inputs, progress);
       const containers = await startAll(
         this.context(engine, inputs, serviceId, progress),
         requestsFor(inputs, serviceId, keys),
@@ -67,6 +71,7 @@ export class DockerPlatform implements ContainerPlatform {
       if (networkCreated && inputs.network) await removeOwnNetwork(engine, inputs.network, progress);
       if (outputDirCreated && inputs.outputPath)
         await removeCreatedOutputDir(engine, outputDirCreated, inputs.outputPath, progress);
+      await removePulled(engine, pulled, progress);
       throw err;
     }
   }
@@ -115,7 +120,8 @@ export class DockerPlatform implements ContainerPlatform {
     let networkCreated = state.networkCreated ?? false;
     let outputDirCreated = state.outputDirCreated;
     if (missing.length) {
-      await checkImages(engine, inputs);
+      // A healed or added replica on an engine that lost the image (pruned) pulls its digest again.
+      await checkImages(engine, inputs, progress, []);
       if (inputs.outputPath && !isUrlPath(inputs.outputPath) && isLocalEngine(inputs.docker)) {
         outputDirCreated = createOutputDir(inputs.outputPath) ?? outputDirCreated;
       }
@@ -198,27 +204,68 @@ function reachableHost(inputs: ServiceInputs): string {
   return remote ?? "127.0.0.1";
 }
 
-/** Checks each image exists on the engine and is a Tesseract; returns their IDs. */
-async function checkImages(engine: ContainerEngine, inputs: ServiceInputs): Promise<string[]> {
-  return Promise.all(
-    imagesOf(inputs).map(async (name, i) => {
+/**
+ * Checks each image exists on the engine and is a Tesseract; returns their IDs. A digest
+ * reference (`registry/repo@sha256:…`) the engine lacks is pulled first (its name goes to
+ * `pulled`); any other missing image is an error, since a tag may name another image tomorrow.
+ */
+async function checkImages(
+  engine: ContainerEngine,
+  inputs: ServiceInputs,
+  progress: Progress,
+  pulled: string[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  try {
+    // One after the other: the same digest listed twice is pulled once.
+    for (const [i, name] of imagesOf(inputs).entries()) {
       const prop = inputs.images ? `images[${i}]` : "image";
-      const img = await engine.inspectImage(name);
+      let img = await engine.inspectImage(name);
+      if (!img && isDigestReference(name)) {
+        await pullDigest(engine, name, prop, inputs.registryAuth, progress);
+        pulled.push(name);
+        img = await engine.inspectImage(name);
+      }
       if (!img) {
         throw new UserError(
           `${prop}: image "${name}" does not exist on the Docker engine at ${engine.host}. ` +
-            "TesseractService never pulls images (fix: build it first, e.g. with TesseractImage, and pass its output; or correct the name)",
+            "TesseractService never pulls images by tag, only pushed digests (fix: build it first, e.g. with TesseractImage, " +
+            "and pass its output; or give a TesseractImage with `push` or a `registry/repository@sha256:…` reference, " +
+            "which is pulled when absent; or correct the name)",
           { property: prop },
         );
       }
-      if (!(img.Config?.Env ?? []).some((e) => e.startsWith("TESSERACT_NAME="))) {
-        throw new UserError(
-          `${prop}: image "${name}" is not a Tesseract: its Config.Env has no TESSERACT_NAME ` +
-            "(fix: build it with TesseractImage or `tesseract build`)",
-          { property: prop },
-        );
-      }
-      return img.Id;
-    }),
-  );
+      ids.push(checkTesseract(img, name, prop));
+    }
+  } catch (err) {
+    await removePulled(engine, pulled, progress);
+    throw err;
+  }
+  return ids;
+}
+
+/** The image's ID when it is a Tesseract (TESSERACT_NAME in its env), else a UserError. */
+function checkTesseract(img: ImageInspect, name: string, prop: string): string {
+  if (!(img.Config?.Env ?? []).some((e) => e.startsWith("TESSERACT_NAME="))) {
+    throw new UserError(
+      `${prop}: image "${name}" is not a Tesseract: its Config.Env has no TESSERACT_NAME ` +
+        "(fix: build it with TesseractImage or `tesseract build`)",
+      { property: prop },
+    );
+  }
+  return img.Id;
+}
+
+/**
+ * After a failed create: removes the images this create pulled, so a failure leaves nothing behind.
+ * Without force, so an image that something else started using meanwhile stays (Docker answers
+ * 409); a removal that fails is only reported.
+ */
+async function removePulled(engine: ContainerEngine, pulled: string[], progress: Progress): Promise<void> {
+  for (const name of pulled.splice(0)) {
+    await engine.removeImage(name).then(
+      () => progress.info(`removed the pulled ${name}`),
+      () => progress.info(`kept the pulled ${name} (in use)`),
+    );
+  }
 }

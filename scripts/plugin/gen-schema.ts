@@ -91,6 +91,7 @@ const TYPE_NAMES: Record<string, string> = {
   KubernetesTargetInput: "KubernetesTarget",
   KubernetesEndpoint: "KubernetesEndpoint",
   KubernetesPullSecretInput: "KubernetesPullSecret",
+  RegistryAuthInput: "ServiceRegistryAuth",
   TesseractImageInfo: "TesseractImageInfo",
   TesseractContainerInfo: "TesseractContainerInfo",
   TesseractServiceLog: "TesseractServiceLog",

@@ -41,6 +41,15 @@ export class FakeEngine implements ContainerEngine {
    * on top of the previous one; the last is the built image, given the build's tags.
    */
   buildLog: string[] | undefined;
+  /**
+   * What `pullImage` finds in its registry, by digest reference (`repo@sha256:…`): the Tesseract
+   * image it adds. Unlisted references answer 404 (manifest unknown). `pullFailure`, when set,
+   * is thrown instead (e.g. a 401 DockerApiError or a DockerPullError); `pullAuths` records the
+   * credentials each pull sent.
+   */
+  readonly registry = new Set<string>();
+  pullFailure: Error | undefined;
+  readonly pullAuths: (T.RegistryAuth | undefined)[] = [];
 
   /** Adds an image with tags; a Tesseract image (TESSERACT_NAME in its env) unless `tesseract: false`. */
   addImage(tags: string[], opts: { tesseract?: boolean; parent?: string } = {}): string {
@@ -169,6 +178,21 @@ export class FakeEngine implements ContainerEngine {
   async pushImage(name: string, tag: string): Promise<string> {
     this.calls.push(`pushImage ${name}:${tag}`);
     throw new Error("FakeEngine does not push images");
+  }
+
+  async pullImage(
+    reference: string,
+    auth: T.RegistryAuth | undefined,
+    onProgress: (message: T.PushMessage) => void,
+  ): Promise<void> {
+    this.calls.push(`pullImage ${reference}`);
+    this.pullAuths.push(auth);
+    if (this.pullFailure) throw this.pullFailure;
+    if (!this.registry.has(reference))
+      throw new DockerApiError(404, "POST", "/images/create", `manifest for ${reference} not found: manifest unknown`);
+    onProgress({ status: "Pulling fs layer", id: "aaaa" });
+    onProgress({ status: "Pull complete", id: "aaaa" });
+    this.addImage([reference]);
   }
 
   async build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string> {

@@ -84,6 +84,19 @@ test("service: kubeconfig text and imagePullSecret.password", async () => {
   refused(r.failures, "kubernetes", ["kubernetes"]);
 });
 
+test("service: registryAuth with an unknown key next to the password, and a bad registry", async () => {
+  const r = await service.check(
+    {},
+    {
+      image: `127.0.0.1:5000/x@sha256:${"ab".repeat(32)}`,
+      serviceName: "s",
+      registryAuth: { registry: "https://127.0.0.1:5000", username: "u", password: SECRET, bogus: 1 },
+    },
+  );
+  refused(r.failures, "registryAuth.bogus", ["registryAuth"]);
+  refused(r.failures, "registryAuth.registry", ["registryAuth"]);
+});
+
 test("service: a marked non-secret field (labels) with a bad value", async () => {
   const r = await service.check({}, { image: "a:1", serviceName: "s", port: SECRET, [SECRET_MARKS_KEY]: ["port"] });
   refused(r.failures, "port", ["port"]);

@@ -85,7 +85,7 @@ interface SharedInputs {
 }
 
 /** Inputs of the Docker target that mean nothing on Kubernetes. */
-const DOCKER_ONLY = ["docker", "network", "networkAlias", "hostIp", "restartPolicy", "images"] as const;
+const DOCKER_ONLY = ["docker", "network", "networkAlias", "hostIp", "restartPolicy", "images", "registryAuth"] as const;
 
 /** Check failures of a Kubernetes-targeted service (on top of the shared schema). */
 export function kubernetesFailures(raw: Record<string, unknown>, v: SharedInputs): CheckFailure[] {
@@ -99,7 +99,9 @@ export function kubernetesFailures(raw: Record<string, unknown>, v: SharedInputs
         reason:
           key === "images"
             ? "images: the Kubernetes target serves one image per service (fix: use `image`, and one TesseractService per image)"
-            : `${key}: applies to the Docker target only and cannot be combined with \`kubernetes\` (fix: remove it)`,
+            : key === "registryAuth"
+              ? "registryAuth: the Docker target's pull credentials; a cluster pulls with its own (fix: move them to `kubernetes.imagePullSecret`)"
+              : `${key}: applies to the Docker target only and cannot be combined with \`kubernetes\` (fix: remove it)`,
       });
     }
   }
