@@ -260,14 +260,20 @@ slurm_kill_tree() {
   kill -KILL "$p" 2>/dev/null || true
 }
 
+# slurm_stop NAME...: TERM to each daemon (all at once: each takes ~2 s to shut down), KILL after 10 s.
 slurm_stop() {
-  local f="$SLURM_DIR/run/$1.pid" p i
-  slurm_pid_alive "$1" || { rm -f "$f"; return 0; }
-  p="$(cat "$f")"
-  kill -TERM "$p" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL "$p" 2>/dev/null || true
-  rm -f "$f"
+  local n p i pids=()
+  for n in "$@"; do
+    if slurm_pid_alive "$n"; then
+      p="$(cat "$SLURM_DIR/run/$n.pid")"; pids+=("$p")
+      kill -TERM "$p" 2>/dev/null || true
+    fi
+    rm -f "$SLURM_DIR/run/$n.pid"
+  done
+  for p in "${pids[@]}"; do
+    for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
 }
 
 # Stops everything `up` started and removes every trace: jobs (cancelled, then whatever still runs
@@ -284,9 +290,8 @@ slurm_down() {
     slurm_kill_tree "$p" # the listener and every session under it (ssh -L tunnels)
     rm -f "$SLURM_DIR/run/sshd.pid"
   fi
-  for n in "${SLURM_NODES[@]}"; do slurm_stop "slurmd-$n"; done
-  slurm_stop slurmctld
-  slurm_stop munged
+  slurm_stop "${SLURM_NODES[@]/#/slurmd-}"
+  slurm_stop slurmctld munged
   for n in ctld "${SLURM_NODES[@]}"; do
     ns="$(slurm_netns "$n")"
     if [ -e "/run/netns/$ns" ]; then
@@ -329,6 +334,7 @@ slurm_leftovers() {
 # KEY=VALUE lines for the tests (test/helpers/slurm.ts) and for using the cluster by hand.
 slurm_env() {
   local s="$SLURM_DIR/ssh" n
+  echo "PULUMI_TESSERACT_SLURM_DIR=$SLURM_DIR"
   echo "PULUMI_TESSERACT_SLURM_CONF=$SLURM_CONF_FILE"
   echo "PULUMI_TESSERACT_SLURM_LOGIN=root@127.0.0.1:$SLURM_LOGIN_PORT"
   echo "PULUMI_TESSERACT_SLURM_SSH_CONFIG=$s/ssh_config"
