@@ -15,7 +15,7 @@
 # Config, keys, state and logs live in $SLURM_DIR (~/.cache/pulumi-tesseract/slurm); nothing in
 # /etc. `down` leaves nothing on the host (the last logs go to $CACHE_DIR/slurm-last-logs).
 # shellcheck shell=bash
-SLURM_PACKAGES=(slurm-wlm munge openssh-server openssh-client iproute2 util-linux python3)
+SLURM_PACKAGES=(slurm-wlm munge openssh-server openssh-client iproute2 iptables util-linux procps python3)
 SLURM_DIR="${PULUMI_TESSERACT_SLURM_DIR:-$CACHE_DIR/slurm}"
 SLURM_CONF_FILE="$SLURM_DIR/etc/slurm.conf"
 SLURM_MUNGE_SOCKET="$SLURM_DIR/munge/munge.socket"
