@@ -237,8 +237,10 @@ slurm_ready() {
 # Brings every missing piece up (a running cluster is left as it is). Each piece is a timed step.
 slurm_up() {
   slurm_ready && { slurm_log "already up"; return 0; }
-  command -v slurmctld >/dev/null && command -v munged >/dev/null ||
-    { slurm_log "slurm-wlm and munge are not installed: run bash scripts/setup.sh (or apt-get install ${SLURM_PACKAGES[*]})"; return 1; }
+  if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+    slurm_log "slurm-wlm and munge are not installed: run bash scripts/setup.sh (or apt-get install ${SLURM_PACKAGES[*]})"
+    return 1
+  fi
   slurm_write_config
   step "slurm: munged" slurm_munge_up
   step "slurm: bridge $SLURM_BRIDGE ($SLURM_NET.0/24) and namespaces" slurm_net_up
@@ -280,9 +282,11 @@ slurm_stop() {
 # in a node's namespace is killed), the login node and its sessions (tunnels included), the
 # daemons, namespaces, veths, the bridge and its FORWARD rule, and $SLURM_DIR.
 slurm_down() {
-  local n i ns p
-  if slurm_pid_alive slurmctld && [ -n "$(slurm_cmd squeue -h -o %i 2>/dev/null)" ]; then
-    slurm_cmd scancel --full $(slurm_cmd squeue -h -o %i) 2>/dev/null || true
+  local n i ns p ids=""
+  if slurm_pid_alive slurmctld; then ids="$(slurm_cmd squeue -h -o %i 2>/dev/null || true)"; fi
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086 # one argument per job id
+    slurm_cmd scancel $ids 2>/dev/null || true
     for ((i = 0; i < 40; i++)); do [ -z "$(slurm_cmd squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.25; done
   fi
   if slurm_pid_alive sshd; then

@@ -86,7 +86,15 @@ export function slurmLeftovers(): string[] {
  */
 export function startSlurmCluster(): { env: SlurmCluster; started: boolean; stop: () => void } {
   const started = !slurmUp();
-  if (started) script(["up"], 300_000);
+  if (started) {
+    try {
+      script(["up"], 300_000);
+    } catch (err) {
+      // A half-started cluster goes (its logs stay in the cache's slurm-last-logs).
+      script(["down"], 120_000);
+      throw err;
+    }
+  }
   const env = slurmEnv();
   return {
     env,

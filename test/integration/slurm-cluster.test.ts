@@ -104,7 +104,7 @@ describe("the test Slurm cluster (two nodes, a login node)", { timeout: 400_000 
       // the cluster is gone already
     }
     cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
     // A cluster this file started must be gone (one that ran before stays up).
     if (cluster?.started) assert.deepEqual(slurmLeftovers(), [], "the Slurm cluster left on the host");
   });
