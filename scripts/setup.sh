@@ -16,6 +16,7 @@ source "$REPO_ROOT/scripts/lib/python.sh"
 source "$REPO_ROOT/scripts/lib/postgres.sh"
 source "$REPO_ROOT/scripts/lib/node24.sh"
 source "$REPO_ROOT/scripts/lib/engines.sh"
+source "$REPO_ROOT/scripts/lib/slurm.sh"
 
 python=1
 [ "${1:-}" = "--no-python" ] && python=0
@@ -62,6 +63,8 @@ if [ "$python" = 1 ]; then
   # The registry and cluster test files start and stop the cluster themselves.
   step "kubernetes test packages and certificates (etcd, CNI, nft, docker-registry)" ensure_k8s_test_packages
   step "engine test packages (ssh, openssl, podman)" ensure_engine_test_packages
+  # The Slurm test cluster's packages (nothing started: its test file runs scripts/slurm.sh up).
+  step "slurm test packages (slurm-wlm 22.05, munge)" ensure_slurm_packages
   step "python sdk venv (pulumi $PULUMI_VERSION from PyPI)" python_sdk_venv
 fi
 if [ "$go_mode" = detach ]; then

@@ -67,7 +67,8 @@ case "$tier" in
 esac
 [ -n "$files" ] || { echo "no test files for tier '$tier'"; exit 1; }
 # Files that need the test cluster last, in their own run (node's runner orders the files of one
-# run itself): the background Kubernetes build has the rest of the run.
+# run itself): the background Kubernetes build has the rest of the run. (The Slurm test cluster,
+# scripts/slurm.sh, needs no build and is up in seconds: its file runs with the integration tier.)
 # shellcheck disable=SC2086
 cluster_files=$(grep -l 'startTestInfra("cluster")' $files || true)
 files="$(for f in $files; do grep -qxF "$f" <<<"$cluster_files" || echo "$f"; done)"
