@@ -210,12 +210,11 @@ export class FractalClient {
     );
     if (res.status === 404 || res.status === 405) {
       // fractal-server >= 2.20.2 with FRACTAL_DISABLE_BASIC_AUTH=true drops the route (OAuth only).
+      const hint =
+        "give a bearer token obtained from the server's OAuth login instead of email/password: server.token (or `pulumi config set --secret fractal:token ...`)";
       throw new FractalLoginError(
-        `fractal-server at ${this.base} has no password login (POST /auth/token/login/ answered ${res.status}: ${detailText(res.body)}; the server runs with FRACTAL_DISABLE_BASIC_AUTH=true), so ${this.creds.email} cannot log in with a password`,
-        {
-          property: "server.token",
-          hint: "give a bearer token obtained from the server's OAuth login instead of email/password: server.token (or `pulumi config set --secret fractal:token ...`)",
-        },
+        `fractal-server at ${this.base} has no password login (POST /auth/token/login/ answered ${res.status}: ${detailText(res.body)}; the server runs with FRACTAL_DISABLE_BASIC_AUTH=true), so ${this.creds.email} cannot log in with a password (fix: ${hint})`,
+        { property: "server.token", hint },
       );
     }
     if (res.status !== 200) {
@@ -229,7 +228,7 @@ export class FractalClient {
   /** The error for a refused bearer token: says so and how to give a new one (never the token). */
   private tokenRefused(status: number, detail: string): FractalLoginError {
     return new FractalLoginError(
-      `fractal-server at ${this.base} refused the bearer token (${status}: ${detail}): it is invalid or has expired`,
+      `fractal-server at ${this.base} refused the bearer token (${status}: ${detail}): it is invalid or has expired (fix: ${TOKEN_REFUSED_HINT})`,
       { property: "server.token", hint: TOKEN_REFUSED_HINT },
     );
   }

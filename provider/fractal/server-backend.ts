@@ -219,12 +219,10 @@ async function ownerOf(
   if (creds.token === undefined && olds?.server?.token === undefined) return creds.email;
   const me = creds.token === undefined ? creds.email : (await client.currentUser()).email;
   if (olds?.serverEmail && me !== olds.serverEmail) {
+    const hint = `give a token (or email and password) of ${olds.serverEmail}; to move the group to another account, replace it (\`pulumi up --replace <urn>\`)`;
     throw new UserError(
-      `task group ${olds.taskGroupId} on ${creds.url} belongs to ${olds.serverEmail}, but the server account now given is ${me}`,
-      {
-        property: "server",
-        hint: `give a token (or email and password) of ${olds.serverEmail}; to move the group to another account, replace it (\`pulumi up --replace <urn>\`)`,
-      },
+      `task group ${olds.taskGroupId} on ${creds.url} belongs to ${olds.serverEmail}, but the server account now given is ${me} (fix: ${hint})`,
+      { property: "server", hint },
     );
   }
   return me;
