@@ -13,6 +13,9 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { FractalClient, FractalLoginError } from "../../provider/fractal/client";
 import { credentials, serverCredsFromState } from "../../provider/fractal/config";
 import { TaskGroupInputsSchema } from "../../provider/fractal/schemas";
+import { fractalConfigRequest, parseConfig } from "../../provider/plugin/config";
+import { importServerTaskGroup } from "../../provider/plugin/import-server-task-group";
+import { SCHEMA } from "../../provider/plugin/schema.generated";
 import { check, diff } from "../../provider/resources/task-group-impl";
 
 const TOKEN = `pt-token-${process.pid}-${Date.now().toString(36)}-s3cret`;
@@ -114,6 +117,7 @@ before(async () => {
       return json(200, { access_token: good, token_type: "bearer" });
     }
     if (req.headers.authorization !== `Bearer ${good}`) return json(401, { detail: "Unauthorized" });
+    if (req.url?.startsWith("/api/v2/task-group/")) return json(404, { detail: "TaskGroupV2 not found" });
     return json(200, { id: 1, email: "admin@example.org" });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -246,5 +250,39 @@ describe("diff", () => {
       server: { url: URL_, email: "c@d.org", password: "p" },
     });
     assert.deepEqual(other.replaces, ["server"], "another e-mail is another account");
+  });
+});
+
+describe("the provider plugin: tesseract:fractalToken", () => {
+  test("a secret config key, read and passed on as fractal:token", () => {
+    const vars = SCHEMA.config.variables as Record<string, { secret?: boolean }>;
+    assert.equal(vars.fractalToken.secret, true);
+    const config = parseConfig({ "tesseract:fractalUrl": base, "tesseract:fractalToken": TOKEN });
+    assert.deepEqual(config, { fractalUrl: base, fractalToken: TOKEN });
+    assert.equal(fractalConfigRequest(config).config.get("fractal:token"), TOKEN);
+    const server = (SCHEMA.types as Record<string, { properties: object; required: string[] }>)[
+      "tesseract:index:TaskGroupServer"
+    ];
+    assert.ok("token" in server.properties);
+    assert.deepEqual(server.required, ["url"]);
+  });
+
+  test("import by ID with a configured token: Bearer, no login; a token and a password are refused", async () => {
+    seen.length = 0;
+    good = TOKEN;
+    process.env.PULUMI_CONFIG = JSON.stringify({ "fractal:url": base, "fractal:token": TOKEN });
+    assert.deepEqual(await importServerTaskGroup("7"), { id: "", props: {} });
+    assert.deepEqual(seen, [{ method: "GET", url: "/api/v2/task-group/7/", authorization: `Bearer ${TOKEN}` }]);
+    process.env.PULUMI_CONFIG = JSON.stringify({
+      "fractal:url": base,
+      "fractal:token": TOKEN,
+      "fractal:password": "p",
+    });
+    await assert.rejects(importServerTaskGroup("7"), /both tesseract:fractalToken and tesseract:fractalEmail/);
+    process.env.PULUMI_CONFIG = JSON.stringify({ "fractal:url": base });
+    await assert.rejects(
+      importServerTaskGroup("7"),
+      /tesseract:fractalEmail, tesseract:fractalPassword \(or tesseract:fractalToken/,
+    );
   });
 });
