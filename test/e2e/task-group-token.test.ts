@@ -7,7 +7,8 @@
  * clear error; a wheel collected with `server.token` and a custom group with the stack's
  * `fractal:token` are deactivated in place and destroyed, the token never in plain text in the
  * state; an expired token (signed by the server's secret, as its JWT strategy does) and a token
- * that is no JWT fail with the clear error and leave nothing on the server.
+ * that is no JWT fail with the clear error and leave nothing on the server. The provider plugin
+ * (real CLI, YAML) takes `tesseract:fractalToken` and a per-resource `server.token` alike.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -19,10 +20,12 @@ import { FractalClient, FractalLoginError } from "../../provider/fractal/client"
 import { TaskGroup } from "../../provider/resources/task-group";
 import { buildFixtureWheel, REPO_ROOT } from "../helpers/fractal-server";
 import { TokenFractalServer } from "../helpers/fractal-token-server";
+import { CliProject } from "../helpers/plugin-cli";
 import { createTestStack, type TestStack } from "../helpers/stack";
 
 const FIXTURE_PKG = "pt-fractal-tasks";
 const CUSTOM_LABEL = "pt-custom-token-tasks";
+const YAML_LABELS = ["pt-yaml-token-config", "pt-yaml-token-input"];
 
 function build(): void {
   // Shims load lib/: compile first (type errors elsewhere in the repo do not block emit).
@@ -48,12 +51,13 @@ describe("TaskGroup with a bearer token (fractal-server without password login)"
   let userId: number;
   let wheel: string;
   const stacks: TestStack[] = [];
+  const projects: CliProject[] = [];
   const customRoot = path.join(REPO_ROOT, "test/helpers/fixtures/fractal-tasks/src/pt_fractal_tasks");
 
   /** The groups of the test's packages on the server, read with the good token. */
   const groupsLeft = async () =>
     (await new FractalClient({ url: (srv as TokenFractalServer).url, token }).taskGroups()).filter((g) =>
-      [FIXTURE_PKG, CUSTOM_LABEL].includes(g.pkg_name),
+      [FIXTURE_PKG, CUSTOM_LABEL, ...YAML_LABELS].includes(g.pkg_name),
     );
 
   before(async () => {
@@ -68,6 +72,7 @@ describe("TaskGroup with a bearer token (fractal-server without password login)"
 
   after(async () => {
     for (const s of stacks) await s.dispose();
+    for (const p of projects) await p.dispose();
     srv?.dispose();
   });
 
@@ -181,5 +186,54 @@ describe("TaskGroup with a bearer token (fractal-server without password login)"
         "no TaskGroup recorded",
       );
     }
+  });
+
+  it("the provider plugin (YAML): tesseract:fractalToken and server.token", async () => {
+    const s = srv as TokenFractalServer;
+    const project = new CliProject("pt-plugin-token", `token-${process.pid}`);
+    projects.push(project);
+    const y = JSON.stringify;
+    const custom = (label: string) => `
+      custom:
+        manifest: ${y(path.join(customRoot, "__FRACTAL_MANIFEST__.json"))}
+        pythonInterpreter: ${y(path.join(process.env.PULUMI_TESSERACT_VENV as string, "bin", "python"))}
+        label: ${label}
+        packageRoot: ${y(customRoot)}
+        version: "0.1.0"`;
+    project.write(
+      "Pulumi.yaml",
+      `name: pt-plugin-token
+runtime: yaml
+config:
+  groupToken:
+    type: string
+resources:
+  byConfig:
+    type: tesseract:index:TaskGroup
+    properties:${custom(YAML_LABELS[0])}
+  byInput:
+    type: tesseract:index:TaskGroup
+    properties:${custom(YAML_LABELS[1])}
+      server:
+        url: ${y(s.url)}
+        token: \${groupToken}
+outputs:
+  configId: \${byConfig.taskGroupId}
+  inputId: \${byInput.taskGroupId}
+`,
+    );
+    await project.ok(["stack", "init", project.stack]);
+    await project.ok(["config", "set", "tesseract:fractalUrl", s.url]);
+    await project.ok(["config", "set", "--secret", "tesseract:fractalToken", token]);
+    await project.ok(["config", "set", "--secret", "groupToken", token]);
+    const up = await project.ok(["up", "--yes", "--skip-preview"]);
+    assert.ok(!up.all.includes(token), "token in the CLI's output");
+    const outs = await project.outputs();
+    assert.ok(outs.configId > 0 && outs.inputId > 0, JSON.stringify(outs));
+    assert.deepEqual((await groupsLeft()).map((g) => g.pkg_name).sort(), YAML_LABELS);
+    const exported = (await project.ok(["stack", "export"])).stdout;
+    assert.ok(!exported.includes(token), "token in plain text in stack export");
+    await project.ok(["destroy", "--yes", "--skip-preview"]);
+    assert.deepEqual(await groupsLeft(), [], "no group left on the server");
   });
 });
