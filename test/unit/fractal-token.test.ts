@@ -260,7 +260,7 @@ describe("the provider plugin: tesseract:fractalToken", () => {
     const config = parseConfig({ "tesseract:fractalUrl": base, "tesseract:fractalToken": TOKEN });
     assert.deepEqual(config, { fractalUrl: base, fractalToken: TOKEN });
     assert.equal(fractalConfigRequest(config).config.get("fractal:token"), TOKEN);
-    const server = (SCHEMA.types as Record<string, { properties: object; required: string[] }>)[
+    const server = (SCHEMA.types as unknown as Record<string, { properties: object; required?: string[] }>)[
       "tesseract:index:TaskGroupServer"
     ];
     assert.ok("token" in server.properties);
