@@ -1,7 +1,8 @@
 /**
  * A small fractal-server REST client over undici (target: fractal-server 2.24.4; the read shapes of
- * 2.18.5 are accepted too: `user_id` instead of `user_email`, optional `version`): login with
- * re-login on 401 (tokens last `JWT_EXPIRE_SECONDS`, 180 s by default), task collection (pip
+ * 2.18.5 are accepted too: `user_id` instead of `user_email`, optional `version`): password login
+ * with re-login on 401 (tokens last `JWT_EXPIRE_SECONDS`, 180 s by default), or a bearer token given
+ * by the user (servers with `FRACTAL_DISABLE_BASIC_AUTH=true`: never logs in), task collection (pip
  * multipart with wheel upload, custom JSON), task-group reads, lifecycle operations and
  * activity polling with a timeout. All routes with trailing slashes.
  */
@@ -13,10 +14,15 @@ import { TesseractPulumiError, UserError } from "../common/errors";
 import type { Progress } from "../common/log";
 import type { TaskInfo, TaskType } from "./schemas";
 
+/**
+ * How to reach a fractal-server and as whom: `email` + `password` (the client logs in), or a bearer
+ * `token` obtained elsewhere (sent as is; never a login). `check` lets exactly one of them through.
+ */
 export interface ServerCredentials {
   url: string;
-  email: string;
-  password: string;
+  email?: string;
+  password?: string;
+  token?: string;
 }
 
 export interface ActivityRead {
@@ -114,12 +120,19 @@ export class FractalHttpError extends TesseractPulumiError {
   }
 }
 
-/** fractal-server refused the login: the account in `server` (email, password or token) is wrong. */
+/** What to do when the server refuses a bearer token. */
+export const TOKEN_REFUSED_HINT =
+  "give a new token: set server.token (or `pulumi config set --secret fractal:token ...`) and run `pulumi up` again; fractal-server tokens last JWT_EXPIRE_SECONDS (180 s unless the server sets more)";
+
+/**
+ * fractal-server refused the account in `server`: the login (email, password), a server without
+ * password login, or the bearer token (invalid or expired). Never carries the password or token.
+ */
 export class FractalLoginError extends UserError {
-  constructor(message: string) {
+  constructor(message: string, details: { property?: string; hint?: string } = {}) {
     super(message, {
-      property: "server",
-      hint: "check the server's email and password (fractal:email / fractal:password)",
+      property: details.property ?? "server",
+      hint: details.hint ?? "check the server's email and password (fractal:email / fractal:password)",
     });
     this.name = "FractalLoginError";
   }
@@ -173,24 +186,51 @@ function detailText(body: unknown): string {
 export class FractalClient {
   private token?: string;
   private readonly base: string;
+  /** True when the user gave the token (`server.token`): it is sent as is, never renewed by a login. */
+  private readonly bearer: boolean;
   constructor(private readonly creds: ServerCredentials) {
     this.base = creds.url.replace(/\/+$/, "");
+    this.bearer = creds.token !== undefined;
+    this.token = creds.token;
   }
 
   /** `POST /auth/token/login/` (form `username`, `password`). */
   async login(): Promise<void> {
+    if (this.bearer) throw this.tokenRefused(401, "no password login with a bearer token");
+    if (!this.creds.email || !this.creds.password) {
+      throw new FractalLoginError(
+        `fractal-server at ${this.base}: no account to log in with (give server.email and server.password, or server.token)`,
+      );
+    }
     const res = await this.raw(
       "POST",
       "/auth/token/login/",
       { urlencoded: { username: this.creds.email, password: this.creds.password } },
       false,
     );
+    if (res.status === 404 || res.status === 405) {
+      // fractal-server >= 2.20.2 with FRACTAL_DISABLE_BASIC_AUTH=true drops the route (OAuth only).
+      const hint =
+        "give a bearer token obtained from the server's OAuth login instead of email/password: server.token (or `pulumi config set --secret fractal:token ...`)";
+      throw new FractalLoginError(
+        `fractal-server at ${this.base} has no password login (POST /auth/token/login/ answered ${res.status}: ${detailText(res.body)}; the server runs with FRACTAL_DISABLE_BASIC_AUTH=true), so ${this.creds.email} cannot log in with a password (fix: ${hint})`,
+        { property: "server.token", hint },
+      );
+    }
     if (res.status !== 200) {
       throw new FractalLoginError(
         `fractal-server at ${this.base} refused the login of ${this.creds.email} (${res.status}: ${detailText(res.body)}); check fractal:email / fractal:password`,
       );
     }
     this.token = (res.body as { access_token: string }).access_token;
+  }
+
+  /** The error for a refused bearer token: says so and how to give a new one (never the token). */
+  private tokenRefused(status: number, detail: string): FractalLoginError {
+    return new FractalLoginError(
+      `fractal-server at ${this.base} refused the bearer token (${status}: ${detail}): it is invalid or has expired (fix: ${TOKEN_REFUSED_HINT})`,
+      { property: "server.token", hint: TOKEN_REFUSED_HINT },
+    );
   }
 
   private async raw(method: string, p: string, body: Body, auth: boolean): Promise<{ status: number; body: unknown }> {
@@ -233,11 +273,15 @@ export class FractalClient {
     return { status: res.statusCode, body: parsed };
   }
 
-  /** An authenticated call; logs in when needed and once more on 401 (expired token). */
+  /**
+   * An authenticated call; with a password, logs in when needed and once more on 401 (expired
+   * token). A bearer token the server refuses is an error (a new login cannot renew it).
+   */
   async call<T>(method: string, p: string, body?: Body | (() => Body), expect: number[] = [200]): Promise<T> {
     if (!this.token) await this.login();
     const make = () => (typeof body === "function" ? body() : body);
     let res = await this.raw(method, p, make(), true);
+    if (res.status === 401 && this.bearer) throw this.tokenRefused(res.status, detailText(res.body));
     if (res.status === 401) {
       await this.login();
       res = await this.raw(method, p, make(), true);

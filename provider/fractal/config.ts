@@ -1,6 +1,6 @@
 /**
- * The stack configuration of the TaskGroup provider (`fractal:url`, `fractal:email`,
- * `fractal:password`): from `configure`, else from `PULUMI_CONFIG`.
+ * The stack configuration of the TaskGroup provider (`fractal:url`, and the account: `fractal:email`
+ * + `fractal:password`, or `fractal:token`): from `configure`, else from `PULUMI_CONFIG`.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { UserError } from "../common/errors";
@@ -9,7 +9,9 @@ import type { ServerCredentials } from "./client";
 
 let config: Partial<ServerCredentials> = {};
 
-/** Records `fractal:url`, `fractal:email`, `fractal:password` from the stack configuration. */
+const KEYS = ["url", "email", "password", "token"] as const;
+
+/** Records `fractal:url`, `fractal:email`, `fractal:password`, `fractal:token` from the stack configuration. */
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
   const get = (k: string) => {
     try {
@@ -18,14 +20,14 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
       return undefined;
     }
   };
-  config = { url: get("fractal:url"), email: get("fractal:email"), password: get("fractal:password") };
+  config = Object.fromEntries(KEYS.map((k) => [k, get(`fractal:${k}`)]));
 }
 
 /** The configuration as the engine passes it to the provider process's environment. */
 export function configFromEnv(): Partial<ServerCredentials> {
   try {
     const c = JSON.parse(process.env.PULUMI_CONFIG || "{}") as Record<string, string>;
-    return { url: c["fractal:url"], email: c["fractal:email"], password: c["fractal:password"] };
+    return Object.fromEntries(KEYS.map((k) => [k, c[`fractal:${k}`] || undefined]));
   } catch {
     return {};
   }
@@ -34,31 +36,61 @@ export function configFromEnv(): Partial<ServerCredentials> {
 /** `configure`'s values, else the environment's. */
 export function providerConfig(): Partial<ServerCredentials> {
   const env = configFromEnv();
-  return { url: config.url ?? env.url, email: config.email ?? env.email, password: config.password ?? env.password };
+  return Object.fromEntries(KEYS.map((k) => [k, config[k] ?? env[k]]));
+}
+
+/**
+ * The account part of the configuration: `fractal:token`, or `fractal:email` + `fractal:password`
+ * (exactly one); the problem as text when it is incomplete or both are set.
+ */
+function configAccount(c: Partial<ServerCredentials>): ServerCredentials | string {
+  const url = c.url as string;
+  if (c.token && (c.email || c.password))
+    return "the stack config sets both fractal:token and fractal:email/fractal:password: keep one (`pulumi config rm fractal:token`, or `pulumi config rm fractal:password`)";
+  if (c.token) return { url, token: c.token };
+  const missing = (["email", "password"] as const).filter((k) => !c[k]);
+  if (missing.length)
+    return `fractal:${missing.join(", fractal:")} (or fractal:token, a bearer token) missing from the stack config (pulumi config set fractal:password --secret ..., or pulumi config set fractal:token --secret ...)`;
+  return { url, email: c.email, password: c.password };
 }
 
 /** Credentials for a new group: the `server` input, else the stack configuration. */
 export function credentials(inputs: Pick<CheckedInputs, "server">): ServerCredentials {
   if (inputs.server) return inputs.server;
   const c = providerConfig();
-  const missing = (["url", "email", "password"] as const).filter((k) => !c[k]);
-  if (missing.length) {
+  if (!c.url) {
     throw new UserError(
-      `the server backend needs fractal:${missing.join(", fractal:")} in the stack config (pulumi config set fractal:password --secret ...) or a \`server\` input`,
+      "the server backend needs fractal:url and an account (fractal:email + fractal:password, or fractal:token) in the stack config (pulumi config set fractal:password --secret ...) or a `server` input",
     );
   }
-  return c as ServerCredentials;
+  const account = configAccount(c);
+  if (typeof account === "string") throw new UserError(`the server backend: ${account}, or give a \`server\` input`);
+  return account;
 }
 
-/** Credentials for an existing group: the `server` input it was made with, else the configuration. */
+/** Same server URL, ignoring trailing slashes. */
+const sameUrl = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+
+/**
+ * Credentials for an existing group: the `server` input it was made with, else the configuration.
+ * A bearer token recorded in the state may have expired by the time of `refresh` or `destroy`: a
+ * `fractal:token` configured for the same server (or without `fractal:url`) is used instead.
+ */
 export function serverCredsFromState(o: Pick<TaskGroupOutputs, "server" | "serverUrl">): ServerCredentials {
-  if (o.server) return o.server;
   const c = providerConfig();
-  if (!c.email || !c.password)
-    throw new UserError(
-      "fractal:email / fractal:password are missing from the stack config (needed to reach the server)",
-    );
-  return { url: o.serverUrl ?? (c.url as string), email: c.email, password: c.password };
+  if (o.server) {
+    if (o.server.token && c.token && (!c.url || sameUrl(c.url, o.server.url))) return { ...o.server, token: c.token };
+    return o.server;
+  }
+  const account = configAccount(c);
+  if (typeof account === "string") throw new UserError(`${account} (needed to reach the server)`);
+  return { ...account, url: o.serverUrl ?? (c.url as string) };
+}
+
+/** The provider's own configured secrets, password and token (to redact from logs and errors). */
+export function configuredSecrets(): (string | undefined)[] {
+  const env = configFromEnv();
+  return [config.password, config.token, env.password, env.token];
 }
 
 /** The provider's own configured password (a secret to redact from logs). */

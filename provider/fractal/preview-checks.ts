@@ -4,6 +4,7 @@
  * range), a `pip.pythonVersion` the server's resource does not offer, and a `pixi` group that is not
  * there to adopt. A server that cannot be reached is not a check failure (the collection reports it).
  */
+import { createHash } from "node:crypto";
 import { type CheckFailure, failureOf } from "../common/check";
 import { FractalClient, FractalLoginError, type ServerCredentials } from "./client";
 import { localPipFailures } from "./local-paths";
@@ -45,9 +46,10 @@ export async function serverPreviewFailures(
   } catch (err) {
     return [{ property: "backend", reason: (err as Error).message }];
   }
-  if (!creds.email || !creds.password) return failures;
+  if (!creds.token && (!creds.email || !creds.password)) return failures;
   const client = new FractalClient(creds);
-  const key = `${creds.url} ${creds.email}`;
+  // Per server and account; a token is keyed by a digest (the cache never holds the secret).
+  const key = `${creds.url} ${creds.token ? `token:${createHash("sha256").update(creds.token).digest("hex").slice(0, 16)}` : creds.email}`;
   try {
     const py = inputs.pip?.pythonVersion;
     if (py) {

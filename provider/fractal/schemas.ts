@@ -320,12 +320,53 @@ export const PixiSpec = z.strictObject({
 });
 export type PixiSpec = z.output<typeof PixiSpec>;
 
-/** Per-resource server connection (overrides provider config `fractal:url|email|password`). */
-export const ServerSpec = z.strictObject({
-  url: httpUrlStr,
-  email: nonEmptyStr,
-  password: z.string().min(1, "must not be empty"),
-});
+/**
+ * Per-resource server connection (overrides provider config `fractal:url|email|password|token`):
+ * the account's `email` and `password` (the provider logs in, `POST /auth/token/login/`), or a
+ * bearer `token` obtained elsewhere (servers with `FRACTAL_DISABLE_BASIC_AUTH=true` have no
+ * password login; their users get tokens through OAuth). Exactly one of the two.
+ */
+export const ServerSpec = z
+  .strictObject({
+    url: httpUrlStr,
+    email: nonEmptyStr.optional(),
+    password: z.string().min(1, "must not be empty").optional(),
+    token: z.string().min(1, "must not be empty").optional(),
+  })
+  .check((ctx) => {
+    const v = ctx.value;
+    const basic = v.email !== undefined || v.password !== undefined;
+    // Messages name fields, never values: `password` and `token` are secrets.
+    if (v.token !== undefined && basic) {
+      ctx.issues.push({
+        code: "custom",
+        message: `set either \`token\` or \`email\`/\`password\`, not both (fix: remove server.${v.email !== undefined ? "email" : "password"}${v.email !== undefined && v.password !== undefined ? " and server.password" : ""} to use the bearer token, or remove server.token to log in with the password)`,
+        input: v,
+        path: ["token"],
+      });
+    } else if (v.token === undefined && !basic) {
+      ctx.issues.push({
+        code: "custom",
+        message:
+          "give the account: `email` and `password` (password login), or `token` (a bearer token, e.g. for a server with FRACTAL_DISABLE_BASIC_AUTH=true); neither is set",
+        input: v,
+      });
+    } else if (v.token === undefined && v.email === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "`password` needs `email` (fix: add server.email, or use server.token instead of the password)",
+        input: v,
+        path: ["email"],
+      });
+    } else if (v.token === undefined && v.password === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "`email` needs `password` (fix: add server.password, or use server.token instead of email/password)",
+        input: v,
+        path: ["password"],
+      });
+    }
+  });
 export type ServerSpec = z.output<typeof ServerSpec>;
 
 /** Everything the TaskGroup resource accepts (after defaults). */

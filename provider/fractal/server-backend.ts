@@ -4,7 +4,14 @@ import { UserError } from "../common/errors";
 import type { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { type CheckedInputs, groupOutputs, groupState, type TaskGroupBackend, type TaskGroupOutputs } from "./backend";
-import { type ActivityRead, FractalClient, FractalHttpError, type TaskGroupRead, taskFromRead } from "./client";
+import {
+  type ActivityRead,
+  FractalClient,
+  FractalHttpError,
+  type ServerCredentials,
+  type TaskGroupRead,
+  taskFromRead,
+} from "./client";
 import { credentials, serverCredsFromState } from "./config";
 import { repairServer, serverDrift, serverRecordedFreeze } from "./drift-repair";
 import { FractalActivityError } from "./errors";
@@ -160,6 +167,7 @@ export class ServerBackend implements TaskGroupBackend {
     const client = new FractalClient(creds);
     const id = olds.taskGroupId as number;
     let log = state.activityLog;
+    const serverEmail = await ownerOf(client, creds, olds);
     const current = await client.taskGroup(id);
     if (!current) throw new UserError(`task group ${id} no longer exists on ${creds.url}; run \`pulumi refresh\``);
     if (olds.drift?.length) {
@@ -174,7 +182,13 @@ export class ServerBackend implements TaskGroupBackend {
     if (!g) throw new UserError(`task group ${id} disappeared from ${creds.url} during the update`);
     // After a drift repair the server's tasks are the recorded ones again (or the diff replaced the group).
     const tasks = olds.drift?.length ? olds.tasks : stateFromRead(g, log).tasks;
-    return groupOutputs(news, { ...stateFromRead(g, log), tasks }, "server", creds, olds.envInfo);
+    return groupOutputs(
+      news,
+      { ...stateFromRead(g, log), tasks },
+      "server",
+      { url: creds.url, email: serverEmail },
+      olds.envInfo,
+    );
   }
 
   async remove(props: TaskGroupOutputs, progress: Progress): Promise<void> {
@@ -192,9 +206,33 @@ export class ServerBackend implements TaskGroupBackend {
   }
 }
 
+/**
+ * The e-mail of the account a group's calls run as. A bearer token names no account: the server
+ * tells whose it is, and an update with a token of another user than the group's owner (or a switch
+ * between token and password to another user) is refused before anything is changed.
+ */
+async function ownerOf(
+  client: FractalClient,
+  creds: ServerCredentials,
+  olds?: Pick<TaskGroupOutputs, "server" | "serverEmail" | "taskGroupId">,
+): Promise<string | undefined> {
+  if (creds.token === undefined && olds?.server?.token === undefined) return creds.email;
+  const me = creds.token === undefined ? creds.email : (await client.currentUser()).email;
+  if (olds?.serverEmail && me !== olds.serverEmail) {
+    const hint = `give a token (or email and password) of ${olds.serverEmail}; to move the group to another account, replace it (\`pulumi up --replace <urn>\`)`;
+    throw new UserError(
+      `task group ${olds.taskGroupId} on ${creds.url} belongs to ${olds.serverEmail}, but the server account now given is ${me} (fix: ${hint})`,
+      { property: "server", hint },
+    );
+  }
+  return me;
+}
+
 async function createServer(inputs: CheckedInputs, progress: Progress): Promise<TaskGroupOutputs> {
   const creds = credentials(inputs);
   const client = new FractalClient(creds);
+  // With a token, the server says whose it is (recorded as the group's serverEmail).
+  const serverEmail = await ownerOf(client, creds);
   const own = { privateGroup: inputs.privateGroup, userGroupId: inputs.userGroupId };
   let group: TaskGroupRead | undefined;
   let log = "";
@@ -250,5 +288,5 @@ async function createServer(inputs: CheckedInputs, progress: Progress): Promise<
     group = (await client.taskGroup(group.id)) ?? group;
   }
   const envInfo = await serverRecordedFreeze(client, group, collectionLog);
-  return groupOutputs(inputs, stateFromRead(group, log), "server", creds, envInfo);
+  return groupOutputs(inputs, stateFromRead(group, log), "server", { url: creds.url, email: serverEmail }, envInfo);
 }

@@ -1,7 +1,7 @@
 /**
  * Provider configuration of the `tesseract` plugin (`pulumi config set tesseract:dockerHost …`):
  * defaults for the `docker` input of TesseractImage/TesseractService and for TaskGroup's fractal-server
- * connection (the dynamic resources' `fractal:url|email|password`).
+ * connection (the dynamic resources' `fractal:url|email|password|token`).
  */
 import type { DockerConnection } from "../docker/connection";
 
@@ -16,6 +16,7 @@ export interface PluginConfig {
   fractalUrl?: string;
   fractalEmail?: string;
   fractalPassword?: string;
+  fractalToken?: string;
 }
 
 const KEYS: (keyof PluginConfig)[] = [
@@ -28,6 +29,7 @@ const KEYS: (keyof PluginConfig)[] = [
   "fractalUrl",
   "fractalEmail",
   "fractalPassword",
+  "fractalToken",
 ];
 
 /**
@@ -67,6 +69,7 @@ export function fractalConfigRequest(config: PluginConfig) {
     "fractal:url": config.fractalUrl,
     "fractal:email": config.fractalEmail,
     "fractal:password": config.fractalPassword,
+    "fractal:token": config.fractalToken,
   };
   return {
     config: {

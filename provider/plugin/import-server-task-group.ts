@@ -1,14 +1,14 @@
 /**
  * `pulumi import tesseract:index:TaskGroup <name> <taskGroupId>`: adopts a task group collected on
- * the fractal-server of the provider configuration (`tesseract:fractalUrl`, `fractalEmail`,
- * `fractalPassword`). The inputs are rebuilt from the server's task-group record and checked as
+ * the fractal-server of the provider configuration (`tesseract:fractalUrl`, and `fractalEmail` +
+ * `fractalPassword` or a bearer `fractalToken`). The inputs are rebuilt from the server's task-group record and checked as
  * `check` does; the state is what a create of them stores (the record, the freeze of its collection
  * activity), passed through the server backend's `read`, so the generated code previews with no changes.
  */
 import type * as provider from "@pulumi/pulumi/provider";
 import { UserError } from "../common/errors";
 import { type CheckedInputs, groupOutputs } from "../fractal/backend";
-import { FractalClient, type TaskGroupRead } from "../fractal/client";
+import { FractalClient, type ServerCredentials, type TaskGroupRead } from "../fractal/client";
 import { providerConfig } from "../fractal/config";
 import { serverRecordedFreeze } from "../fractal/drift-repair";
 import { ServerBackend, stateFromRead } from "../fractal/server-backend";
@@ -38,12 +38,22 @@ function inputsFromRead(g: TaskGroupRead): Record<string, unknown> {
 /** Reads task group `<id>` on the configured server; `{ id: "" }` when the server has none. */
 export async function importServerTaskGroup(id: string): Promise<provider.ReadResult> {
   const c = providerConfig();
-  const missing = (["url", "email", "password"] as const).filter((k) => !c[k]);
+  const missing = c.url ? [] : ["fractalUrl"];
+  if (!c.token)
+    missing.push(
+      ...(["email", "password"] as const).filter((k) => !c[k]).map((k) => `fractal${k[0].toUpperCase()}${k.slice(1)}`),
+    );
   if (missing.length)
     throw new UserError(
-      `TaskGroup import of server task group ${id} needs tesseract:${missing.map((k) => `fractal${k[0].toUpperCase()}${k.slice(1)}`).join(", tesseract:")} in the stack config (pulumi config set tesseract:fractalPassword --secret ...)`,
+      `TaskGroup import of server task group ${id} needs tesseract:${missing.join(", tesseract:")} (or tesseract:fractalToken, a bearer token, instead of the email and password) in the stack config (pulumi config set tesseract:fractalPassword --secret ...)`,
     );
-  const creds = { url: c.url as string, email: c.email as string, password: c.password as string };
+  if (c.token && (c.email || c.password))
+    throw new UserError(
+      `TaskGroup import of server task group ${id}: the stack config sets both tesseract:fractalToken and tesseract:fractalEmail/fractalPassword; keep one`,
+    );
+  const creds: ServerCredentials = c.token
+    ? { url: c.url as string, token: c.token }
+    : { url: c.url as string, email: c.email as string, password: c.password as string };
   const client = new FractalClient(creds);
   const g = await client.taskGroup(Number(id));
   if (!g) return { id: "", props: {} };
@@ -54,7 +64,15 @@ export async function importServerTaskGroup(id: string): Promise<provider.ReadRe
     );
   const inputs = checked.inputs as CheckedInputs;
   const envInfo = await serverRecordedFreeze(client, g);
-  const created = groupOutputs(inputs, stateFromRead(g, "imported"), "server", creds, envInfo);
+  // With a token, the group's owner as the server names it (what a create records as serverEmail).
+  const owner = creds.email ?? (await client.currentUser()).email;
+  const created = groupOutputs(
+    inputs,
+    stateFromRead(g, "imported"),
+    "server",
+    { url: creds.url, email: owner },
+    envInfo,
+  );
   const backend = new ServerBackend();
   const props = (await backend.read(created)) ?? created;
   return { id: backend.idOf(props), props: props as unknown as Record<string, unknown>, inputs: { ...inputs } };

@@ -51,12 +51,18 @@ export const SCHEMA = {
       fractalEmail: {
         type: "string",
         description:
-          "Default for the `server` input of TaskGroup's `email` when a resource does not set it: Account e-mail.",
+          "Default for the `server` input of TaskGroup's `email` when a resource does not set it: Account e-mail (with `password`; not with `token`).",
       },
       fractalPassword: {
         type: "string",
         description:
-          "Default for the `server` input of TaskGroup's `password` when a resource does not set it: Account password (stored as a Pulumi secret).",
+          "Default for the `server` input of TaskGroup's `password` when a resource does not set it: Account password (with `email`; stored as a Pulumi secret).",
+        secret: true,
+      },
+      fractalToken: {
+        type: "string",
+        description:
+          "Default for the `server` input of TaskGroup's `token` when a resource does not set it: Bearer token instead of `email`/`password`, e.g. from the server's OAuth login when it runs with\n`FRACTAL_DISABLE_BASIC_AUTH=true` (stored as a Pulumi secret). Sent as is, never renewed: it\nlasts the server's `JWT_EXPIRE_SECONDS` (180 s by default).",
         secret: true,
       },
     },
@@ -103,12 +109,18 @@ export const SCHEMA = {
       fractalEmail: {
         type: "string",
         description:
-          "Default for the `server` input of TaskGroup's `email` when a resource does not set it: Account e-mail.",
+          "Default for the `server` input of TaskGroup's `email` when a resource does not set it: Account e-mail (with `password`; not with `token`).",
       },
       fractalPassword: {
         type: "string",
         description:
-          "Default for the `server` input of TaskGroup's `password` when a resource does not set it: Account password (stored as a Pulumi secret).",
+          "Default for the `server` input of TaskGroup's `password` when a resource does not set it: Account password (with `email`; stored as a Pulumi secret).",
+        secret: true,
+      },
+      fractalToken: {
+        type: "string",
+        description:
+          "Default for the `server` input of TaskGroup's `token` when a resource does not set it: Bearer token instead of `email`/`password`, e.g. from the server's OAuth login when it runs with\n`FRACTAL_DISABLE_BASIC_AUTH=true` (stored as a Pulumi secret). Sent as is, never renewed: it\nlasts the server's `JWT_EXPIRE_SECONDS` (180 s by default).",
         secret: true,
       },
     },
@@ -613,7 +625,7 @@ export const SCHEMA = {
     "tesseract:index:TaskGroupServer": {
       type: "object",
       description:
-        "Per-resource fractal-server connection; overrides the provider config `fractal:url|email|password`.",
+        "Per-resource fractal-server connection; overrides the provider config `fractal:url|email|password|token`.\nThe account is `email` + `password` (password login), or `token` (exactly one of the two).",
       properties: {
         url: {
           type: "string",
@@ -621,14 +633,19 @@ export const SCHEMA = {
         },
         email: {
           type: "string",
-          description: "Account e-mail.",
+          description: "Account e-mail (with `password`; not with `token`).",
         },
         password: {
           type: "string",
-          description: "Account password (stored as a Pulumi secret).",
+          description: "Account password (with `email`; stored as a Pulumi secret).",
+        },
+        token: {
+          type: "string",
+          description:
+            "Bearer token instead of `email`/`password`, e.g. from the server's OAuth login when it runs with\n`FRACTAL_DISABLE_BASIC_AUTH=true` (stored as a Pulumi secret). Sent as is, never renewed: it\nlasts the server's `JWT_EXPIRE_SECONDS` (180 s by default).",
         },
       },
-      required: ["url", "email", "password"],
+      required: ["url"],
     },
     "tesseract:index:TaskGroupTask": {
       type: "object",
@@ -1437,7 +1454,7 @@ export const SCHEMA = {
     },
     "tesseract:index:TaskGroup": {
       description:
-        "A Fractal task group: the tasks of a Python package collected the way fractal-server does it,\neither on a real fractal-server (REST; provider config `fractal:url`, `fractal:email`,\n`fractal:password`) or locally (a venv per package/version under a tasks directory).",
+        "A Fractal task group: the tasks of a Python package collected the way fractal-server does it,\neither on a real fractal-server (REST; provider config `fractal:url` and `fractal:email` +\n`fractal:password` or `fractal:token`) or locally (a venv per package/version under a tasks directory).",
       properties: {
         taskGroupId: {
           type: "number",

@@ -15,23 +15,23 @@ import { InputSecrets, scrubbingErrors, withoutMarks } from "../common/secrets";
 import { containsUnknown } from "../common/unknown";
 import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
 import { backendFor, backendOf } from "../fractal/backends";
-import { configFromEnv, configuredPassword, credentials, providerConfig } from "../fractal/config";
+import { configuredSecrets, credentials, providerConfig } from "../fractal/config";
 import { customManifest, fileSha256 } from "../fractal/local-custom";
 import { localPreviewFailures, serverPreviewFailures } from "../fractal/preview-checks";
 import { parseManifest, TaskGroupInputsSchema } from "../fractal/schemas";
 import { normalizePackageName, parseWheelFilename } from "../fractal/validators";
 
-/** Records the stack configuration (`fractal:url`, `fractal:email`, `fractal:password`). */
+/** Records the stack configuration (`fractal:url`, `fractal:email`, `fractal:password`, `fractal:token`). */
 export { configure } from "../fractal/config";
 export type { CheckedInputs, TaskGroupOutputs };
 
-/** The secrets of a group's inputs or state: its secret fields and the configured passwords. */
+/** The secrets of a group's inputs or state: its secret fields and the configured password and token. */
 function secretsOf(inputs: Partial<CheckedInputs>): InputSecrets {
-  return new InputSecrets(inputs, TASK_GROUP_SECRETS, [configuredPassword(), configFromEnv().password]);
+  return new InputSecrets(inputs, TASK_GROUP_SECRETS, configuredSecrets());
 }
 
 function progressFor(inputs: Partial<CheckedInputs>, label: string): Progress {
-  const secrets = [inputs.server?.password, configuredPassword(), configFromEnv().password];
+  const secrets = [inputs.server?.password, inputs.server?.token, ...configuredSecrets()];
   const fields = new InputSecrets(inputs, TASK_GROUP_SECRETS).strings();
   return new Progress(`TaskGroup ${label}`, [...secrets, ...fields]);
 }
@@ -45,10 +45,10 @@ function labelOf(inputs: Partial<CheckedInputs>): string {
 
 // ---- check ---------------------------------------------------------------------------------
 
-/** Validates the inputs; no failure repeats a secret (the resource's secret fields, values marked secret, the configured password). */
+/** Validates the inputs; no failure repeats a secret (the resource's secret fields, values marked secret, the configured password and token). */
 export async function check(_olds: unknown, raw: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   const { urn, inputs: news } = takeUrn(raw);
-  const secrets = new InputSecrets(news, TASK_GROUP_SECRETS, [configuredPassword(), configFromEnv().password]);
+  const secrets = new InputSecrets(news, TASK_GROUP_SECRETS, configuredSecrets());
   const result = await checkUnguarded(news, secrets);
   const inputs = keepUrn(withoutMarks(result.inputs ?? news), urn);
   return result.failures?.length ? { inputs, failures: secrets.guard(result.failures) } : { inputs };
@@ -156,10 +156,17 @@ export async function diff(
   const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
   const backend = containsUnknown(news.backend) || containsUnknown(news.server) ? "unknown" : resolveBackend(news);
   if (backend !== olds.resolvedBackend) replaces.push("backend");
-  const oldServer = olds.server ? { url: olds.server.url, email: olds.server.email } : undefined;
-  const newServer =
-    news.server && typeof news.server === "object" ? { url: news.server.url, email: news.server.email } : news.server;
-  if (!sameValue(oldServer, newServer)) replaces.push("server");
+  // Another server, or another account, replaces the group; a new password or token is stored in
+  // place. A bearer token names no account here: its user is checked by the update (server-backend).
+  const who = (s: typeof news.server) =>
+    s && typeof s === "object" ? { url: s.url, email: s.token === undefined ? s.email : undefined } : s;
+  const o = who(olds.server);
+  const n = who(news.server);
+  const sameAccount =
+    typeof o === "object" && typeof n === "object" && (o.email === undefined || n.email === undefined)
+      ? sameValue(o.url, n.url)
+      : sameValue(o, n);
+  if (!sameAccount) replaces.push("server");
   else if (!sameValue(olds.server, news.server)) changed.push("server");
   if (
     backend === "server" &&

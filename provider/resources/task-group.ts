@@ -64,14 +64,23 @@ export interface TaskGroupPixiArgs {
   pixiVersion?: pulumi.Input<string>;
 }
 
-/** Per-resource fractal-server connection; overrides the provider config `fractal:url|email|password`. */
+/**
+ * Per-resource fractal-server connection; overrides the provider config `fractal:url|email|password|token`.
+ * The account is `email` + `password` (password login), or `token` (exactly one of the two).
+ */
 export interface TaskGroupServerArgs {
   /** Base URL, e.g. `http://127.0.0.1:8000`. */
   url: pulumi.Input<string>;
-  /** Account e-mail. */
-  email: pulumi.Input<string>;
-  /** Account password (stored as a Pulumi secret). */
-  password: pulumi.Input<string>;
+  /** Account e-mail (with `password`; not with `token`). */
+  email?: pulumi.Input<string>;
+  /** Account password (with `email`; stored as a Pulumi secret). */
+  password?: pulumi.Input<string>;
+  /**
+   * Bearer token instead of `email`/`password`, e.g. from the server's OAuth login when it runs with
+   * `FRACTAL_DISABLE_BASIC_AUTH=true` (stored as a Pulumi secret). Sent as is, never renewed: it
+   * lasts the server's `JWT_EXPIRE_SECONDS` (180 s by default).
+   */
+  token?: pulumi.Input<string>;
 }
 
 /** Arguments of a {@link TaskGroup}. */
@@ -118,8 +127,8 @@ export type TaskGroupArgsMatchInputs = Assert<SameKeys<TaskGroupArgs, TaskGroupI
 
 /**
  * A Fractal task group: the tasks of a Python package collected the way fractal-server does it,
- * either on a real fractal-server (REST; provider config `fractal:url`, `fractal:email`,
- * `fractal:password`) or locally (a venv per package/version under a tasks directory).
+ * either on a real fractal-server (REST; provider config `fractal:url` and `fractal:email` +
+ * `fractal:password` or `fractal:token`) or locally (a venv per package/version under a tasks directory).
  */
 export class TaskGroup extends pulumi.dynamic.Resource {
   /** Server task-group id (server backend only). */
@@ -179,7 +188,7 @@ export class TaskGroup extends pulumi.dynamic.Resource {
       resolvedBackend: undefined,
     };
     if (args.active === undefined) props.active = undefined;
-    // Secret in the state's inputs and outputs (TASK_GROUP_SECRETS): `server` and the index URLs.
+    // Secret in the state's inputs and outputs (TASK_GROUP_SECRETS): `server` (password, token) and the index URLs.
     super(
       provider,
       name,

@@ -115,6 +115,7 @@ const CONFIG = [
   { name: "fractalUrl", from: ["TaskGroupServerArgs", "url"] },
   { name: "fractalEmail", from: ["TaskGroupServerArgs", "email"] },
   { name: "fractalPassword", from: ["TaskGroupServerArgs", "password"], secret: true },
+  { name: "fractalToken", from: ["TaskGroupServerArgs", "token"], secret: true },
 ] as const;
 
 class Generator {

@@ -75,6 +75,19 @@ const cases: SecretCase[] = [
     says: /http\(s\) URL/,
   },
   {
+    name: "server.token with server.password",
+    declare: async () => {
+      const { TaskGroup } = await taskGroup();
+      new TaskGroup("tg", {
+        pip: { package: "pt-tasks" },
+        backend: "server",
+        server: { url: "http://127.0.0.1:9", email: "a@example.org", password: `pw-${SECRET}`, token: SECRET },
+      });
+    },
+    field: "server.token",
+    says: /not both \(fix: remove server\.email and server\.password/,
+  },
+  {
     name: "push with an unknown key",
     declare: async () => {
       const { TesseractImage } = await image();
