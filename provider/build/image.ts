@@ -12,6 +12,7 @@ import { type IndexProxies, startIndexProxies } from "./index-proxy";
 import { buildKitOnlyProblems, type TesseractImageInputs, type TesseractImageOutputs } from "./inputs";
 import { BuildLogTracker } from "./log";
 import { prepareBuild } from "./prepare";
+import { findReusableImage, tagAll } from "./reuse";
 import { dropBuildStage, type KeptBuildStage, keepBuildStage, removeCreatedImages } from "./stage-cache";
 
 /** Options of {@link buildTesseractImage}: the TesseractImage inputs without `srcDir`. */
@@ -102,6 +103,25 @@ export async function buildTesseractImage(
   }
   if (inputs.contextDir) writeContext(prepared.context, path.resolve(inputs.contextDir));
 
+  const holder = holderTagFor(prepared.config.name);
+  // Inside a stack (a holder tag to keep it by), an image this package built with the same identity
+  // is taken as it is; noCache asks for a build.
+  const reusable =
+    holder && !inputs.noCache ? await findReusableImage(engine, prepared.config.name, prepared.contextHash) : undefined;
+  if (reusable) {
+    await tagAll(engine, reusable.imageId, prepared.tags);
+    const holderTag = await holdImage(engine, reusable.imageId, holder);
+    progress.summary(
+      `reused ${reusable.imageId.slice(7, 19)}, built earlier on this engine from the same sources and options (noCache: true builds again)`,
+    );
+    return {
+      ...builtImage(inputs, prepared, reusable.imageId),
+      ...(reusable.cacheTag ? { buildStageImageId: reusable.buildStageImageId, cacheTag: reusable.cacheTag } : {}),
+      ...(holderTag ? { holderTag } : {}),
+      log: [],
+    };
+  }
+
   const baseImage = prepared.config.build_config.base_image;
   if (!(await engine.inspectImage(baseImage))) {
     progress.warn(`base image ${baseImage} is not present locally; the engine will try to pull it`);
@@ -185,21 +205,32 @@ export async function buildTesseractImage(
         `keepBuildCache: false, but the build stage images ${left.join(", ")} could not be removed (in use by another build?)`,
       );
   }
-  const holderTag = await holdImage(engine, image?.Id ?? imageId, holderTagFor(prepared.config.name));
+  const holderTag = await holdImage(engine, image?.Id ?? imageId, holder);
   progress.summary(`built ${imageId.slice(7, 19)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
-    imageId: image?.Id ?? imageId,
+    ...builtImage(inputs, prepared, image?.Id ?? imageId),
+    ...stage,
+    ...(holderTag ? { holderTag } : {}),
+    log: tracker.lines,
+  };
+}
+
+/** The outputs every build gives, reused or built (without the stage, holder and log). */
+function builtImage(
+  inputs: TesseractImageInputs,
+  prepared: ReturnType<typeof prepareBuild>,
+  imageId: string,
+): Omit<BuiltTesseractImage, "log"> {
+  return {
+    imageId,
     imageName: prepared.tags[0],
     tags: prepared.tags,
     name: prepared.config.name,
     version: prepared.config.version,
     contextHash: prepared.contextHash,
     endpoints: prepared.endpoints,
-    ...stage,
-    ...(holderTag ? { holderTag } : {}),
     srcDir: prepared.srcDir,
     docker: inputs.docker,
-    log: tracker.lines,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { ContainerEngine } from "../docker/engine";
 import type { BuildLogTracker } from "./log";
+import { cacheTagFor } from "./reuse";
 
 /** The build stage image and the tag that keeps it from being a dangling `<none>` image. */
 export interface KeptBuildStage {
@@ -22,11 +23,11 @@ export async function keepBuildStage(
 ): Promise<KeptBuildStage> {
   const stage = tracker.stageImage;
   if (!stage) return {};
-  const repo = `pulumi-tesseract-cache/${name}`;
-  const tag = contextHash.slice(0, 16);
+  const cacheTag = cacheTagFor(name, contextHash);
+  const colon = cacheTag.lastIndexOf(":");
   try {
-    await engine.tagImage(stage, repo, tag);
-    return { buildStageImageId: stage, cacheTag: `${repo}:${tag}` };
+    await engine.tagImage(stage, cacheTag.slice(0, colon), cacheTag.slice(colon + 1));
+    return { buildStageImageId: stage, cacheTag };
   } catch {
     // the cache stays untagged; nothing depends on the tag
     return { buildStageImageId: stage };

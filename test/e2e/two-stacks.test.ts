@@ -83,18 +83,20 @@ test("two root stacks on one engine and home folder: both work, each destroys on
   assert.ok(venvA.includes(`${path.sep}${a.ts.stack.name}${path.sep}`), venvA);
   assert.ok(existsSync(path.join(venvA, "bin", "python")) && existsSync(path.join(venvB, "bin", "python")));
 
-  // Each stack's holder tag is on the image it built (one image when the builds were identical;
-  // B's rebuild, when the builder did not reuse A's layers, carries the shared tags from then on).
+  // One image per Tesseract, held by both stacks: B's up took A's images and built nothing.
   assert.deepEqual(a.out.imageNames, b.out.imageNames);
   const imageIds: string[] = [];
   for (const [i, name] of NAMES.entries()) {
     const heldA = await docker.inspectImage(holderOf(a.ts, name));
     const heldB = await docker.inspectImage(holderOf(b.ts, name));
     assert.ok(heldA && heldB, `both holder tags exist for ${name}`);
+    assert.equal(heldA.Id, heldB.Id, `${name}: both stacks hold one image`);
     const tagged = await docker.inspectImage((b.out.imageNames as string[])[i]);
-    assert.equal(tagged?.Id, heldB.Id, `${name}'s tags are on B's image`);
+    assert.equal(tagged?.Id, heldB.Id, `${name}'s tags are on it`);
     imageIds.push(heldB.Id);
   }
+  const reused = b.ts.output.join("").match(/reused [0-9a-f]{12}, built earlier/g) ?? [];
+  assert.equal(reused.length >= NAMES.length, true, `B's up reused the ${NAMES.length} images: ${reused.length}`);
 
   // Destroy A: B keeps working, and nothing of it needs redoing.
   const destroyA = await a.ts.stack.destroy({ onOutput: (s) => a.ts.output.push(s) });

@@ -17,6 +17,10 @@ interface FakeImage {
   env: string[];
   /** The image this one was built on (classic-builder layer chain), for Docker's removal rules. */
   parent?: string;
+  /** Labels a build gave it. */
+  labels?: Record<string, string>;
+  /** Creation order (a counter), as `Created` in listings. */
+  created?: number;
 }
 
 interface FakeContainer {
@@ -35,6 +39,8 @@ export class FakeEngine implements ContainerEngine {
   private readonly onStop = new Map<string, (() => void)[]>();
   /** Every call, as `method arg`, for assertions on what the orchestration did. */
   readonly calls: string[] = [];
+  /** Builds so far (the `Created` order of built images). */
+  private builds = 0;
   /**
    * Classic-builder log lines `build` plays back (`Step n/m : …`, ` ---> Using cache`,
    * ` ---> <12 hex>`); unset, `build` throws. Each ` ---> <id>` not yet present becomes an image
@@ -128,13 +134,15 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async listImages(filters: Record<string, string[]> = {}): Promise<T.ImageSummary[]> {
-    if (Object.keys(filters).length) throw new Error("the fake engine lists images without filters only");
-    return [...this.images.values()].map((img) => ({
-      Id: img.Id,
-      RepoTags: [...img.tags],
-      Labels: {},
-      Created: 0,
-    }));
+    const { label = [], ...rest } = filters;
+    if (Object.keys(rest).length) throw new Error("the fake engine filters images by label only");
+    const has = (img: FakeImage, l: string) => {
+      const [k, v] = l.split("=", 2);
+      return v === undefined ? k in (img.labels ?? {}) : img.labels?.[k] === v;
+    };
+    return [...this.images.values()]
+      .filter((img) => label.every((l) => has(img, l)))
+      .map((img) => ({ Id: img.Id, RepoTags: [...img.tags], Labels: { ...img.labels }, Created: img.created ?? 0 }));
   }
 
   async removeImage(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<boolean> {
@@ -211,6 +219,8 @@ export class FakeEngine implements ContainerEngine {
     for (const t of params.tags) this.untag(t);
     for (const t of params.tags) prev.tags.add(t);
     prev.env = ["TESSERACT_NAME=fake"];
+    prev.labels = { ...params.labels };
+    prev.created = ++this.builds;
     return prev.Id;
   }
 

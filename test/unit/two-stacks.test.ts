@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, beforeEach, describe, test } from "node:test";
 import { holderTagFor, holdImage } from "../../provider/build/holders";
-import { removeTesseractImage } from "../../provider/build/image";
+import { buildTesseractImage, removeTesseractImage } from "../../provider/build/image";
 import type { TesseractImageOutputs } from "../../provider/build/inputs";
 import { Progress } from "../../provider/common/log";
 import {
@@ -22,9 +22,11 @@ import {
 import { defaultTasksDir, deleteLocal } from "../../provider/fractal/local";
 import { createOutputDir, removeCreatedOutputDir } from "../../provider/serve/output-dir";
 import { FakeEngine } from "../helpers/fake-engine";
+import { REPO_ROOT } from "../helpers/stack";
 
 const URN_A = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/tesseract:TesseractImage::hello";
 const URN_B = "urn:pulumi:test::proj::pulumi-nodejs:dynamic/tesseract:TesseractImage::hello";
+const HELLO = path.join(REPO_ROOT, "examples/tesseracts/hello");
 const tmp = mkdtempSync(path.join(tmpdir(), "pt-two-stacks-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -111,6 +113,52 @@ describe("images two stacks share", () => {
     assert.equal(engine.images.size, 2, "the cache image stays for B");
     await removeTesseractImage(outs(id, b), [], engine);
     assert.equal(engine.images.size, 0, "B, the last holder, removes image and cache");
+  });
+
+  test("the second stack's build takes the image the first one built (same identity): no build", async () => {
+    const base = engine.addImage(["debian:bookworm-slim"], { tesseract: false });
+    engine.buildLog = [
+      "Step 1/4 : FROM debian:bookworm-slim AS build_stage",
+      ` ---> ${base.slice(7, 19)}`,
+      "Step 2/4 : RUN pip install tesseract-core[runtime]",
+      " ---> 111111111111",
+      "Step 3/4 : FROM debian:bookworm-slim AS run_stage",
+      ` ---> ${base.slice(7, 19)}`,
+      "Step 4/4 : COPY --from=build_stage /python-env /python-env",
+      " ---> 222222222222",
+    ];
+    const opts = { tag: "two", onLine: () => {}, onProgress: () => {} };
+    const a = await inResource(URN_A, () => buildTesseractImage(HELLO, opts, engine));
+    const lines: string[] = [];
+    const b = await inResource(URN_B, () =>
+      buildTesseractImage(HELLO, { ...opts, onProgress: (l) => lines.push(l) }, engine),
+    );
+    assert.equal(engine.calls.filter((c) => c.startsWith("build ")).length, 1, "B built nothing");
+    assert.equal(b.imageId, a.imageId);
+    assert.equal(b.cacheTag, a.cacheTag, "B records the kept build stage too");
+    assert.match(lines.join("\n"), /reused [0-9a-f]{12}, built earlier on this engine/);
+    const held = [...(engine.images.get(a.imageId)?.tags ?? [])];
+    assert.ok(held.includes(a.holderTag as string) && held.includes(b.holderTag as string), held.join(","));
+
+    await removeTesseractImage(a, [], engine);
+    assert.ok(engine.images.has(a.imageId), "A's destroy leaves B's image");
+    assert.ok(await engine.inspectImage(a.cacheTag as string), "and its build stage");
+    await removeTesseractImage(b, [], engine);
+    assert.equal(engine.images.get(a.imageId), undefined, "B's destroy removes the image");
+    assert.equal(await engine.inspectImage(a.cacheTag as string), undefined, "and the build stage");
+
+    const again = await inResource(URN_B, () => buildTesseractImage(HELLO, { ...opts, noCache: true }, engine));
+    assert.equal(engine.calls.filter((c) => c.startsWith("build ")).length, 2, "noCache builds again");
+    assert.ok(again.imageId);
+  });
+
+  test("outside a stack (no holder tag to keep it by) nothing is reused", async () => {
+    engine.addImage(["debian:bookworm-slim"], { tesseract: false });
+    engine.buildLog = ["Step 1/1 : FROM debian:bookworm-slim", " ---> 333333333333"];
+    const opts = { tag: "lib", onLine: () => {}, onProgress: () => {} };
+    await buildTesseractImage(HELLO, opts, engine);
+    await buildTesseractImage(HELLO, opts, engine);
+    assert.equal(engine.calls.filter((c) => c.startsWith("build ")).length, 2);
   });
 
   test("a resource from before holder tags still leaves another stack's image alone", async () => {
