@@ -4,14 +4,14 @@ import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import type { DockerConnection } from "../docker/connection";
 import type { ServiceInputs } from "../serve/args";
 import type { ContainerSettingsInput } from "../serve/container-options";
+import type { ContainerRecord } from "../serve/container-state";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
 import {
-  type ContainerRecord,
   type INTERNAL_SERVICE_OUTPUTS,
   SERVICE_OUTPUT_KEYS,
   type ServiceOutputKey,
-  type ServiceOutputs,
+  type StoredServiceState,
 } from "../serve/serve-target";
 import {
   type DockerImageLike,
@@ -29,7 +29,7 @@ import type { TesseractImage } from "./tesseract-image";
  * load the lifecycle module by package name, so no schema, pool or closure state is captured and
  * fixes reach existing resources (including their delete).
  */
-const provider = dynamicProvider<ServiceInputs, ServiceOutputs>(() =>
+const provider = dynamicProvider<ServiceInputs, StoredServiceState>(() =>
   require("pulumi-tesseract/lib/resources/tesseract-service-impl.js"),
 );
 
