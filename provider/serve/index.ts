@@ -13,7 +13,7 @@ export {
   choosesKubernetes,
   containerServeTarget,
   isKubernetesState,
-  kubernetesServeTarget,
+  loadKubernetesServeTarget,
   targetInputs,
   withInputsTarget,
   withSameTarget,

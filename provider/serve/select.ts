@@ -16,10 +16,10 @@ export function containerServeTarget(): ServeTarget<ContainerServiceInputs, Cont
 }
 
 /**
- * The Kubernetes target, loaded here on first use so that services on Docker engines never load
- * the Kubernetes client.
+ * The Kubernetes target (`kubernetesServeTarget`), loaded here on first use so that services on
+ * Docker engines never load the Kubernetes client.
  */
-export function kubernetesServeTarget(): ServeTarget<KubernetesServiceInputs, StoredKubernetesState> {
+export function loadKubernetesServeTarget(): ServeTarget<KubernetesServiceInputs, StoredKubernetesState> {
   const k8s: typeof import("./kubernetes/kubernetes-target") = require("./kubernetes/kubernetes-target");
   return k8s.kubernetesServeTarget;
 }
@@ -45,7 +45,7 @@ export function withStateTarget<R>(
   state: StoredServiceState,
   run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, state: S) => R,
 ): R {
-  return isKubernetesState(state) ? run(kubernetesServeTarget(), state) : run(containerServeTarget(), state);
+  return isKubernetesState(state) ? run(loadKubernetesServeTarget(), state) : run(containerServeTarget(), state);
 }
 
 /** Calls `run` with the target new inputs choose, the inputs typed as that target's. */
@@ -54,7 +54,7 @@ export function withInputsTarget<R>(
   run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, inputs: I) => R,
 ): R {
   const typed = targetInputs(inputs);
-  return typed.kubernetes ? run(kubernetesServeTarget(), typed) : run(containerServeTarget(), typed);
+  return typed.kubernetes ? run(loadKubernetesServeTarget(), typed) : run(containerServeTarget(), typed);
 }
 
 /**
@@ -67,10 +67,11 @@ export function withSameTarget<R>(
   run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, state: S, inputs: I) => R,
 ): R {
   const typed = targetInputs(inputs);
-  if (isKubernetesState(state) && typed.kubernetes) return run(kubernetesServeTarget(), state, typed);
+  if (isKubernetesState(state) && typed.kubernetes) return run(loadKubernetesServeTarget(), state, typed);
   if (!isKubernetesState(state) && !typed.kubernetes) return run(containerServeTarget(), state, typed);
   throw new UserError(
-    "kubernetes: a TesseractService cannot move between a Docker engine and a cluster in place (its diff replaces it; run `pulumi up` again after a refresh)",
+    "kubernetes: a TesseractService cannot be updated in place from a Docker engine to a cluster or back; " +
+      "its diff replaces it instead (fix: run `pulumi up` again, after `pulumi refresh` if the state is out of date)",
     { property: "kubernetes" },
   );
 }

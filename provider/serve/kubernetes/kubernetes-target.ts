@@ -1,6 +1,7 @@
-// The TesseractService serve target for `kubernetes`: state shape, diff rules (a changed pod
-// template rolls in place; another cluster or namespace replaces) and the calls into the cluster.
-// Chosen by `serveTargetFor` (../select.ts), which loads this module only for such services.
+// The TesseractService serve target for `kubernetes`: diff rules (a changed pod template rolls in
+// place; another cluster or namespace replaces), outputs, and the calls into the cluster. Its
+// state's shape is in state.ts. Loaded by ../select.ts only for such services, and only ever given
+// their states (a move from or to a Docker engine replaces before).
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import { Progress } from "../../common/log";
