@@ -51,4 +51,4 @@ export const helloUrls = helloService.urls;
 export const vectoraddUrl = vectoraddService.url;
 export const containers = pulumi
   .all([helloService.containerNames, vectoraddService.containerNames])
-  .apply(([a, b]) => [...a, ...b]);
+  .apply(([a, b]) => [...(a ?? []), ...(b ?? [])]);

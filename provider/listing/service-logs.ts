@@ -86,7 +86,8 @@ export async function getTesseractServiceLogs(args: TesseractServiceLogsArgs): P
  * Read-only; during a preview of a new service its outputs are unknown and so is this.
  */
 export function getTesseractServiceLogsOutput(args: {
-  containerIds?: pulumi.Input<string[]>;
+  /** The service's `containerIds` output (undefined on Kubernetes: give `endpoint`). */
+  containerIds?: pulumi.Input<string[] | undefined>;
   endpoint?: pulumi.Input<string | KubernetesEndpoint>;
   docker?: pulumi.Input<DockerConnection>;
   tail?: pulumi.Input<number>;

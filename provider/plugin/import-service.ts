@@ -13,11 +13,11 @@ import type { DockerConnection } from "../docker/connection";
 import { engineFor } from "../docker/engine";
 import type { ContainerInspect } from "../docker/types";
 import { RESERVED_LABELS, validateInputs } from "../serve/args";
+import type { ContainerRecord } from "../serve/container-state";
 import { ContainerServeTarget } from "../serve/container-target";
 import { networkOwner } from "../serve/network";
 import { CONTAINER_API_PORT, CONTAINER_DEBUG_PORT } from "../serve/ports";
 import { statusOf } from "../serve/replicas";
-import type { ContainerRecord } from "../serve/serve-target";
 import { BUILTIN_NETWORKS, defaultUser } from "../serve/spec";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath } from "../serve/volumes";
 
@@ -213,7 +213,9 @@ export async function importService(
     const net = await engine.inspectNetwork(network);
     networkCreated = net?.Labels?.[LABELS.networkOwner] === networkOwner(inputs);
   }
-  const state = new ContainerServeTarget().outputsOf(inputs, {
+  // Rebuilt from containers, so never a Kubernetes service: the container target's inputs.
+  const { kubernetes: _never, ...containerInputs } = inputs;
+  const state = new ContainerServeTarget().outputsOf(containerInputs, {
     serviceId: id,
     containers,
     imageIds: firstOfImage.map((c) => c.Image),
@@ -222,5 +224,5 @@ export async function importService(
   // Stored inputs as `check` returns them (defaults filled, names set), minus the connection that
   // comes from the provider configuration rather than the program.
   const { docker: _fromConfig, ...stored } = JSON.parse(JSON.stringify(inputs)) as Record<string, unknown>;
-  return { id, props: state as unknown as Record<string, unknown>, inputs: stored };
+  return { id, props: state, inputs: stored };
 }

@@ -1066,56 +1066,60 @@ export const SCHEMA = {
       properties: {
         url: {
           type: "string",
-          description: "URL of the first container, e.g. `http://127.0.0.1:49733`.",
+          description:
+            "URL of the first container, e.g. `http://127.0.0.1:49733` (Kubernetes: the Service's in-cluster URL).",
         },
         urls: {
           type: "array",
           items: {
             type: "string",
           },
-          description: "URLs of all containers (image-major, then replica).",
+          description: "URLs of all containers (image-major, then replica; Kubernetes: `[url]`).",
         },
         containerIds: {
           type: "array",
           items: {
             type: "string",
           },
-          description: "Docker container IDs.",
+          description: "Docker target: the container IDs (undefined on Kubernetes).",
         },
         containerNames: {
           type: "array",
           items: {
             type: "string",
           },
-          description: "Docker container names (`<resource name>-<hash>-<replica>`).",
+          description:
+            "Docker target: the container names, `<resource name>-<hash>-<replica>` (undefined on Kubernetes).",
         },
         hostPorts: {
           type: "array",
           items: {
             type: "number",
           },
-          description: "Host ports of the API, per container.",
+          description: "Docker target: host ports of the API, per container (undefined on Kubernetes).",
         },
         debugPorts: {
           type: "array",
           items: {
             type: "number",
           },
-          description: "Host ports of debugpy, per container (empty unless `debug`).",
+          description:
+            "Docker target: host ports of debugpy, per container (empty unless `debug`; undefined on Kubernetes).",
         },
         containers: {
           type: "array",
           items: {
             $ref: "#/types/tesseract:index:TesseractServiceContainer",
           },
-          description: "Per-container records including the status `read` last saw.",
+          description:
+            "Docker target: per-container records including the status `read` last saw (undefined on Kubernetes).",
         },
         imageIds: {
           type: "array",
           items: {
             type: "string",
           },
-          description: "Image IDs the containers run, per image.",
+          description: "Docker target: image IDs the containers run, per image (undefined on Kubernetes).",
         },
         serviceId: {
           type: "string",
@@ -1124,11 +1128,12 @@ export const SCHEMA = {
         },
         engine: {
           type: "string",
-          description: "Engine address the containers run on.",
+          description: "Engine address the containers run on (Kubernetes: the API server's).",
         },
         networkCreated: {
           type: "boolean",
-          description: "True when this service created its `network` and will remove it.",
+          description:
+            "Docker target: true when this service created its `network` and will remove it (undefined on Kubernetes).",
         },
         namespace: {
           type: "string",
@@ -1291,20 +1296,7 @@ export const SCHEMA = {
           secret: true,
         },
       },
-      required: [
-        "url",
-        "urls",
-        "containerIds",
-        "containerNames",
-        "hostPorts",
-        "debugPorts",
-        "containers",
-        "imageIds",
-        "serviceId",
-        "engine",
-        "networkCreated",
-        "endpoint",
-      ],
+      required: ["url", "urls", "serviceId", "engine", "endpoint"],
       inputProperties: {
         image: {
           type: "string",

@@ -1,8 +1,9 @@
 /**
  * Lifecycle of a TesseractService: maps Pulumi's check/diff/create/read/update/delete to the
- * service's serve target (`provider/serve/`: containers on Docker engines, or Kubernetes), chosen
- * by `serveTargetFor`. Loaded by package name from the provider shim (see tesseract-service.ts);
- * the exported names are part of the stack-state contract.
+ * service's serve target (`provider/serve/`: containers on Docker engines, or Kubernetes), each
+ * called with its own inputs and state types (`provider/serve/select.ts`: the stored state's
+ * `kubernetes` says which target made it). Loaded by package name from the provider shim (see
+ * tesseract-service.ts); the exported names are part of the stack-state contract.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { splitInputs } from "../common/check";
@@ -13,17 +14,25 @@ import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import { InputSecrets, scrubbingErrors } from "../common/secrets";
 import {
   type ContainerRecord,
+  type ContainerServiceState,
+  choosesKubernetes,
+  isKubernetesState,
   SERVICE_OUTPUT_KEYS,
   type ServiceInputs,
-  type ServiceOutputs,
-  serveTargetFor,
+  type ServiceState,
+  type StoredServiceState,
   serviceLabels,
   validateInputs,
+  withInputsTarget,
+  withSameTarget,
+  withStateTarget,
 } from "../serve";
 
 /** The container target's replace/update rules (the plugin schema declares them). */
 export { REPLACE_ON_CHANGES, UPDATE_IN_PLACE } from "../serve";
-export type { ContainerRecord, ServiceOutputs };
+export type { ContainerRecord, ContainerServiceState, ServiceState, StoredServiceState };
+/** @deprecated The container target's state; use `ContainerServiceState` (or `ServiceState`, either target's). */
+export type ServiceOutputs = ContainerServiceState;
 /** Labels of the service's containers (for tests and tooling). */
 export { serviceLabels };
 
@@ -59,14 +68,18 @@ function resolveInputs(raw: Record<string, unknown>): ServiceInputs {
 
 // ---- diff -------------------------------------------------------------------------------------
 
-/** The target of either side judges (moving between targets replaces). */
+/** Moving between a Docker engine and a cluster replaces; otherwise the state's target judges. */
 export async function diff(
   _id: string,
-  olds: ServiceOutputs,
+  olds: StoredServiceState,
   raw: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
   const news = takeUrn(raw).inputs;
-  return serveTargetFor(olds, news).diff(olds, news);
+  if (isKubernetesState(olds) !== choosesKubernetes(news)) {
+    // New objects on the other target first, then the old ones go (nothing they share to clash on).
+    return { changes: true, replaces: ["kubernetes"], deleteBeforeReplace: false };
+  }
+  return withStateTarget(olds, (target, state) => target.diff(state, news));
 }
 
 // ---- create -----------------------------------------------------------------------------------
@@ -76,7 +89,9 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
   return inResource(urn, () => {
     const inputs = resolveInputs(plain);
     return scrubbingErrors(new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS), () =>
-      serveTargetFor(inputs).create(inputs),
+      withInputsTarget<Promise<{ id: string; outs: StoredServiceState }>>(inputs, (target, typed) =>
+        target.create(typed),
+      ),
     );
   });
 }
@@ -84,8 +99,8 @@ export async function create(raw: Record<string, unknown>): Promise<pulumi.dynam
 // ---- read -------------------------------------------------------------------------------------
 
 /** Refresh: the target re-inspects what it serves; drift shows in the next diff and `up` repairs it. */
-export async function read(id: string, props: ServiceOutputs): Promise<pulumi.dynamic.ReadResult> {
-  return { id, props: await serveTargetFor(props).read(id, props) };
+export async function read(id: string, props: StoredServiceState): Promise<pulumi.dynamic.ReadResult> {
+  return { id, props: await withStateTarget<Promise<StoredServiceState>>(props, (target, s) => target.read(id, s)) };
 }
 
 // ---- update -----------------------------------------------------------------------------------
@@ -93,19 +108,24 @@ export async function read(id: string, props: ServiceOutputs): Promise<pulumi.dy
 /** In place: scaling, healing, in-place settings, rolling updates (see the target's `update`). */
 export async function update(
   id: string,
-  olds: ServiceOutputs,
+  olds: StoredServiceState,
   raw: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
   const { urn, inputs: news } = takeUrn(raw);
   return inResource(urn, async () => {
     const inputs = resolveInputs(news);
     const secrets = new InputSecrets(inputs, TESSERACT_SERVICE_SECRETS);
-    return { outs: await scrubbingErrors(secrets, () => serveTargetFor(inputs).update(id, olds, inputs)) };
+    const outs = await scrubbingErrors(secrets, () =>
+      withSameTarget<Promise<StoredServiceState>>(olds, inputs, (target, state, typed) =>
+        target.update(id, state, typed),
+      ),
+    );
+    return { outs };
   });
 }
 
 // ---- delete -----------------------------------------------------------------------------------
 
-export async function remove(id: string, props: ServiceOutputs): Promise<void> {
-  await serveTargetFor(props).remove(id, props);
+export async function remove(id: string, props: StoredServiceState): Promise<void> {
+  await withStateTarget(props, (target, state) => target.remove(id, state));
 }

@@ -4,14 +4,14 @@ import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import type { DockerConnection } from "../docker/connection";
 import type { ServiceInputs } from "../serve/args";
 import type { ContainerSettingsInput } from "../serve/container-options";
+import type { ContainerRecord } from "../serve/container-state";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
 import {
-  type ContainerRecord,
   type INTERNAL_SERVICE_OUTPUTS,
   SERVICE_OUTPUT_KEYS,
   type ServiceOutputKey,
-  type ServiceOutputs,
+  type StoredServiceState,
 } from "../serve/serve-target";
 import {
   type DockerImageLike,
@@ -29,7 +29,7 @@ import type { TesseractImage } from "./tesseract-image";
  * load the lifecycle module by package name, so no schema, pool or closure state is captured and
  * fixes reach existing resources (including their delete).
  */
-const provider = dynamicProvider<ServiceInputs, ServiceOutputs>(() =>
+const provider = dynamicProvider<ServiceInputs, StoredServiceState>(() =>
   require("pulumi-tesseract/lib/resources/tesseract-service-impl.js"),
 );
 
@@ -243,28 +243,28 @@ export type TesseractServiceContainer = ContainerRecord;
  * objects there); everything else, `image` included, rolls the Deployment in place.
  */
 export class TesseractService extends pulumi.dynamic.Resource {
-  /** URL of the first container, e.g. `http://127.0.0.1:49733`. */
+  /** URL of the first container, e.g. `http://127.0.0.1:49733` (Kubernetes: the Service's in-cluster URL). */
   declare readonly url: pulumi.Output<string>;
-  /** URLs of all containers (image-major, then replica). */
+  /** URLs of all containers (image-major, then replica; Kubernetes: `[url]`). */
   declare readonly urls: pulumi.Output<string[]>;
-  /** Docker container IDs. */
-  declare readonly containerIds: pulumi.Output<string[]>;
-  /** Docker container names (`<resource name>-<hash>-<replica>`). */
-  declare readonly containerNames: pulumi.Output<string[]>;
-  /** Host ports of the API, per container. */
-  declare readonly hostPorts: pulumi.Output<number[]>;
-  /** Host ports of debugpy, per container (empty unless `debug`). */
-  declare readonly debugPorts: pulumi.Output<number[]>;
-  /** Per-container records including the status `read` last saw. */
-  declare readonly containers: pulumi.Output<TesseractServiceContainer[]>;
-  /** Image IDs the containers run, per image. */
-  declare readonly imageIds: pulumi.Output<string[]>;
+  /** Docker target: the container IDs (undefined on Kubernetes). */
+  declare readonly containerIds: pulumi.Output<string[] | undefined>;
+  /** Docker target: the container names, `<resource name>-<hash>-<replica>` (undefined on Kubernetes). */
+  declare readonly containerNames: pulumi.Output<string[] | undefined>;
+  /** Docker target: host ports of the API, per container (undefined on Kubernetes). */
+  declare readonly hostPorts: pulumi.Output<number[] | undefined>;
+  /** Docker target: host ports of debugpy, per container (empty unless `debug`; undefined on Kubernetes). */
+  declare readonly debugPorts: pulumi.Output<number[] | undefined>;
+  /** Docker target: per-container records including the status `read` last saw (undefined on Kubernetes). */
+  declare readonly containers: pulumi.Output<TesseractServiceContainer[] | undefined>;
+  /** Docker target: image IDs the containers run, per image (undefined on Kubernetes). */
+  declare readonly imageIds: pulumi.Output<string[] | undefined>;
   /** Identifier of the service: the container-name prefix and the `pulumi-tesseract.service-id` label. */
   declare readonly serviceId: pulumi.Output<string>;
-  /** Engine address the containers run on. */
+  /** Engine address the containers run on (Kubernetes: the API server's). */
   declare readonly engine: pulumi.Output<string>;
-  /** True when this service created its `network` and will remove it. */
-  declare readonly networkCreated: pulumi.Output<boolean>;
+  /** Docker target: true when this service created its `network` and will remove it (undefined on Kubernetes). */
+  declare readonly networkCreated: pulumi.Output<boolean | undefined>;
   /** Kubernetes target: the namespace of the objects. */
   declare readonly namespace: pulumi.Output<string | undefined>;
   /** Kubernetes target: the Deployment's name. */

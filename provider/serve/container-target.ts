@@ -1,6 +1,7 @@
 /**
  * The service lifecycle on a container platform (Docker engines): replicas with host ports,
- * replaced when what they run changes, scaled and healed in place. Its state is `ServiceOutputs`.
+ * replaced when what they run changes, scaled and healed in place. Its state is
+ * `ContainerServiceState` (container-state.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { diffByKeys } from "../common/diff";
@@ -9,9 +10,34 @@ import { toPlainJson } from "../common/plain";
 import { UNKNOWN } from "../common/unknown";
 import { type DockerConnection, resolveHost } from "../docker/connection";
 import { imagesOf, type ServiceInputs } from "./args";
+import type { ContainerRecord, ContainerServiceInputs, ContainerServiceState, ServedSet } from "./container-state";
 import { DockerPlatform } from "./docker-platform";
-import type { ContainerPlatform, ServedSet, ServeTarget, ServiceOutputs } from "./serve-target";
+import type { ServeTarget } from "./serve-target";
 import { replicaKeys } from "./spec";
+
+/**
+ * A platform that runs a TesseractService's replicas as containers with host ports
+ * (`DockerPlatform`: containers on a Docker engine). `ContainerServeTarget` maps the service
+ * lifecycle onto it; the replicas are recreated when what they run changes.
+ */
+export interface ContainerPlatform {
+  /** Address of the platform the replicas run on, recorded as the `engine` output. */
+  address(inputs: ServiceInputs): string;
+  /** URL clients use to reach one replica (the `url`/`urls` outputs). */
+  url(inputs: ServiceInputs, replica: ContainerRecord): string;
+  /** Serves a new set: every replica started and healthy, or nothing left behind. */
+  create(inputs: ServiceInputs, progress: Progress): Promise<ServedSet>;
+  /** Refresh: each recorded replica with its current status (`running`, or why not). */
+  read(state: ContainerServiceState): Promise<ContainerRecord[]>;
+  /** In place: scale up or down, recreate replicas that are not running, apply in-place settings. */
+  update(state: ContainerServiceState, inputs: ServiceInputs, progress: Progress): Promise<ServedSet>;
+  /** Removes the set (strays found by label included) and what it created for itself. */
+  remove(state: ContainerServiceState, progress: Progress): Promise<void>;
+  /** Diff: true when an image behind the same names changed (rebuilt under its tag). */
+  imagesChanged(state: ContainerServiceState, imageNames: string[], news: Record<string, unknown>): Promise<boolean>;
+  /** Diff: true when a replacement must remove the old set first (e.g. host ports cannot hold both). */
+  mustDeleteFirst(state: ContainerServiceState, news: Record<string, unknown>, imageCount: number): boolean;
+}
 
 /** Inputs whose change needs new containers (Docker cannot change them in place). */
 export const REPLACE_ON_CHANGES = [
@@ -63,11 +89,10 @@ function progressFor(inputs: Pick<ServiceInputs, "docker" | "registryAuth">, nam
   ]);
 }
 
-export class ContainerServeTarget implements ServeTarget {
+export class ContainerServeTarget implements ServeTarget<ContainerServiceInputs, ContainerServiceState> {
   constructor(private readonly platform: ContainerPlatform = new DockerPlatform()) {}
 
-  async diff(state: object, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-    const olds = state as ServiceOutputs;
+  async diff(olds: ContainerServiceState, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
     const { replaces, changed } = diffByKeys(olds, news, { replace: REPLACE_ON_CHANGES, update: UPDATE_IN_PLACE });
     const newDocker = news.docker as DockerConnection | typeof UNKNOWN | undefined;
     if (newDocker === UNKNOWN || resolveHost(olds.docker) !== resolveHost(newDocker as DockerConnection | undefined)) {
@@ -88,7 +113,7 @@ export class ContainerServeTarget implements ServeTarget {
     return { changes: true, replaces, deleteBeforeReplace: this.platform.mustDeleteFirst(olds, news, imageCount) };
   }
 
-  async create(inputs: ServiceInputs): Promise<{ id: string; outs: ServiceOutputs }> {
+  async create(inputs: ContainerServiceInputs): Promise<{ id: string; outs: ContainerServiceState }> {
     const served = await this.platform.create(inputs, progressFor(inputs, inputs.serviceName));
     return { id: served.serviceId, outs: this.outputsOf(inputs, served) };
   }
@@ -98,29 +123,31 @@ export class ContainerServeTarget implements ServeTarget {
    * other than `running`; `diff` then reports a change and `update` recreates them, so
    * `pulumi up --refresh` heals the service in place.
    */
-  async read(_id: string, state: object): Promise<ServiceOutputs> {
-    const props = state as ServiceOutputs;
-    const containers = await this.platform.read(props);
-    return toPlainJson({ ...props, containers });
+  async read(_id: string, state: ContainerServiceState): Promise<ContainerServiceState> {
+    const containers = await this.platform.read(state);
+    return toPlainJson({ ...state, containers });
   }
 
   /** In place: scaling, healing and the restart policy (see the platform's `update`). */
-  async update(id: string, olds: object, inputs: ServiceInputs): Promise<ServiceOutputs> {
-    const state = { ...(olds as ServiceOutputs), serviceId: (olds as ServiceOutputs).serviceId ?? id };
+  async update(
+    id: string,
+    olds: ContainerServiceState,
+    inputs: ContainerServiceInputs,
+  ): Promise<ContainerServiceState> {
+    const state = { ...olds, serviceId: olds.serviceId ?? id };
     const served = await this.platform.update(state, inputs, progressFor(inputs, inputs.serviceName));
     return this.outputsOf(inputs, served);
   }
 
-  async remove(id: string, state: object): Promise<void> {
-    const props = state as ServiceOutputs;
+  async remove(id: string, state: ContainerServiceState): Promise<void> {
     await this.platform.remove(
-      { ...props, serviceId: props.serviceId ?? id },
-      progressFor(props, props.serviceName ?? id),
+      { ...state, serviceId: state.serviceId ?? id },
+      progressFor(state, state.serviceName ?? id),
     );
   }
 
   /** The outputs: inputs, the served set, and per-replica lists in image-major, replica order. */
-  outputsOf(inputs: ServiceInputs, served: ServedSet): ServiceOutputs {
+  outputsOf(inputs: ContainerServiceInputs, served: ServedSet): ContainerServiceState {
     const order = new Map(replicaKeys(imagesOf(inputs).length, inputs.replicas).map((k, i) => [k, i]));
     const sorted = [...served.containers].sort((a, b) => (order.get(a.key) ?? 1e9) - (order.get(b.key) ?? 1e9));
     const urls = sorted.map((c) => this.platform.url(inputs, c));

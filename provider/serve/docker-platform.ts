@@ -8,13 +8,14 @@ import { engineHostname } from "../docker/discovery";
 import { type ContainerEngine, engineFor } from "../docker/engine";
 import type { ImageInspect } from "../docker/types";
 import { imagesOf, isLocalEngine, type ServiceInputs } from "./args";
+import type { ContainerRecord, ContainerServiceState, ServedSet } from "./container-state";
+import type { ContainerPlatform } from "./container-target";
 import { waitHealthy } from "./health";
 import { ensureNetwork, removeOwnNetwork } from "./network";
 import { createOutputDir, removeCreatedOutputDir } from "./output-dir";
 import { AUTO_PORT_RANGE, parsePort, portCount } from "./ports";
 import { isDigestReference, pullDigest } from "./pull";
 import { type ReplicaContext, removeOrphans, requestsFor, startAll, statusOf } from "./replicas";
-import type { ContainerPlatform, ContainerRecord, ServedSet, ServiceOutputs } from "./serve-target";
 import { replicaKeys, safeName } from "./spec";
 import { isUrlPath } from "./volumes";
 
@@ -76,7 +77,7 @@ export class DockerPlatform implements ContainerPlatform {
     }
   }
 
-  async read(state: ServiceOutputs): Promise<ContainerRecord[]> {
+  async read(state: ContainerServiceState): Promise<ContainerRecord[]> {
     const engine = this.engineOf(state.docker);
     return Promise.all(
       (state.containers ?? []).map(async (c) => ({ ...c, status: await statusOf(engine, c.id, state.network) })),
@@ -87,7 +88,7 @@ export class DockerPlatform implements ContainerPlatform {
    * Scales `replicas` up or down, recreates replicas that died or vanished (on the same host port
    * when it is still free), and applies a new restart policy through `POST /containers/{id}/update`.
    */
-  async update(state: ServiceOutputs, inputs: ServiceInputs, progress: Progress): Promise<ServedSet> {
+  async update(state: ContainerServiceState, inputs: ServiceInputs, progress: Progress): Promise<ServedSet> {
     const engine = this.engineOf(inputs.docker);
     const serviceId = state.serviceId;
     const keys = replicaKeys(imagesOf(inputs).length, inputs.replicas);
@@ -147,7 +148,7 @@ export class DockerPlatform implements ContainerPlatform {
    * Removes the service's containers with their anonymous volumes (`v=1`; upstream's teardown
    * leaks them), including strays found by label, and the network if this service created it.
    */
-  async remove(state: ServiceOutputs, progress: Progress): Promise<void> {
+  async remove(state: ContainerServiceState, progress: Progress): Promise<void> {
     const engine = this.engineOf(state.docker);
     const ids = new Set((state.containers ?? []).map((c) => c.id));
     for (const c of await engine.listContainers({ label: [`${LABELS.serviceId}=${state.serviceId}`] })) ids.add(c.Id);
@@ -158,7 +159,11 @@ export class DockerPlatform implements ContainerPlatform {
       await removeCreatedOutputDir(engine, state.outputDirCreated, state.outputPath, progress);
   }
 
-  async imagesChanged(state: ServiceOutputs, imageNames: string[], news: Record<string, unknown>): Promise<boolean> {
+  async imagesChanged(
+    state: ContainerServiceState,
+    imageNames: string[],
+    news: Record<string, unknown>,
+  ): Promise<boolean> {
     if (state.imageIds?.length !== imageNames.length) return false;
     const engine = this.engineOf(news.docker as DockerConnection | undefined);
     const current = await Promise.all(imageNames.map((n) => engine.inspectImage(n).catch(() => undefined)));
@@ -170,7 +175,7 @@ export class DockerPlatform implements ContainerPlatform {
    * when the new containers could not get host ports while the old ones hold theirs: a fixed port,
    * or a range too small for both generations.
    */
-  mustDeleteFirst(state: ServiceOutputs, news: Record<string, unknown>, imageCount: number): boolean {
+  mustDeleteFirst(state: ContainerServiceState, news: Record<string, unknown>, imageCount: number): boolean {
     const spec =
       typeof news.port === "string" ? parsePort(news.port) : news.port === undefined ? AUTO_PORT_RANGE : undefined;
     if (!spec || "error" in spec) return false;

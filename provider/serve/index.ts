@@ -1,16 +1,37 @@
 export * from "./args";
-export { ContainerServeTarget, REPLACE_ON_CHANGES, UPDATE_IN_PLACE } from "./container-target";
+export type { ContainerRecord, ContainerServiceInputs, ContainerServiceState, ServedSet } from "./container-state";
+export {
+  type ContainerPlatform,
+  ContainerServeTarget,
+  REPLACE_ON_CHANGES,
+  UPDATE_IN_PLACE,
+} from "./container-target";
 export { DockerPlatform, type DockerPlatformOptions } from "./docker-platform";
 export { ensureNetwork, networkOwner, removeOwnNetwork } from "./network";
 export { type ReplicaContext, removeOrphans, startAll, statusOf } from "./replicas";
-export { serveTargetFor } from "./select";
+export {
+  choosesKubernetes,
+  containerServeTarget,
+  isKubernetesState,
+  loadKubernetesServeTarget,
+  targetInputs,
+  withInputsTarget,
+  withSameTarget,
+  withStateTarget,
+} from "./select";
 export type {
-  ContainerPlatform,
-  ContainerRecord,
-  ServedSet,
+  ContainerOutputKey,
+  KubernetesOutputKey,
   ServeTarget,
   ServiceOutputKey,
-  ServiceOutputs,
+  ServiceState,
+  StoredServiceState,
+  TargetInputs,
 } from "./serve-target";
-export { INTERNAL_SERVICE_OUTPUTS, SERVICE_OUTPUT_KEYS } from "./serve-target";
+export {
+  CONTAINER_OUTPUT_KEYS,
+  INTERNAL_SERVICE_OUTPUTS,
+  KUBERNETES_OUTPUT_KEYS,
+  SERVICE_OUTPUT_KEYS,
+} from "./serve-target";
 export { serviceLabels } from "./spec";

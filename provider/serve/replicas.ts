@@ -4,6 +4,7 @@ import type { Progress } from "../common/log";
 import type { ContainerEngine } from "../docker/engine";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
 import { imagesOf, isLocalEngine, type ServiceInputs } from "./args";
+import type { ContainerRecord } from "./container-state";
 import type { waitHealthy } from "./health";
 import {
   AUTO_PORT_RANGE,
@@ -15,7 +16,6 @@ import {
   pickPort,
   releasePorts,
 } from "./ports";
-import type { ContainerRecord } from "./serve-target";
 import { BUILTIN_NETWORKS, containerName, containerSpec, type ReplicaPlan } from "./spec";
 
 /** What starting replicas of one service needs. */

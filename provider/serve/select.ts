@@ -1,18 +1,77 @@
+// Which serve target a service's state or inputs belong to, and the one place where the union of
+// the targets' types is split: the lifecycle calls each target with its own inputs and state.
+import { UserError } from "../common/errors";
+import type { ServiceInputs } from "./args";
+import type { ContainerServiceInputs, ContainerServiceState } from "./container-state";
 import { ContainerServeTarget } from "./container-target";
-import type { ServeTarget } from "./serve-target";
+import type { KubernetesServiceInputs } from "./kubernetes/manifests";
+import type { StoredKubernetesState } from "./kubernetes/state";
+import type { ServeTarget, StoredServiceState, TargetInputs } from "./serve-target";
 
 const containers = new ContainerServeTarget();
 
-/**
- * The serve target of a service, from its inputs or stored state (diff passes both: moving
- * between targets is the new target's to judge). `kubernetes` set → the Kubernetes target, loaded
- * here on first use so that services on Docker engines never load the Kubernetes client; else
- * containers on Docker engines. A new platform adds its branch here.
- */
-export function serveTargetFor(...states: object[]): ServeTarget {
-  if (states.some((s) => Boolean((s as { kubernetes?: unknown }).kubernetes))) {
-    const k8s: typeof import("./kubernetes/kubernetes-target") = require("./kubernetes/kubernetes-target");
-    return k8s.kubernetesServeTarget;
-  }
+/** The container target (services on Docker engines). */
+export function containerServeTarget(): ServeTarget<ContainerServiceInputs, ContainerServiceState> {
   return containers;
+}
+
+/**
+ * The Kubernetes target (`kubernetesServeTarget`), loaded here on first use so that services on
+ * Docker engines never load the Kubernetes client.
+ */
+export function loadKubernetesServeTarget(): ServeTarget<KubernetesServiceInputs, StoredKubernetesState> {
+  const k8s: typeof import("./kubernetes/kubernetes-target") = require("./kubernetes/kubernetes-target");
+  return k8s.kubernetesServeTarget;
+}
+
+/** True for a state the Kubernetes target made: `kubernetes` is an input both targets keep in state. */
+export function isKubernetesState(state: StoredServiceState): state is StoredKubernetesState {
+  return state.kubernetes !== undefined;
+}
+
+/** Validated inputs typed by their target: `kubernetes` set or not. */
+export function targetInputs(inputs: ServiceInputs): TargetInputs {
+  const { kubernetes, ...rest } = inputs;
+  return kubernetes ? { ...rest, kubernetes } : rest;
+}
+
+/** True when new (raw) inputs choose the Kubernetes target; a preview unknown `kubernetes` counts. */
+export function choosesKubernetes(news: Record<string, unknown>): boolean {
+  return Boolean(news.kubernetes);
+}
+
+/** Calls `run` with the target that made `state`, the state typed as that target's. */
+export function withStateTarget<R>(
+  state: StoredServiceState,
+  run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, state: S) => R,
+): R {
+  return isKubernetesState(state) ? run(loadKubernetesServeTarget(), state) : run(containerServeTarget(), state);
+}
+
+/** Calls `run` with the target new inputs choose, the inputs typed as that target's. */
+export function withInputsTarget<R>(
+  inputs: ServiceInputs,
+  run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, inputs: I) => R,
+): R {
+  const typed = targetInputs(inputs);
+  return typed.kubernetes ? run(loadKubernetesServeTarget(), typed) : run(containerServeTarget(), typed);
+}
+
+/**
+ * Calls `run` with the target of both a stored state and new inputs (an update). Moving between
+ * targets is a replacement (the lifecycle's diff says so), so an update never gets here with two.
+ */
+export function withSameTarget<R>(
+  state: StoredServiceState,
+  inputs: ServiceInputs,
+  run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, state: S, inputs: I) => R,
+): R {
+  const typed = targetInputs(inputs);
+  if (isKubernetesState(state) && typed.kubernetes) return run(loadKubernetesServeTarget(), state, typed);
+  if (!isKubernetesState(state) && !typed.kubernetes) return run(containerServeTarget(), state, typed);
+  throw new UserError(
+    "kubernetes: a TesseractService cannot be updated in place from a Docker engine to a cluster or back; " +
+      "its diff replaces it instead (fix: run `pulumi up` again, after `pulumi refresh` if the state is out of date)",
+    { property: "kubernetes" },
+  );
 }

@@ -1,19 +1,51 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Assert, SameKeys } from "../common/inputs";
-import type { Progress } from "../common/log";
 import type { ServiceInputs } from "./args";
+import type { ContainerServiceInputs, ContainerServiceState } from "./container-state";
+import type { KubernetesServiceInputs } from "./kubernetes/manifests";
+import type { KubernetesServiceState, StoredKubernetesState } from "./kubernetes/state";
 
 /**
- * Every key a TesseractService's state adds to its inputs, on either target: the one list from
- * which the resource's output placeholders and the keys dropped when state is read back as inputs
- * derive. Compile-time checks keep it equal to the container target's outputs plus the Kubernetes
- * ones (here and in kubernetes/kubernetes-target.ts) and to the resource's fields.
+ * Where a TesseractService runs: the seam the service lifecycle
+ * (`resources/tesseract-service-impl.ts`) calls for everything after input validation. Each
+ * target has its own inputs and state types and its diff rules: `ContainerServeTarget` (replicas on
+ * Docker engines, replaced when what they run changes) and `kubernetesServeTarget` (a Deployment
+ * and a Service, rolled in place). The lifecycle hands each target only the states it made
+ * (`select.ts`: the stored state says which target made it); a move between targets replaces
+ * before any target sees the other's state. A new platform adds its state to {@link ServiceState}
+ * and its branch in `select.ts`. States are plain JSON objects.
  */
-export const SERVICE_OUTPUT_KEYS = [
-  "serviceId",
-  "engine",
-  "url",
-  "urls",
+export interface ServeTarget<Inputs extends ServiceInputs, State extends Inputs> {
+  /**
+   * Diff of the stored state against new inputs: what changes, what replaces. `news` are the
+   * inputs `check` returned, for this target, and may hold preview unknowns.
+   */
+  diff(olds: State, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
+  /** Serves a new set and returns its ID and state; on failure nothing is left behind. */
+  create(inputs: Inputs): Promise<{ id: string; outs: State }>;
+  /** Refresh: the state as the platform now sees it (drift shows in the next diff). */
+  read(id: string, state: State): Promise<State>;
+  /** Applies new inputs in place (scaling, healing, rolling updates). */
+  update(id: string, olds: State, inputs: Inputs): Promise<State>;
+  /** Removes everything the set created. */
+  remove(id: string, state: State): Promise<void>;
+}
+
+/** Inputs of either target: `kubernetes` set or not. */
+export type TargetInputs = ContainerServiceInputs | KubernetesServiceInputs;
+/** State of a TesseractService as a target writes it: `kubernetes` (an input kept in state) says which target. */
+export type ServiceState = ContainerServiceState | KubernetesServiceState;
+/** State of a TesseractService as stored, older Kubernetes states included: what the lifecycle reads. */
+export type StoredServiceState = ContainerServiceState | StoredKubernetesState;
+
+// ---- output keys ------------------------------------------------------------------------------
+
+/** Keys both targets add to their inputs. */
+const SHARED_OUTPUT_KEYS = ["serviceId", "engine", "url", "urls"] as const;
+
+/** Keys the container target adds to its inputs (its state minus the inputs). */
+export const CONTAINER_OUTPUT_KEYS = [
+  ...SHARED_OUTPUT_KEYS,
   "containers",
   "containerIds",
   "containerNames",
@@ -22,111 +54,39 @@ export const SERVICE_OUTPUT_KEYS = [
   "imageIds",
   "networkCreated",
   "outputDirCreated",
-  "namespace",
-  "deployment",
-  "service",
-  "served",
 ] as const;
-/** A key of {@link SERVICE_OUTPUT_KEYS}. */
-export type ServiceOutputKey = (typeof SERVICE_OUTPUT_KEYS)[number];
-/** Output keys only the Kubernetes target fills. */
-export type KubernetesOnlyOutputKey = "namespace" | "deployment" | "service" | "served";
+/** Keys the Kubernetes target adds to its inputs (its state minus the inputs). */
+export const KUBERNETES_OUTPUT_KEYS = [...SHARED_OUTPUT_KEYS, "namespace", "deployment", "service", "served"] as const;
+
+/** A key of {@link CONTAINER_OUTPUT_KEYS}. */
+export type ContainerOutputKey = (typeof CONTAINER_OUTPUT_KEYS)[number];
+/** A key of {@link KUBERNETES_OUTPUT_KEYS}. */
+export type KubernetesOutputKey = (typeof KUBERNETES_OUTPUT_KEYS)[number];
+/** A key of {@link SERVICE_OUTPUT_KEYS}: an output of either target. */
+export type ServiceOutputKey = ContainerOutputKey | KubernetesOutputKey;
+
+/**
+ * Every key a TesseractService's state adds to its inputs, on either target: the union of the
+ * two lists, from which the resource's output placeholders and the keys dropped when state is read
+ * back as inputs derive. Compile-time checks below keep each list equal to its target's state, and
+ * the resource's fields (resources/tesseract-service.ts) to the union.
+ */
+export const SERVICE_OUTPUT_KEYS: readonly ServiceOutputKey[] = [
+  ...new Set<ServiceOutputKey>([...CONTAINER_OUTPUT_KEYS, ...KUBERNETES_OUTPUT_KEYS]),
+];
+
 /** Outputs kept in state for the provider's own use, not exposed as fields of the resource. */
-export const INTERNAL_SERVICE_OUTPUTS = ["outputDirCreated", "served"] as const;
+export const INTERNAL_SERVICE_OUTPUTS = ["outputDirCreated", "served"] as const satisfies readonly ServiceOutputKey[];
 
-/** One served replica, as recorded in state. */
-export interface ContainerRecord {
-  /** Replica key, `<image index>-<replica index>`. */
-  key: string;
-  /** ID of the replica on its target (a Docker container ID). */
-  id: string;
-  /** Name of the replica (a container name). */
-  name: string;
-  /** Image served by this replica. */
-  image: string;
-  /** Host port of the Tesseract API. */
-  hostPort: number;
-  /** Host port of debugpy, when `debug` is on. */
-  debugPort?: number;
-  /** `running`, or what `read` found instead (`exited`, `missing`, `restarting`, ...). */
-  status: string;
-}
-
-/** What a target serves for one TesseractService: the part of the state a target owns. */
-export interface ServedSet {
-  /** Identifier of the set (container-name prefix, `pulumi-tesseract.service-id` label). */
-  serviceId: string;
-  /** The replicas, in any order (the lifecycle orders them). */
-  containers: ContainerRecord[];
-  /** Image IDs served, per entry of `images` (or `[image]`). */
-  imageIds: string[];
-  /** True when the set created its `network` (and so removes it). */
-  networkCreated: boolean;
-  /** The outermost folder of `outputPath` the set created (removed on delete, see output-dir.ts). */
-  outputDirCreated?: string;
-}
-
-/** State of a TesseractService: its resolved inputs plus what was created. */
-export interface ServiceOutputs extends ServiceInputs, ServedSet {
-  /** Address of the target the replicas run on (the Docker engine's). */
-  engine: string;
-  url: string;
-  urls: string[];
-  containerIds: string[];
-  containerNames: string[];
-  hostPorts: number[];
-  debugPorts: number[];
-}
-
-/** Compile-time check: the container target's outputs are the list's keys minus the Kubernetes ones. */
+/** Compile-time check: the container target's state is its inputs plus exactly its list's keys. */
 export type ContainerOutputsMatchList = Assert<
-  SameKeys<
-    Omit<ServiceOutputs, keyof ServiceInputs>,
-    Record<Exclude<ServiceOutputKey, KubernetesOnlyOutputKey>, unknown>
-  >
+  SameKeys<Omit<ContainerServiceState, keyof ContainerServiceInputs>, Record<ContainerOutputKey, unknown>>
 >;
-
-/**
- * A platform that runs a TesseractService's replicas as containers with host ports
- * (`DockerPlatform`: containers on a Docker engine). `ContainerServeTarget` maps the service
- * lifecycle onto it; the replicas are recreated when what they run changes.
- */
-export interface ContainerPlatform {
-  /** Address of the platform the replicas run on, recorded as the `engine` output. */
-  address(inputs: ServiceInputs): string;
-  /** URL clients use to reach one replica (the `url`/`urls` outputs). */
-  url(inputs: ServiceInputs, replica: ContainerRecord): string;
-  /** Serves a new set: every replica started and healthy, or nothing left behind. */
-  create(inputs: ServiceInputs, progress: Progress): Promise<ServedSet>;
-  /** Refresh: each recorded replica with its current status (`running`, or why not). */
-  read(state: ServiceOutputs): Promise<ContainerRecord[]>;
-  /** In place: scale up or down, recreate replicas that are not running, apply in-place settings. */
-  update(state: ServiceOutputs, inputs: ServiceInputs, progress: Progress): Promise<ServedSet>;
-  /** Removes the set (strays found by label included) and what it created for itself. */
-  remove(state: ServiceOutputs, progress: Progress): Promise<void>;
-  /** Diff: true when an image behind the same names changed (rebuilt under its tag). */
-  imagesChanged(state: ServiceOutputs, imageNames: string[], news: Record<string, unknown>): Promise<boolean>;
-  /** Diff: true when a replacement must remove the old set first (e.g. host ports cannot hold both). */
-  mustDeleteFirst(state: ServiceOutputs, news: Record<string, unknown>, imageCount: number): boolean;
-}
-
-/**
- * Where a TesseractService runs: the seam the service lifecycle
- * (`resources/tesseract-service-impl.ts`) calls for everything after input validation. Each
- * target owns its state shape and its diff rules: `ContainerServeTarget` (replicas on Docker
- * engines, replaced when what they run changes) and `KubernetesServeTarget` (a Deployment and a
- * Service, rolled in place). A new platform adds a class and its branch in `serveTargetFor`
- * (`select.ts`). States are plain JSON objects typed by each target.
- */
-export interface ServeTarget {
-  /** Diff of the stored state against new inputs: what changes, what replaces. */
-  diff(olds: object, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
-  /** Serves a new set and returns its ID and state; on failure nothing is left behind. */
-  create(inputs: ServiceInputs): Promise<{ id: string; outs: object }>;
-  /** Refresh: the state as the platform now sees it (drift shows in the next diff). */
-  read(id: string, state: object): Promise<object>;
-  /** Applies new inputs in place (scaling, healing, rolling updates). */
-  update(id: string, olds: object, inputs: ServiceInputs): Promise<object>;
-  /** Removes everything the set created. */
-  remove(id: string, state: object): Promise<void>;
-}
+/** Compile-time check: the Kubernetes target's state is its inputs plus exactly its list's keys. */
+export type KubernetesOutputsMatchList = Assert<
+  SameKeys<Omit<KubernetesServiceState, keyof KubernetesServiceInputs>, Record<KubernetesOutputKey, unknown>>
+>;
+/** Compile-time check: no output key is also an input (read-back drops every key of the union). */
+export type OutputKeysAreNotInputs = Assert<
+  Extract<ServiceOutputKey, keyof ServiceInputs> extends never ? true : false
+>;

@@ -143,6 +143,7 @@ class Generator {
   }
 
   /** The declaration named `name` (interface, type alias, class or function) in the given files. */
+  /** The exported declaration named `name` (a module's private helper of the same name is no match). */
   declaration(name: string): ts.Declaration {
     for (const sf of this.program.getSourceFiles()) {
       if (!sf.fileName.startsWith(join(ROOT, "provider"))) continue;
@@ -152,7 +153,8 @@ class Generator {
             ts.isTypeAliasDeclaration(st) ||
             ts.isClassDeclaration(st) ||
             ts.isFunctionDeclaration(st)) &&
-          st.name?.text === name
+          st.name?.text === name &&
+          ts.getCombinedModifierFlags(st) & ts.ModifierFlags.Export
         )
           return st;
       }

@@ -29,7 +29,7 @@ async function createService(raw: Record<string, unknown>) {
   const checked = await impl.check({}, { serviceName: "itest-opts", labels: LABEL, ...raw });
   if (checked.failures?.length) throw new UserError(checked.failures.map((f) => f.reason).join("\n"));
   const created = await impl.create(checked.inputs as Record<string, unknown>);
-  return { id: created.id as string, outs: created.outs as impl.ServiceOutputs };
+  return { id: created.id as string, outs: created.outs as impl.ContainerServiceState };
 }
 
 /** The raw inspect document (the typed one lists only what the provider reads). */

@@ -143,7 +143,7 @@ test("serve 2 replicas on a new network, apply with tesseract-core's client, hea
     networkAlias: "hello",
     outputPath: outDir,
   });
-  const o = outs as impl.ServiceOutputs;
+  const o = outs as impl.ContainerServiceState;
   assert.equal(o.urls.length, 2);
   assert.equal(o.url, o.urls[0]);
   assert.match(o.url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -174,7 +174,7 @@ test("serve 2 replicas on a new network, apply with tesseract-core's client, hea
 
   // a replica killed by hand: read reports it, diff sees a change, update recreates it
   await docker.removeContainer(o.containerIds[1]);
-  const refreshed = (await impl.read(id, o)).props as impl.ServiceOutputs;
+  const refreshed = (await impl.read(id, o)).props as impl.ContainerServiceState;
   assert.deepEqual(
     refreshed.containers.map((c) => c.status),
     ["running", "missing"],
@@ -194,16 +194,16 @@ test("serve 2 replicas on a new network, apply with tesseract-core's client, hea
     )
   ).inputs!;
   assert.deepEqual(await impl.diff(id, refreshed, checked), { changes: true });
-  const healed = (await impl.update(id, refreshed, checked)).outs as impl.ServiceOutputs;
+  const healed = (await impl.update(id, refreshed, checked)).outs as impl.ContainerServiceState;
   assert.equal(healed.containerIds[0], o.containerIds[0], "the healthy replica is kept");
   assert.notEqual(healed.containerIds[1], o.containerIds[1]);
   assert.equal(healed.hostPorts[1], o.hostPorts[1], "the replica comes back on its port");
 
   // scale up, then down, in place
-  const up3 = (await impl.update(id, healed, { ...checked, replicas: 3 })).outs as impl.ServiceOutputs;
+  const up3 = (await impl.update(id, healed, { ...checked, replicas: 3 })).outs as impl.ContainerServiceState;
   assert.equal(up3.containerIds.length, 3);
   const down1 = (await impl.update(id, up3, { ...checked, replicas: 1, restartPolicy: "always" }))
-    .outs as impl.ServiceOutputs;
+    .outs as impl.ContainerServiceState;
   assert.deepEqual(down1.containerIds, [o.containerIds[0]]);
   assert.equal((await docker.inspectContainer(o.containerIds[0]))?.Config.Labels?.["pulumi-tesseract.service-id"], id);
 
@@ -216,7 +216,7 @@ test("serve 2 replicas on a new network, apply with tesseract-core's client, hea
 
 test("debug publishes debugpy; a range gives every replica a port from it", async () => {
   const { id, outs } = await createService({ image: hello, replicas: 2, port: "47100-47110", debug: true });
-  const o = outs as impl.ServiceOutputs;
+  const o = outs as impl.ContainerServiceState;
   try {
     assert.ok(
       o.hostPorts.every((p) => p >= 47100 && p <= 47110),

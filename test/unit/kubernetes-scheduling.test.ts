@@ -440,4 +440,11 @@ describe("pull refused for credentials on a new pod", () => {
     assert.match(hopelessPod([pod(PULL_AUTH_GRACE_SECONDS + 5, unauthorized)]) ?? "", /ImagePullBackOff: .*401/);
     assert.match(hopelessPod([pod(5, "manifest unknown: not found")]) ?? "", /ImagePullBackOff/);
   });
+
+  test("a timestamp still in its JSON form (not through the client's deserializer) counts the same", () => {
+    const raw = (p: k8s.V1Pod): k8s.V1Pod => JSON.parse(JSON.stringify(p));
+    assert.equal(typeof raw(pod(5, unauthorized)).metadata?.creationTimestamp, "string");
+    assert.equal(hopelessPod([raw(pod(5, unauthorized))]), undefined);
+    assert.match(hopelessPod([raw(pod(PULL_AUTH_GRACE_SECONDS + 5, unauthorized))]) ?? "", /ImagePullBackOff: .*401/);
+  });
 });

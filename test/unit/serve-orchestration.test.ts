@@ -8,9 +8,9 @@ import { beforeEach, describe, test } from "node:test";
 import { LABELS } from "../../provider/common/labels";
 import { Progress } from "../../provider/common/log";
 import type { ServiceInputs } from "../../provider/serve/args";
+import type { ContainerServiceState, ServedSet } from "../../provider/serve/container-state";
 import { DockerPlatform } from "../../provider/serve/docker-platform";
 import { networkOwner } from "../../provider/serve/network";
-import type { ServedSet, ServiceOutputs } from "../../provider/serve/serve-target";
 import { FakeEngine } from "../helpers/fake-engine";
 import { serviceInputsOf } from "../helpers/service-inputs";
 
@@ -19,8 +19,8 @@ const progress = new Progress("test");
 
 const inputsOf = serviceInputsOf;
 
-function stateOf(inputs: ServiceInputs, served: ServedSet): ServiceOutputs {
-  return { ...inputs, ...served } as ServiceOutputs;
+function stateOf(inputs: ServiceInputs, served: ServedSet): ContainerServiceState {
+  return { ...inputs, ...served } as ContainerServiceState;
 }
 
 let engine: FakeEngine;

@@ -7,33 +7,86 @@
 // unit: own process (it checks that the Kubernetes modules stay unloaded; other files load them)
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
+import { diff } from "../../provider/resources/tesseract-service-impl";
+import type { ContainerServiceState } from "../../provider/serve/container-state";
 import { ContainerServeTarget } from "../../provider/serve/container-target";
 import { DockerPlatform } from "../../provider/serve/docker-platform";
-import { serveTargetFor } from "../../provider/serve/select";
-import type { ServiceOutputs } from "../../provider/serve/serve-target";
+import { targetInputs, withInputsTarget, withStateTarget } from "../../provider/serve/select";
+import type { StoredServiceState } from "../../provider/serve/serve-target";
 import { FakeEngine } from "../helpers/fake-engine";
-import { serviceInputsOf } from "../helpers/service-inputs";
+import { containerInputsOf, serviceInputsOf } from "../helpers/service-inputs";
 
 process.env.PULUMI_TESSERACT_QUIET = "1";
 
-const inputsOf = serviceInputsOf;
+const inputsOf = containerInputsOf;
 
 const K8S_MODULE = /serve[\\/]kubernetes[\\/]kubernetes-target/;
 const k8sLoaded = () => Object.keys(require.cache).some((k) => K8S_MODULE.test(k));
 
-describe("serveTargetFor", () => {
-  test("a service on a Docker engine gets the container target and never loads the Kubernetes one", () => {
-    assert.ok(serveTargetFor({ image: "hello:1" }) instanceof ContainerServeTarget);
-    assert.ok(serveTargetFor({ image: "hello:1" }, { image: "hello:2", docker: { host: "tcp://h:1" } }));
+/** A container state as stored (only what the selection looks at matters here). */
+const containerState = (extra: Partial<ContainerServiceState> = {}): StoredServiceState => ({
+  ...inputsOf({ image: "hello:1" }),
+  serviceId: "svc-abc",
+  engine: "unix:///var/run/docker.sock",
+  url: "http://127.0.0.1:50000",
+  urls: ["http://127.0.0.1:50000"],
+  containers: [],
+  containerIds: [],
+  containerNames: [],
+  hostPorts: [],
+  debugPorts: [],
+  imageIds: [],
+  networkCreated: false,
+  ...extra,
+});
+
+describe("the target of a service", () => {
+  test("a service on a Docker engine gets the container target and never loads the Kubernetes one", async () => {
+    const onEngine = withInputsTarget(serviceInputsOf({ image: "hello:1" }), (target) => target);
+    assert.ok(onEngine instanceof ContainerServeTarget);
+    assert.ok(withStateTarget(containerState(), (target) => target) instanceof ContainerServeTarget);
+    assert.equal(targetInputs(serviceInputsOf({ image: "hello:1" })).kubernetes, undefined);
+    // Moving to a cluster replaces without asking the Kubernetes target.
+    const moved = await diff("svc-abc", containerState(), { ...inputsOf({ image: "hello:1" }), kubernetes: {} });
+    assert.deepEqual(moved, { changes: true, replaces: ["kubernetes"], deleteBeforeReplace: false });
     assert.equal(k8sLoaded(), false, "the Kubernetes target (and its client) stay unloaded");
   });
 
-  test("`kubernetes` on either side (state or new inputs) chooses the Kubernetes target", () => {
-    const k8s = serveTargetFor({ image: "hello:1", kubernetes: { namespace: "default" } });
+  test("`kubernetes` in the inputs or the stored state chooses the Kubernetes target", () => {
+    const inputs = serviceInputsOf({
+      image: `reg.example/hello@sha256:${"a".repeat(64)}`,
+      kubernetes: { namespace: "ns" },
+    });
+    const k8s = withInputsTarget(inputs, (target) => target);
     assert.equal(k8s instanceof ContainerServeTarget, false);
-    assert.equal(serveTargetFor({ image: "hello:1" }, { kubernetes: { namespace: "ns" } }), k8s);
-    assert.equal(serveTargetFor({ kubernetes: { namespace: "ns" } }, { image: "hello:1" }), k8s);
     assert.equal(k8sLoaded(), true);
+    const typed = targetInputs(inputs);
+    assert.deepEqual(typed.kubernetes, { namespace: "ns" });
+    if (!typed.kubernetes) return;
+    const served = { serviceId: "svc-abc", namespace: "ns", context: "c", server: "https://127.0.0.1:6443" };
+    const state: StoredServiceState = {
+      ...typed,
+      serviceId: "svc-abc",
+      engine: served.server,
+      url: "http://svc-abc.ns.svc.cluster.local:8000",
+      urls: ["http://svc-abc.ns.svc.cluster.local:8000"],
+      namespace: "ns",
+      deployment: "svc-abc",
+      service: "svc-abc",
+      served: {
+        ...served,
+        deployment: "svc-abc",
+        service: "svc-abc",
+        image: typed.image ?? "",
+        port: 8000,
+        clusterUrl: "http://svc-abc.ns.svc.cluster.local:8000",
+        observed: { exists: true },
+      },
+    };
+    assert.equal(
+      withStateTarget(state, (target) => target),
+      k8s,
+    );
   });
 });
 
@@ -66,7 +119,7 @@ describe("ContainerServeTarget on the fake engine", () => {
 
   test("diff: replicas update in place, another image replaces, nothing changed is no change", async () => {
     const { outs } = await target.create(inputsOf({ image: "hello:1", replicas: 1 }));
-    const same = { ...inputsOf({ image: "hello:1", replicas: 1 }) } as unknown as Record<string, unknown>;
+    const same: Record<string, unknown> = { ...inputsOf({ image: "hello:1", replicas: 1 }) };
     assert.deepEqual(await target.diff(outs, same), { changes: false });
     const scaled = await target.diff(outs, { ...same, replicas: 3 });
     assert.equal(scaled.changes, true);
@@ -79,9 +132,9 @@ describe("ContainerServeTarget on the fake engine", () => {
     const inputs = inputsOf({ image: "hello:1", replicas: 2 });
     const { id, outs } = await target.create(inputs);
     engine.kill(outs.containers[0].id);
-    const seen = (await target.read(id, outs)) as ServiceOutputs;
+    const seen = await target.read(id, outs);
     assert.deepEqual(seen.containers.map((c) => c.status).sort(), ["exited", "running"]);
-    const d = await target.diff(seen, inputs as unknown as Record<string, unknown>);
+    const d = await target.diff(seen, { ...inputs });
     assert.deepEqual(d, { changes: true });
     const healed = await target.update(id, seen, inputs);
     assert.deepEqual(

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { diff, type ServiceOutputs } from "../../provider/resources/tesseract-service-impl";
-import type { ServiceInputs } from "../../provider/serve/args";
+import { type ContainerServiceState, diff } from "../../provider/resources/tesseract-service-impl";
+import type { ContainerServiceInputs } from "../../provider/serve/container-state";
 import { containerName, containerSpec, replicaKeys, safeName, serviceEnv } from "../../provider/serve/spec";
 
-const inputs: ServiceInputs = {
+const inputs: ContainerServiceInputs = {
   image: "hello:0.1.0",
   replicas: 1,
   hostIp: "127.0.0.1",
@@ -100,7 +100,7 @@ test("names and keys", () => {
   assert.equal(containerName("svc-abc", "1-1", 2), "svc-abc-1-1");
 });
 
-function olds(extra: Partial<ServiceOutputs> = {}): ServiceOutputs {
+function olds(extra: Partial<ContainerServiceState> = {}): ContainerServiceState {
   return {
     ...inputs,
     serviceId: "svc-abc",

@@ -30,38 +30,9 @@ import {
 } from "./manifests";
 import { describePods, servicePods, waitForRollout } from "./rollout";
 import { budgetName, observeScheduling, type SchedulingObserved, schedulingDrift } from "./scheduling";
+import type { KubernetesServed } from "./state";
 
-/** What a Kubernetes-served TesseractService records in state about its objects. */
-export interface KubernetesServed {
-  /** Name of the Deployment and the Service (and the `pulumi-tesseract.service-id` label). */
-  serviceId: string;
-  namespace: string;
-  /** Kubeconfig context used. */
-  context: string;
-  /** API server URL. */
-  server: string;
-  deployment: string;
-  service: string;
-  /** Name of the pull Secret, when `kubernetes.imagePullSecret` is set. */
-  pullSecret?: string;
-  /** The image the pods run. */
-  image: string;
-  /** Port of the Service. */
-  port: number;
-  /** In-cluster URL of the Service. */
-  clusterUrl: string;
-  /** What `read` last saw of the Deployment (drift). */
-  observed: {
-    exists: boolean;
-    replicas?: number;
-    readyReplicas?: number;
-    image?: string;
-    /** Placement, annotations, requests and budget as found (absent in states written before they were read back). */
-    scheduling?: SchedulingObserved;
-    /** Which of `scheduling` differ from the inputs, as `read` saw them. */
-    drift?: string[];
-  };
-}
+export type { KubernetesServed } from "./state";
 
 function imageOf(inputs: KubernetesServiceInputs): string {
   if (!inputs.image) throw new UserError("image: the Kubernetes target serves one image; give `image`");

@@ -68,17 +68,11 @@ export async function openServiceForward(
     socket.on("error", () => socket.destroy());
     for (const pod of await pickOrder().catch(() => [] as string[])) {
       try {
-        const ws = (await forward.portForward(
-          conn.namespace,
-          pod,
-          [endpoint.targetPort],
-          socket,
-          null,
-          socket,
-        )) as unknown as {
-          on(ev: string, fn: () => void): void;
-          close(): void;
-        };
+        const opened = await forward.portForward(conn.namespace, pod, [endpoint.targetPort], socket, null, socket);
+        // Without a retry count the client returns the socket itself; with one, a getter for the
+        // current socket (both are in its return type).
+        const ws = typeof opened === "function" ? opened() : opened;
+        if (!ws) throw new Error(`port-forward to ${pod} gave no socket`);
         connections.set(pod, (connections.get(pod) ?? 0) + 1);
         ws.on("close", () => socket.end());
         ws.on("error", () => socket.destroy());

@@ -1,18 +1,16 @@
-// The TesseractService serve target for `kubernetes`: state shape, diff rules (a changed pod
-// template rolls in place; another cluster or namespace replaces) and the calls into the cluster.
-// Chosen by `serveTargetFor` (../select.ts), which loads this module only for such services.
+// The TesseractService serve target for `kubernetes`: diff rules (a changed pod template rolls in
+// place; another cluster or namespace replaces), outputs, and the calls into the cluster. Its
+// state's shape is in state.ts. Loaded by ../select.ts only for such services, and only ever given
+// their states (a move from or to a Docker engine replaces before).
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
-import type { Assert } from "../../common/inputs";
 import { Progress } from "../../common/log";
 import { toPlainJson } from "../../common/plain";
 import { UNKNOWN } from "../../common/unknown";
-import type { ServiceInputs } from "../args";
-import type { ServeTarget, ServiceOutputKey } from "../serve-target";
+import type { ServeTarget } from "../serve-target";
 import {
   createKubernetesService,
   drifted,
-  type KubernetesServed,
   readKubernetesService,
   removeKubernetesService,
   schedulingDriftOf,
@@ -20,36 +18,9 @@ import {
 } from "./deployment";
 import { isKubeconfigContent, type KubernetesTarget } from "./inputs";
 import type { KubernetesServiceInputs } from "./manifests";
+import type { KubernetesServed, KubernetesServiceState, StoredKubernetesState } from "./state";
 
-/** State of a Kubernetes-served TesseractService. */
-export interface KubernetesServiceOutputs extends KubernetesServiceInputs {
-  serviceId: string;
-  /** The API server the objects live on. */
-  engine: string;
-  /** In-cluster URL of the Service (`http://<service>.<namespace>.svc.cluster.local:<port>`). */
-  url: string;
-  urls: string[];
-  namespace: string;
-  deployment: string;
-  service: string;
-  /** What was created and last seen (drift). */
-  served: KubernetesServed;
-  /** Docker-target outputs, empty here (kept so both targets have one shape). */
-  containers: [];
-  containerIds: string[];
-  containerNames: string[];
-  hostPorts: number[];
-  debugPorts: number[];
-  imageIds: string[];
-  networkCreated: boolean;
-}
-
-/** Compile-time check: the Kubernetes target's outputs are keys of the one list (serve-target.ts). */
-export type KubernetesOutputsInList = Assert<
-  Exclude<keyof Omit<KubernetesServiceOutputs, keyof KubernetesServiceInputs>, ServiceOutputKey> extends never
-    ? true
-    : false
->;
+export type { KubernetesServiceState } from "./state";
 
 function secretsOf(inputs: KubernetesServiceInputs): (string | undefined)[] {
   const k = inputs.kubernetes;
@@ -60,7 +31,7 @@ function progressFor(inputs: KubernetesServiceInputs): Progress {
   return new Progress(`TesseractService ${inputs.serviceName}`, secretsOf(inputs));
 }
 
-function outputsOf(inputs: KubernetesServiceInputs, served: KubernetesServed): KubernetesServiceOutputs {
+function outputsOf(inputs: KubernetesServiceInputs, served: KubernetesServed): KubernetesServiceState {
   return toPlainJson({
     ...inputs,
     serviceId: served.serviceId,
@@ -71,17 +42,38 @@ function outputsOf(inputs: KubernetesServiceInputs, served: KubernetesServed): K
     deployment: served.deployment,
     service: served.service,
     served,
-    containers: [],
-    containerIds: [],
-    containerNames: [],
-    hostPorts: [],
-    debugPorts: [],
-    imageIds: [],
-    networkCreated: false,
-  }) as KubernetesServiceOutputs;
+  });
 }
 
-async function create(inputs: KubernetesServiceInputs): Promise<{ id: string; outs: KubernetesServiceOutputs }> {
+/**
+ * The inputs a state was made from: its outputs left out, with the container target's empty
+ * outputs that states written before typed targets carry.
+ */
+export function inputsOfState(state: StoredKubernetesState): KubernetesServiceInputs {
+  const {
+    serviceId: _serviceId,
+    engine: _engine,
+    url: _url,
+    urls: _urls,
+    namespace: _namespace,
+    deployment: _deployment,
+    service: _service,
+    served: _served,
+    // Older states only (see StoredKubernetesState).
+    containers: _containers,
+    containerIds: _containerIds,
+    containerNames: _containerNames,
+    hostPorts: _hostPorts,
+    debugPorts: _debugPorts,
+    imageIds: _imageIds,
+    networkCreated: _networkCreated,
+    outputDirCreated: _outputDirCreated,
+    ...inputs
+  } = state;
+  return inputs;
+}
+
+async function create(inputs: KubernetesServiceInputs): Promise<{ id: string; outs: KubernetesServiceState }> {
   const served = await createKubernetesService(inputs, progressFor(inputs));
   return { id: served.serviceId, outs: outputsOf(inputs, served) };
 }
@@ -98,76 +90,63 @@ function location(k: KubernetesTarget | undefined): unknown[] {
   return [k?.namespace ?? null, k?.context ?? null, k?.kubeconfig ?? null];
 }
 
-async function diff(olds: object, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const o = olds as KubernetesServiceOutputs;
-  const n = news as unknown as KubernetesServiceInputs;
-  // Moving between a Docker engine and a cluster, or between clusters/namespaces: new objects.
-  if (!o.kubernetes || !n.kubernetes || JSON.stringify(n.kubernetes).includes(UNKNOWN)) {
-    return { changes: true, replaces: ["kubernetes"], deleteBeforeReplace: false };
-  }
+/**
+ * True when new inputs name a known location: `kubernetes` an object with no preview unknown in
+ * it. The rest are the inputs `check` returned (validated where known); other unknowns only make
+ * the comparisons below see a change, and the drift checks tolerate them.
+ */
+function knowsLocation(news: Record<string, unknown>): news is Record<string, unknown> & KubernetesServiceInputs {
+  const k = news.kubernetes;
+  return typeof k === "object" && k !== null && !JSON.stringify(k).includes(UNKNOWN);
+}
+
+async function diff(olds: StoredKubernetesState, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+  // Unknown until `up` (another cluster or namespace, maybe): new objects.
+  if (!knowsLocation(news)) return { changes: true, replaces: ["kubernetes"], deleteBeforeReplace: false };
   const replaces: string[] = [];
-  if (!isDeepStrictEqual(location(o.kubernetes), location(n.kubernetes))) replaces.push("kubernetes");
-  if (o.serviceName !== n.serviceName) replaces.push("serviceName");
+  if (!isDeepStrictEqual(location(olds.kubernetes), location(news.kubernetes))) replaces.push("kubernetes");
+  if (olds.serviceName !== news.serviceName) replaces.push("serviceName");
   let changes = replaces.length > 0;
-  for (const key of Object.keys({ ...n, ...pick(o) })) {
-    const a = toPlainJson((o as unknown as Record<string, unknown>)[key] ?? null);
-    const b = toPlainJson((news as Record<string, unknown>)[key] ?? null);
-    if (!isDeepStrictEqual(a, b)) changes = true;
+  const previous: Record<string, unknown> = { ...inputsOfState(olds) };
+  for (const key of Object.keys({ ...news, ...previous })) {
+    if (!isDeepStrictEqual(toPlainJson(previous[key] ?? null), toPlainJson(news[key] ?? null))) changes = true;
   }
   // Drift seen by `read` (deleted, scaled or re-imaged by hand): update re-applies the objects.
-  if (o.served && drifted(o.served, n)) changes = true;
+  if (olds.served && drifted(olds.served, news)) changes = true;
   return { changes, replaces, deleteBeforeReplace: false };
 }
 
-/** The input keys of a state (its outputs left out). */
-function pick(o: KubernetesServiceOutputs): Record<string, unknown> {
-  const {
-    serviceId: _a,
-    engine: _b,
-    url: _c,
-    urls: _d,
-    namespace: _e,
-    deployment: _f,
-    service: _g,
-    served: _h,
-    containers: _i,
-    containerIds: _j,
-    containerNames: _k,
-    hostPorts: _l,
-    debugPorts: _m,
-    imageIds: _n,
-    networkCreated: _o,
-    ...inputs
-  } = o;
-  return inputs;
-}
-
-async function read(_id: string, state: object): Promise<KubernetesServiceOutputs> {
-  const props = state as KubernetesServiceOutputs;
-  const served = await readKubernetesService(props.kubernetes, props.served);
+/** Refresh: the objects as the cluster has them now (older states come back without the empties). */
+async function read(_id: string, state: StoredKubernetesState): Promise<KubernetesServiceState> {
+  const inputs = inputsOfState(state);
+  const served = await readKubernetesService(inputs.kubernetes, state.served);
   // Named in state so that `pulumi refresh` shows which settings were changed by hand.
-  const drift = schedulingDriftOf(served, props);
+  const drift = schedulingDriftOf(served, inputs);
   if (drift.length) served.observed.drift = drift;
-  return toPlainJson({ ...props, served });
-}
-
-async function update(_id: string, state: object, inputs: KubernetesServiceInputs): Promise<KubernetesServiceOutputs> {
-  const olds = state as KubernetesServiceOutputs;
-  const previous = pick(olds) as unknown as KubernetesServiceInputs;
-  const served = await updateKubernetesService(olds.served, inputs, previous, progressFor(inputs));
   return outputsOf(inputs, served);
 }
 
-async function remove(_id: string, state: object): Promise<void> {
-  const props = state as KubernetesServiceOutputs;
-  await removeKubernetesService(props.kubernetes, props.served, progressFor(props));
+async function update(
+  _id: string,
+  olds: StoredKubernetesState,
+  inputs: KubernetesServiceInputs,
+): Promise<KubernetesServiceState> {
+  const served = await updateKubernetesService(olds.served, inputs, inputsOfState(olds), progressFor(inputs));
+  return outputsOf(inputs, served);
 }
 
-/** The Kubernetes serve target (inputs reach it validated, with `kubernetes` set). */
-export const kubernetesServeTarget: ServeTarget = {
+async function remove(_id: string, state: StoredKubernetesState): Promise<void> {
+  await removeKubernetesService(state.kubernetes, state.served, progressFor(state));
+}
+
+/**
+ * The Kubernetes serve target (inputs reach it validated, with `kubernetes` set). It takes states
+ * in their stored form, older ones included (see StoredKubernetesState).
+ */
+export const kubernetesServeTarget: ServeTarget<KubernetesServiceInputs, StoredKubernetesState> = {
   diff,
-  create: (inputs: ServiceInputs) => create(inputs as KubernetesServiceInputs),
+  create,
   read,
-  update: (id: string, olds: object, inputs: ServiceInputs) => update(id, olds, inputs as KubernetesServiceInputs),
+  update,
   remove,
 };

@@ -57,9 +57,7 @@ function pullAuthRace(pod: k8s.V1Pod, waiting: k8s.V1ContainerStateWaiting, now:
   if (!/ImagePull|ErrImage/.test(waiting.reason ?? "")) return false;
   if (!/\b401\b|unauthorized/i.test(waiting.message ?? "")) return false;
   const created = pod.metadata?.creationTimestamp;
-  return (
-    created !== undefined && now - new Date(created as unknown as string).getTime() < PULL_AUTH_GRACE_SECONDS * 1000
-  );
+  return created !== undefined && now - timeOf(created) < PULL_AUTH_GRACE_SECONDS * 1000;
 }
 
 /** The first hopeless container state among the pods, as `pod: Reason: message`. */
@@ -180,7 +178,15 @@ export async function describePods(apis: KubernetesApis, serviceId: string, logL
 
 function eventTime(e: k8s.CoreV1Event): number {
   const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-  return t ? new Date(t as unknown as string).getTime() : 0;
+  return t ? timeOf(t) : 0;
+}
+
+/**
+ * Milliseconds since the epoch of a timestamp field: the client's types say `Date` (its
+ * deserializer makes one), but objects that did not pass through it carry the RFC 3339 string.
+ */
+function timeOf(t: Date | string): number {
+  return t instanceof Date ? t.getTime() : Date.parse(t);
 }
 
 async function podLogs(apis: KubernetesApis, pod: string, tailLines: number, previous: boolean): Promise<string> {
