@@ -1,4 +1,4 @@
-"""`pulumi up` entry point (needs the Pulumi Python language host and pulumi_tesseract installed)."""
+"""`pulumi up` entry point (Pulumi's Python language host runs it; see README.md)."""
 
 import stack
 

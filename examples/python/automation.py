@@ -1,9 +1,8 @@
-"""Runs stack.py through Pulumi's Automation API (inline program; no Python language host needed):
+"""Runs stack.py through Pulumi's Automation API (an inline program: no Python language host needed).
 
-    python automation.py [up|preview|refresh|destroy] [--stack NAME]
+    python automation.py [up|preview|refresh|destroy] [--stack NAME] [--expect-no-changes]
 
-Needs `pulumi` (CLI) and `pulumi-resource-tesseract` on PATH, and `pip install pulumi
-pulumi_tesseract` (scripts/setup.sh builds the wheel; see the README).
+How to install what it needs and run it: README.md ("Run").
 """
 
 import argparse
@@ -19,6 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 parser = argparse.ArgumentParser()
 parser.add_argument("command", nargs="?", default="up", choices=["up", "preview", "refresh", "destroy"])
 parser.add_argument("--stack", default="dev")
+parser.add_argument(
+    "--expect-no-changes", action="store_true", help="fail when the plan has changes (preview, up, refresh)"
+)
 args = parser.parse_args()
 
 workspace_stack = auto.create_or_select_stack(
@@ -28,7 +30,8 @@ workspace_stack = auto.create_or_select_stack(
     opts=auto.LocalWorkspaceOptions(work_dir=HERE),
 )
 run = getattr(workspace_stack, args.command)
-result = run(on_output=print)
+options = {"expect_no_changes": True} if args.expect_no_changes and args.command != "destroy" else {}
+result = run(on_output=print, **options)
 if args.command == "up":
     for key, value in result.outputs.items():
         print(f"{key}: {value.value}", file=sys.stderr)
