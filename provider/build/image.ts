@@ -48,6 +48,9 @@ export interface BuiltTesseractImage extends TesseractImageOutputs {
   log: string[];
 }
 
+/** The engine's answer when a cached layer a build continued from was removed before its commit. */
+const LOST_CACHE_PARENT = /unknown parent image ID|failed to set parent/;
+
 const MISSING_BASE =
   /pull access denied|no such host|repository does not exist|manifest unknown|not found: manifest|failed to resolve|dial tcp|i\/o timeout/i;
 
@@ -127,7 +130,7 @@ export async function buildTesseractImage(
     progress.warn(`base image ${baseImage} is not present locally; the engine will try to pull it`);
   }
 
-  const tracker = new BuildLogTracker();
+  let tracker = new BuildLogTracker();
   const onLine = (line: string) => {
     tracker.feed(line);
     (options.onLine ?? ((l: string) => progress.info(l)))(line);
@@ -157,19 +160,31 @@ export async function buildTesseractImage(
         buildArgs.PIP_EXTRA_INDEX_URL = inputs.pipExtraIndexUrls.map((u) => p.urlFor(u)).join(" ");
       progress.info("serving the credential-bearing package indexes through loopback proxies for this build");
     }
-    imageId = await engine.build(
-      contextTar(prepared.context),
-      {
-        tags: prepared.tags,
-        buildArgs: Object.keys(buildArgs).length ? buildArgs : undefined,
-        labels: prepared.labels,
-        networkMode: inputs.buildNetwork,
-        noCache: inputs.noCache,
-        platform: inputs.platform,
-        signal,
-      },
-      onLine,
-    );
+    const build = () =>
+      engine.build(
+        contextTar(prepared.context),
+        {
+          tags: prepared.tags,
+          buildArgs: Object.keys(buildArgs).length ? buildArgs : undefined,
+          labels: prepared.labels,
+          networkMode: inputs.buildNetwork,
+          noCache: inputs.noCache,
+          platform: inputs.platform,
+          signal,
+        },
+        onLine,
+      );
+    try {
+      imageId = await build();
+    } catch (err) {
+      if (!(err instanceof DockerBuildError && LOST_CACHE_PARENT.test(err.engineMessage)) || signal.aborted) throw err;
+      // A layer this build took from the cache was removed while it ran (another build's cleanup
+      // after its own failure, or an image removal): nothing is wrong with this build, so once more.
+      await removeCreatedImages(engine, tracker.created);
+      tracker = new BuildLogTracker();
+      progress.warn("a cached layer this build used was removed meanwhile (another build's cleanup?); building again");
+      imageId = await build();
+    }
   } catch (err) {
     await removeCreatedImages(engine, tracker.created);
     if (err instanceof DockerBuildError) {

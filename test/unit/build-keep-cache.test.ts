@@ -10,6 +10,7 @@ import path from "node:path";
 import { beforeEach, describe, test } from "node:test";
 import { buildTesseractImage, removeTesseractImage } from "../../provider/build/image";
 import { prepareBuild } from "../../provider/build/prepare";
+import { DockerBuildError } from "../../provider/docker/errors";
 import * as impl from "../../provider/resources/tesseract-image-impl";
 import { FakeEngine } from "../helpers/fake-engine";
 import { REPO_ROOT } from "../helpers/stack";
@@ -135,5 +136,53 @@ describe("options of tesseract-core's build that need BuildKit", () => {
       },
     );
     assert.equal(engine.images.size, 0);
+  });
+});
+
+describe("a cached layer removed while the build runs", () => {
+  test("the build runs once more (nothing of the first attempt is left), then succeeds", async () => {
+    const realBuild = engine.build.bind(engine);
+    let attempts = 0;
+    engine.build = async (context, params, onLine) => {
+      attempts++;
+      if (attempts === 1) {
+        onLine("Step 1/2 : FROM debian:bookworm-slim");
+        onLine(` ---> ${short(base)}`);
+        onLine("Step 2/2 : RUN echo first");
+        onLine(" ---> 555555555555");
+        engine.addImage([], { tesseract: false, parent: base });
+        context.resume();
+        throw new DockerBuildError(
+          "failed to export image: failed to set parent sha256:abc: unknown parent image ID sha256:abc",
+          "Step 2/2 : RUN echo first",
+          [],
+        );
+      }
+      return realBuild(context, params, onLine);
+    };
+    const lines: string[] = [];
+    const built = await buildTesseractImage(
+      HELLO,
+      { tag: "race", onLine: () => {}, onProgress: (l) => lines.push(l) },
+      engine,
+    );
+    assert.equal(attempts, 2);
+    assert.ok(built.imageId);
+    assert.match(lines.join("\n"), /removed meanwhile .*building again/);
+  });
+
+  test("any other build failure is not retried", async () => {
+    let attempts = 0;
+    engine.build = async (context) => {
+      attempts++;
+      context.resume();
+      throw new DockerBuildError(
+        "The command '/bin/sh -c false' returned a non-zero code: 1",
+        "Step 2/2 : RUN false",
+        [],
+      );
+    };
+    await assert.rejects(buildTesseractImage(HELLO, { tag: "fail", onLine: () => {}, onProgress: () => {} }, engine));
+    assert.equal(attempts, 1);
   });
 });
