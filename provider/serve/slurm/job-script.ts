@@ -176,8 +176,8 @@ function serveLines(spec: JobScriptSpec): string[] {
       ...envNames.map((k) => `  -e ${k} \\`),
       ...(s.gpus ? ["  --device nvidia.com/gpu=all \\"] : []),
       `  ${image} ${serveArgs} &`,
-      "wait $!",
-      "rc=$?",
+      "rc=0",
+      'wait $! || rc=$?',
       "pt_stop",
       'exit "$rc"',
     ];
