@@ -103,7 +103,7 @@ export function sbatchOptionProblem(option: string): string | undefined {
       : `--${key} is set by the target itself (fix: remove it)`;
   }
   if (value !== undefined && !SAFE_VALUE.test(value))
-    return "the value may hold only letters, digits and _.,:=/@+%- (no spaces or quotes: it is written on an #SBATCH line)";
+    return "the value may hold only letters, digits and _.,:=/@+%- (no spaces or quotes: it is written on an #SBATCH line; fix: e.g. --comment=my_service)";
   return undefined;
 }
 
