@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -30,6 +30,7 @@ import {
   parseJobName,
 } from "../../provider/serve/slurm/job-script";
 import { readReplicas, SlurmReplicaError, startReplicas, stopReplicas } from "../../provider/serve/slurm/replicas";
+import { SshLogin, shQuote } from "../../provider/serve/slurm/ssh";
 import type { Reach } from "../../provider/serve/slurm/tunnel";
 import { FakeSlurmCluster } from "../helpers/fake-slurm-cluster";
 
@@ -477,5 +478,41 @@ describe("replicas on the fake cluster", () => {
       return true;
     });
     assert.equal(c.active().length, 0);
+  });
+});
+
+describe("ssh to the login node", () => {
+  test("argv: batch mode, strict host keys, the key in a private 0600 file removed on close, known_hosts of the input", async () => {
+    const login = new SshLogin(
+      { host: "login.hpc", port: 2222, user: "alice", privateKey: KEY, knownHosts: "login.hpc ssh-ed25519 AAAAC3" },
+      false,
+    );
+    const o = login.options();
+    const at = (flag: string) => o[o.indexOf(flag) + 1];
+    assert.ok(o.includes("BatchMode=yes"));
+    assert.ok(o.includes("StrictHostKeyChecking=yes"));
+    assert.ok(o.includes("IdentitiesOnly=yes"));
+    assert.equal(at("-p"), "2222");
+    assert.equal(at("-l"), "alice");
+    const key = at("-i");
+    assert.equal(statSync(key).mode & 0o777, 0o600);
+    assert.equal(readFileSync(key, "utf8"), KEY);
+    assert.equal(statSync(path.dirname(key)).mode & 0o777, 0o700);
+    const known = o.find((x) => x.startsWith("UserKnownHostsFile="))?.split("=")[1] ?? "";
+    assert.equal(readFileSync(known, "utf8"), "login.hpc ssh-ed25519 AAAAC3\n");
+    assert.ok(!o.some((x) => x.includes("very-secret-bytes")), "the key's content is never an argument");
+    assert.equal(login.address, "alice@login.hpc:2222");
+    await login.close();
+    assert.equal(existsSync(path.dirname(key)), false, "the private folder is gone");
+    const accept = new SshLogin({ host: "h", hostKeyChecking: "accept-new", identityFile: "/k" }, false);
+    assert.ok(accept.options().includes("StrictHostKeyChecking=accept-new"));
+    assert.ok(accept.options().includes("/k"));
+    await accept.close();
+  });
+
+  test("remote words are quoted for the shell", () => {
+    assert.equal(shQuote("/w/envs/abc"), "/w/envs/abc");
+    assert.equal(shQuote("a b"), "'a b'");
+    assert.equal(shQuote("it's"), "'it'\\''s'");
   });
 });
