@@ -112,6 +112,21 @@ function ourSsh(): number[] {
   return out;
 }
 
+/** ssh ControlMasters of SshLogin connections (their ControlPath is in a pt-ssh- temp folder). */
+function controlMasters(): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
+      if (cmd.startsWith("ssh ") && /ControlPath=\S*pt-ssh-/.test(cmd)) out.push(`${entry}: ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 async function until<T>(what: string, limitMs: number, fn: () => Promise<T | undefined>, stepMs = 1_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   let last: unknown;
@@ -412,6 +427,8 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
     assert.ok(!existsSync(path.join(workDir, "jobs", `${ids[0]}.endpoint`)));
     await cluster.close();
     await until("no ssh process of this test", 10_000, async () => (ourSsh().length === 0 ? true : undefined), 200);
+    // The ControlMaster daemonizes (its parent is no longer this process): found by its socket path.
+    await until("no ControlMaster left", 10_000, async () => (controlMasters().length === 0 ? true : undefined), 200);
     await until(
       "no session on the login node",
       15_000,

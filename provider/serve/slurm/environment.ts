@@ -199,7 +199,7 @@ export async function ensureEnvironment(cluster: SlurmCluster, spec: Environment
   try {
     out = await cluster.run(`bash -c ${shQuote(script)}`, { input: tar, holdStdin: true, timeoutMs });
   } catch (err) {
-    if (err instanceof SlurmCommandError && err.exitCode !== 255) {
+    if (err instanceof SlurmCommandError && err.exitCode !== undefined && err.exitCode !== 255) {
       const tail = err.stderr;
       const step = /pt-env: (.*?) failed/.exec(tail)?.[1];
       throw new EnvironmentBuildError(

@@ -43,7 +43,7 @@ export class SshSlurmCluster implements SlurmCluster {
     try {
       out = await this.ssh.run("sbatch --parsable", { input: script, timeoutMs: 60_000 });
     } catch (err) {
-      if (err instanceof SlurmCommandError && err.exitCode !== 255) {
+      if (err instanceof SlurmCommandError && err.exitCode !== undefined && err.exitCode !== 255) {
         throw new TesseractPulumiError(`sbatch on ${this.address} refused the job: ${err.stderr || err.message}`, {
           property: "slurm",
           hint: "check slurm.partition, account, walltime, memory, gpus and sbatchOptions against the cluster (`sinfo -s`, `sacctmgr show assoc user=$USER`)",

@@ -17,7 +17,7 @@ export const CONTROL_PERSIST_SECONDS = 30;
 
 /** A command on the login node that failed, with its exit code and the tail of its stderr. */
 export class SlurmCommandError extends TesseractPulumiError {
-  /** Exit code of the remote command (255: ssh itself failed), or undefined when killed. */
+  /** Exit code of the remote command (255: ssh itself failed), or undefined when it was stopped (timeout) or killed. */
   readonly exitCode?: number;
   /** Last lines of the command's stderr. */
   readonly stderr: string;
