@@ -177,7 +177,7 @@ function serveLines(spec: JobScriptSpec): string[] {
       ...(s.gpus ? ["  --device nvidia.com/gpu=all \\"] : []),
       `  ${image} ${serveArgs} &`,
       "rc=0",
-      'wait $! || rc=$?',
+      "wait $! || rc=$?",
       "pt_stop",
       'exit "$rc"',
     ];
