@@ -29,7 +29,13 @@ import {
   parseEndpoint,
   parseJobName,
 } from "../../provider/serve/slurm/job-script";
-import { readReplicas, SlurmReplicaError, startReplicas, stopReplicas } from "../../provider/serve/slurm/replicas";
+import {
+  readReplicas,
+  resubmitEnded,
+  SlurmReplicaError,
+  startReplicas,
+  stopReplicas,
+} from "../../provider/serve/slurm/replicas";
 import { SshLogin, shQuote } from "../../provider/serve/slurm/ssh";
 import type { Reach } from "../../provider/serve/slurm/tunnel";
 import { FakeSlurmCluster } from "../helpers/fake-slurm-cluster";
@@ -442,6 +448,31 @@ describe("replicas on the fake cluster", () => {
     await stopReplicas(c, "/w", ["100", "101"]);
     assert.equal(c.active().length, 0);
     assert.ok(c.commands.some((cmd) => cmd.startsWith("rm -rf /w/jobs/100.endpoint")));
+  });
+
+  test("up after jobs ended: the ended replica gets a new job, the running one is kept", async () => {
+    const c = fake();
+    c.onSubmit = (job) => {
+      c.set(job.id, { state: "RUNNING", reason: undefined, node: "node1" });
+      c.files.set(endpointPath("/w", job.id), `127.0.0.1 ${port}\n`);
+    };
+    const s = valid({});
+    const replicas = await startReplicas(c, reach, specs(2, s), { timeoutMs: 5_000 });
+    c.set("101", { state: "PREEMPTED" });
+    const all = specs(2, s);
+    const out = await resubmitEnded(c, reach, replicas, (i) => all[i], { timeoutMs: 5_000 });
+    assert.deepEqual(
+      out.replicas.map((r) => [r.replica, r.jobId]),
+      [
+        [0, "100"],
+        [1, "102"],
+      ],
+    );
+    assert.equal(out.replaced.length, 1);
+    assert.equal(out.replaced[0].oldJobId, "101");
+    assert.match(out.replaced[0].was, /^PREEMPTED/);
+    const again = await resubmitEnded(c, reach, out.replicas, (i) => all[i]);
+    assert.deepEqual(again.replaced, []);
   });
 
   test("a job that fails before serving: its state, exit code and output tail; every job cancelled", async () => {

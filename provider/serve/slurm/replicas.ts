@@ -174,6 +174,51 @@ export async function readReplicas(
   });
 }
 
+/** Result of {@link resubmitEnded}. */
+export interface Resubmitted {
+  /** Every replica, the ended ones replaced, in replica order. */
+  replicas: SlurmReplica[];
+  /** Which replicas were resubmitted, and what their old job had become (`TIMEOUT on node1: ...`). */
+  replaced: { replica: number; oldJobId: string; was: string }[];
+}
+
+/**
+ * What `up` does with a set whose jobs ended (walltime, preemption, node failure, scancel by
+ * hand): each ended replica gets a new job (started as {@link startReplicas} does, its old job's
+ * files removed); running and still-queued ones are kept. When a new job fails, the other new
+ * jobs are cancelled too and the error is thrown.
+ */
+export async function resubmitEnded(
+  cluster: SlurmCluster,
+  reach: Reach,
+  replicas: readonly SlurmReplica[],
+  specFor: (replica: number) => JobScriptSpec,
+  options: StartOptions = {},
+): Promise<Resubmitted> {
+  const states = await readReplicas(cluster, replicas);
+  const ended = states.filter((s) => !isActive(s.job));
+  if (ended.length === 0) return { replicas: [...replicas], replaced: [] };
+  const fresh = await startReplicas(
+    cluster,
+    reach,
+    ended.map((s) => specFor(s.replica.replica)),
+    options,
+  );
+  const workDir = specFor(ended[0].replica.replica).workDir;
+  await removeJobFiles(
+    cluster,
+    workDir,
+    ended.map((s) => s.replica.jobId),
+    { keepOutput: false },
+  ).catch(() => undefined);
+  const byReplica = new Map(replicas.map((r) => [r.replica, r]));
+  for (const r of fresh) byReplica.set(r.replica, r);
+  return {
+    replicas: [...byReplica.values()].sort((a, b) => a.replica - b.replica),
+    replaced: ended.map((s) => ({ replica: s.replica.replica, oldJobId: s.replica.jobId, was: s.text })),
+  };
+}
+
 /** Cancels the replicas' jobs, waits until they are gone, and removes their files. */
 export async function stopReplicas(
   cluster: SlurmCluster,
