@@ -7,8 +7,9 @@
  * - two replicas pinned to node1 and node2, healthy through `ssh -W` tunnels, `apply` with the
  *   package's client through a per-call tunnel → "Hello, Slurm!"; their in-cluster `url` answers
  *   from the host (it sits on the nodes' bridge);
- * - one replica cancelled by hand (scancel) reads as CANCELLED, a replica with a one-minute
- *   walltime reads as TIMEOUT; stopping cancels and waits;
+ * - one replica cancelled by hand (scancel) reads as CANCELLED and is resubmitted (a new job on
+ *   its node, answering apply), a replica with a one-minute walltime reads as TIMEOUT; stopping
+ *   cancels and waits;
  * - podman mode: one replica from a `docker save` archive on the shared file system, answering
  *   `apply` (podman with its own storage in the work folder, rlimits within the hard limits);
  * - nothing left: no job, no ssh process of ours, no session on the login node, no temp folder.
@@ -29,6 +30,7 @@ import { type JobScriptSpec, jobName } from "../../provider/serve/slurm/job-scri
 import {
   prepareWorkDir,
   readReplicas,
+  resubmitEnded,
   type SlurmReplica,
   SlurmReplicaError,
   startReplicas,
@@ -53,6 +55,7 @@ let envDir = "";
 const submitted = new Set<string>();
 const timings: string[] = [];
 let replicas: SlurmReplica[] = [];
+let helloSpecs: JobScriptSpec[] = [];
 let walltimeReplica: SlurmReplica | undefined;
 let walltimeStart: Promise<SlurmReplica[]> | undefined;
 
@@ -312,9 +315,8 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
     assert.ok(envDir, "the environment was built");
     const s = inputs({ nodes: ["node1", "node2"], walltime: "10" });
     const t0 = Date.now();
-    replicas = await startReplicas(cluster, reach, specs(s, "hello", 2, { mode: "environment", envDir }), {
-      timeoutMs: 180_000,
-    });
+    helloSpecs = specs(s, "hello", 2, { mode: "environment", envDir });
+    replicas = await startReplicas(cluster, reach, helloSpecs, { timeoutMs: 180_000 });
     timings.push(
       `environment mode, 2 replicas submit→healthy: ${secs(Date.now() - t0)} (${replicas.map((r) => `${r.node} ${r.startSeconds.toFixed(1)} s`).join(", ")})`,
     );
@@ -340,7 +342,7 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
     await closeTesseractFunctionClients();
   });
 
-  test("scancel by hand reads as CANCELLED, the other replica as RUNNING", async () => {
+  test("scancel by hand reads as CANCELLED, the other replica as RUNNING; resubmitting heals it", async () => {
     assert.equal(replicas.length, 2, "the replicas were started");
     await cluster.run(`scancel ${replicas[0].jobId}`);
     const read = await until("the cancelled job ended", 30_000, async () => {
@@ -352,6 +354,24 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
     assert.match(read[0].text, /^CANCELLED on node1/);
     assert.equal(read[1].job.state, "RUNNING");
     assert.equal(read[1].running, true);
+    // What `up` does next: a new job for the cancelled replica (pinned to node1 again), the other kept.
+    const t0 = Date.now();
+    const healed = await resubmitEnded(cluster, reach, replicas, (i) => helloSpecs[i], { timeoutMs: 120_000 });
+    timings.push(`resubmit of the cancelled replica → healthy: ${secs(Date.now() - t0)}`);
+    assert.deepEqual(
+      healed.replaced.map((r) => [r.replica, r.oldJobId]),
+      [[0, replicas[0].jobId]],
+    );
+    assert.notEqual(healed.replicas[0].jobId, replicas[0].jobId);
+    assert.equal(healed.replicas[0].node, "node1");
+    assert.equal(healed.replicas[1].jobId, replicas[1].jobId);
+    const r0 = healed.replicas[0];
+    const out = await withSlurmTunnel({ kind: "slurm", login: slurm.login, host: r0.host, port: r0.port }, (url) =>
+      apply({ url, inputs: { name: "again" } }),
+    );
+    assert.deepEqual(out.outputs, { greeting: "Hello, again!" });
+    await closeTesseractFunctionClients();
+    replicas = healed.replicas;
   });
 
   test("a replica whose one-minute walltime runs out reads as TIMEOUT", async () => {
