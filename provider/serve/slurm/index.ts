@@ -1,0 +1,13 @@
+/**
+ * Serving a Tesseract as Slurm jobs (issue 25, domain layer): inputs, the cluster seam and its
+ * ssh implementation, job scripts, environment mode's environments, tunnels and replicas. Not
+ * wired into TesseractService yet (see docs/slurm.md).
+ */
+export * from "./cluster";
+export * from "./environment";
+export * from "./inputs";
+export * from "./job-script";
+export * from "./replicas";
+export * from "./ssh";
+export * from "./ssh-cluster";
+export * from "./tunnel";
