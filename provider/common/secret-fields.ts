@@ -21,8 +21,8 @@ export const TESSERACT_SERVICE_SECRETS = [
   "kubernetes.imagePullSecret.password",
 ] as const;
 
-/** TaskGroup: the server's password and bearer token (the whole `server` input is a secret in state), index URLs (may carry credentials). */
-export const TASK_GROUP_SECRETS = ["server.password", "server.token", "pipIndexUrl", "pipExtraIndexUrls"] as const;
+/** TaskGroup's secret fields: written in its definition. */
+export { TASK_GROUP_SECRETS } from "../resources/definitions/task-group";
 
 /** `runTesseract`: the container's environment values (tokens) and the engine's TLS key. */
 export const RUN_TESSERACT_SECRETS = ["environment", "docker.keyPem"] as const;
