@@ -7,8 +7,8 @@
  * Kept free of zod and Pulumi so that the resource classes load it cheaply.
  */
 
-/** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password. */
-export const TESSERACT_IMAGE_SECRETS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem", "push.password"] as const;
+/** TesseractImage's secret fields: written in its definition. */
+export { TESSERACT_IMAGE_SECRETS } from "../resources/definitions/tesseract-image";
 
 /**
  * TesseractService: the engine's TLS key, the registry password a Docker engine pulls with, a

@@ -168,7 +168,7 @@ export const SCHEMA = {
     },
     "tesseract:index:RegistryPush": {
       type: "object",
-      description: "{@link RegistryPush} with every field an Input.",
+      description: "Where (and as whom) a TesseractImage is pushed after it is built.",
       properties: {
         registry: {
           type: "string",

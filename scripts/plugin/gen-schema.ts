@@ -15,10 +15,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ts from "typescript";
-import { TESSERACT_IMAGE_SECRETS, TESSERACT_SERVICE_SECRETS } from "../../provider/common/secret-fields";
+import { TESSERACT_SERVICE_SECRETS } from "../../provider/common/secret-fields";
 import { secretTopKeys } from "../../provider/common/secrets";
 import { PLUGIN_FUNCTIONS } from "../../provider/plugin/functions";
 import * as taskGroup from "../../provider/resources/definitions/task-group";
+import * as image from "../../provider/resources/definitions/tesseract-image";
 import { REPLACE_ON_CHANGES as CONTAINER_REPLACES } from "../../provider/resources/tesseract-service-impl";
 import { KUBERNETES_REPLACE_ON_CHANGES } from "../../provider/serve/kubernetes/kubernetes-target";
 
@@ -35,10 +36,11 @@ const RESOURCES = [
     file: "provider/resources/tesseract-image.ts",
     cls: "TesseractImage",
     args: "TesseractImageArgs",
+    outputs: "TesseractImageOutputFields",
     // Inputs the provider also keeps in the resource's state.
-    stateInputs: ["srcDir", "docker"],
+    stateInputs: image.TESSERACT_IMAGE_STATE_INPUTS,
     // The top-level inputs of the resource's secret fields; the rest are secret only when given as secrets.
-    secret: secretTopKeys(TESSERACT_IMAGE_SECRETS),
+    secret: secretTopKeys(image.TESSERACT_IMAGE_SECRETS),
     replaceOnChanges: [] as string[],
   },
   {
