@@ -1511,6 +1511,11 @@ export const SCHEMA = {
           type: "string",
           description: "`server` or `local`: where the group lives.",
         },
+        serverUrl: {
+          type: "string",
+          description:
+            "Server backend: the fractal-server the group lives on (`server.url`, else the provider config's `fractal:url`).",
+        },
         pip: {
           $ref: "#/types/tesseract:index:TaskGroupPip",
           description: "Collect a pip package or wheel (exactly one of `pip` / `custom`).",

@@ -151,6 +151,8 @@ export interface TaskGroupOutputFields {
   activityLog: string;
   /** `server` or `local`: where the group lives. */
   resolvedBackend: "server" | "local";
+  /** Server backend: the fractal-server the group lives on (`server.url`, else the provider config's `fractal:url`). */
+  serverUrl?: string;
 }
 
 /** The output fields, in the schema's order (checked against {@link TaskGroupOutputFields} below). */
@@ -169,6 +171,7 @@ export const TASK_GROUP_OUTPUTS = [
   "tasks",
   "activityLog",
   "resolvedBackend",
+  "serverUrl",
 ] as const;
 
 /** TaskGroup: the server's password and bearer token (the whole `server` input is a secret in state), index URLs (may carry credentials). */
