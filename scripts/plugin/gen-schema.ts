@@ -15,11 +15,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ts from "typescript";
-import { TESSERACT_SERVICE_SECRETS } from "../../provider/common/secret-fields";
 import { secretTopKeys } from "../../provider/common/secrets";
 import { PLUGIN_FUNCTIONS } from "../../provider/plugin/functions";
 import * as taskGroup from "../../provider/resources/definitions/task-group";
 import * as image from "../../provider/resources/definitions/tesseract-image";
+import * as service from "../../provider/resources/definitions/tesseract-service";
 import { REPLACE_ON_CHANGES as CONTAINER_REPLACES } from "../../provider/resources/tesseract-service-impl";
 import { KUBERNETES_REPLACE_ON_CHANGES } from "../../provider/serve/kubernetes/kubernetes-target";
 
@@ -48,8 +48,10 @@ const RESOURCES = [
     file: "provider/resources/tesseract-service.ts",
     cls: "TesseractService",
     args: "TesseractServiceArgs",
+    // The definition's outputs, then the class's own fields (`endpoint`, computed in the program).
+    outputs: "TesseractServiceOutputFields",
     stateInputs: "all",
-    secret: secretTopKeys(TESSERACT_SERVICE_SECRETS),
+    secret: secretTopKeys(service.TESSERACT_SERVICE_SECRETS),
     // A schema's replaceOnChanges makes the engine replace whatever the provider's diff says, so it
     // holds only what replaces on every target (none: an `image` change replaces the containers on
     // an engine and rolls the Deployment in place on Kubernetes; the diff decides, per target).
@@ -309,7 +311,7 @@ class Generator {
     for (const r of RESOURCES) {
       const inputs = this.members(r.args);
       const ins = this.properties(inputs, r.secret);
-      const outputs = "outputs" in r ? this.members(r.outputs) : this.classOutputs(r.cls);
+      const outputs = [...this.members(r.outputs), ...this.classOutputs(r.cls)];
       const echoed = inputs.filter(
         (m) =>
           (r.stateInputs === "all" || (r.stateInputs as readonly string[]).includes(m.name)) &&

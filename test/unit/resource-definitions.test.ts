@@ -12,6 +12,8 @@ import type { GroupState } from "../../provider/fractal/group-state";
 import { SCHEMA } from "../../provider/plugin/schema.generated";
 import * as taskGroup from "../../provider/resources/definitions/task-group";
 import * as image from "../../provider/resources/definitions/tesseract-image";
+import * as service from "../../provider/resources/definitions/tesseract-service";
+import { INTERNAL_SERVICE_OUTPUTS, SERVICE_OUTPUT_KEYS } from "../../provider/serve/serve-target";
 
 type Prop = { type?: string; description?: string; secret?: boolean; replaceOnChanges?: boolean };
 type Res = { properties: Record<string, Prop>; required: string[]; inputProperties: Record<string, Prop> };
@@ -32,16 +34,27 @@ const DEFINED = [
     secrets: image.TESSERACT_IMAGE_SECRETS,
     replaces: [],
   },
+  {
+    token: "tesseract:index:TesseractService",
+    // The targets' output keys but the internal ones, then `endpoint` (a field the class computes).
+    outputs: [
+      ...SERVICE_OUTPUT_KEYS.filter((k) => !(INTERNAL_SERVICE_OUTPUTS as readonly string[]).includes(k)),
+      "endpoint",
+    ],
+    secrets: service.TESSERACT_SERVICE_SECRETS,
+    // Nothing replaces on every target (the diff decides per target).
+    replaces: [],
+  },
 ];
 
 describe("resource definitions", () => {
   for (const d of DEFINED) {
     const r = resources[d.token];
-    it(`${d.token}: the schema's properties are the definition's outputs, then the inputs the state keeps`, () => {
+    it(`${d.token}: the schema's outputs are the definition's, every other property an input`, () => {
       const outputs = Object.keys(r.properties).filter(
         (k) => !(k in r.inputProperties) || d.outputs.includes(k as never),
       );
-      assert.deepEqual(outputs, [...d.outputs]);
+      assert.deepEqual([...outputs].sort(), [...d.outputs].sort());
       for (const k of Object.keys(r.properties)) assert.ok(d.outputs.includes(k as never) || k in r.inputProperties, k);
     });
 
