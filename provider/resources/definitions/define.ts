@@ -54,7 +54,28 @@ export type Equivalent<A, B> = [A] extends [B] ? ([B] extends [A] ? true : { not
  * `true` when a zod schema's input type `Z` and a definition's plain inputs `D` name the same keys
  * and accept the same values (what {@link Equivalent} alone misses: an optional key on one side only).
  */
-export type SchemaMatches<Z, D> = SameKeys<Z, D> extends true ? Equivalent<Z, D> : SameKeys<Z, D>;
+export type SchemaMatches<Z, D> = DeepSameKeys<Z, D> extends true ? Equivalent<Z, D> : DeepSameKeys<Z, D>;
+
+/**
+ * `true` when `A` and `B` name the same keys at every depth of their plain objects (array items
+ * included; a value that may be a primitive, e.g. `string | Record<…>`, or a map with free keys,
+ * e.g. `Record<string, string>`, is compared as a whole by {@link Equivalent}); otherwise what
+ * {@link SameKeys} says where they differ.
+ */
+export type DeepSameKeys<A, B> = [Extract<A, Primitive>, Extract<B, Primitive>] extends [never, never]
+  ? [A] extends [readonly (infer EA)[]]
+    ? [B] extends [readonly (infer EB)[]]
+      ? DeepSameKeys<EA, EB>
+      : true
+    : string extends keyof A | keyof B
+      ? true
+      : SameKeys<A, B> extends true
+        ? AllTrue<{ [K in keyof A & keyof B]-?: DeepSameKeys<NonNullable<A[K]>, NonNullable<B[K]>> }>
+        : SameKeys<A, B>
+  : true;
+
+/** `true` when every value of `T` is `true`, else the ones that are not. */
+type AllTrue<T> = [Exclude<T[keyof T], true>] extends [never] ? true : Exclude<T[keyof T], true>;
 
 /**
  * `true` when a state type `S` holds every output field of `F` with a value that fits its type (an
