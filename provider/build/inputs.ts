@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dockerConnectionSchema } from "../docker/connection";
+import type { TesseractImageOutputFields } from "../resources/definitions/tesseract-image";
 import { type RecordedPush, registryPushSchema } from "./push";
 
 const RUNTIME_VERSION = /^\d+\.\d+\.\d+([a-z]+\d+|\.post\d+|\.dev\d+)*$/;
@@ -97,15 +98,8 @@ export const SOURCE_INPUTS = [
   "buildArgs",
 ] as const;
 
-/** Outputs (state) of a TesseractImage. */
-export interface TesseractImageOutputs {
-  imageId: string;
-  imageName: string;
-  tags: string[];
-  name: string;
-  version: string;
-  contextHash: string;
-  endpoints: string[];
+/** Outputs (state) of a TesseractImage: the output fields of its definition, and what the provider keeps for itself. */
+export interface TesseractImageOutputs extends TesseractImageOutputFields {
   /** The build stage's image (the dependency cache), removed on delete. Absent with `keepBuildCache: false`. */
   buildStageImageId?: string;
   /** Tag kept on the build stage's image so it is not a dangling `<none>` image, removed on delete. Absent with `keepBuildCache: false`. */
@@ -119,8 +113,4 @@ export interface TesseractImageOutputs {
   docker?: TesseractImageInputs["docker"];
   /** Where the image was pushed (without the password). */
   push?: RecordedPush;
-  /** `registry/repository@sha256:…` of the last push: the reference clusters should run. */
-  repoDigest?: string;
-  /** `registry/repository:tag`, a local tag of the image made for the push (removed on delete). */
-  pushedReference?: string;
 }

@@ -7,22 +7,12 @@
  * Kept free of zod and Pulumi so that the resource classes load it cheaply.
  */
 
-/** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password. */
-export const TESSERACT_IMAGE_SECRETS = ["pipIndexUrl", "pipExtraIndexUrls", "docker.keyPem", "push.password"] as const;
-
-/**
- * TesseractService: the engine's TLS key, the registry password a Docker engine pulls with, a
- * kubeconfig (its content holds cluster credentials), the pull secret's password.
- */
-export const TESSERACT_SERVICE_SECRETS = [
-  "docker.keyPem",
-  "registryAuth.password",
-  "kubernetes.kubeconfig",
-  "kubernetes.imagePullSecret.password",
-] as const;
-
-/** TaskGroup: the server's password and bearer token (the whole `server` input is a secret in state), index URLs (may carry credentials). */
-export const TASK_GROUP_SECRETS = ["server.password", "server.token", "pipIndexUrl", "pipExtraIndexUrls"] as const;
+/** TaskGroup's secret fields: written in its definition. */
+export { TASK_GROUP_SECRETS } from "../resources/definitions/task-group";
+/** TesseractImage's secret fields: written in its definition. */
+export { TESSERACT_IMAGE_SECRETS } from "../resources/definitions/tesseract-image";
+/** TesseractService's secret fields: written in its definition. */
+export { TESSERACT_SERVICE_SECRETS } from "../resources/definitions/tesseract-service";
 
 /** `runTesseract`: the container's environment values (tokens) and the engine's TLS key. */
 export const RUN_TESSERACT_SECRETS = ["environment", "docker.keyPem"] as const;

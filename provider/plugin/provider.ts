@@ -9,6 +9,7 @@ import { sameValue } from "../common/diff";
 import { toPlainJson } from "../common/plain";
 import { inResource } from "../common/resource-context";
 import { SECRET_MARKS_KEY, withoutMarks } from "../common/secrets";
+import { serviceContextInputs } from "../resources/definitions/tesseract-service";
 import * as taskGroupImpl from "../resources/task-group-impl";
 import * as imageImpl from "../resources/tesseract-image-impl";
 import * as serviceImpl from "../resources/tesseract-service-impl";
@@ -88,15 +89,9 @@ const RESOURCES: Record<string, ResourceKind> = {
   },
   "tesseract:index:TesseractService": {
     impl: lifecycle(serviceImpl),
-    // The TypeScript class passes the resource name, stack and project (container names, labels).
-    prepare: (news, urn, config) => ({
-      ...withDockerDefault(news, config),
-      serviceName: urn.name,
-      stack: urn.stack,
-      project: urn.project,
-    }),
-    importById: (id, config, urn) =>
-      importService(id, dockerDefault(config), { serviceName: urn.name, stack: urn.stack, project: urn.project }),
+    // The inputs the TypeScript class adds from where the resource is (container names, labels), from the URN.
+    prepare: (news, urn, config) => ({ ...withDockerDefault(news, config), ...serviceContextInputs(urn) }),
+    importById: (id, config, urn) => importService(id, dockerDefault(config), serviceContextInputs(urn)),
     changeCause: "image",
   },
   "tesseract:index:TaskGroup": {

@@ -168,7 +168,7 @@ export const SCHEMA = {
     },
     "tesseract:index:RegistryPush": {
       type: "object",
-      description: "{@link RegistryPush} with every field an Input.",
+      description: "Where (and as whom) a TesseractImage is pushed after it is built.",
       properties: {
         registry: {
           type: "string",
@@ -1510,6 +1510,11 @@ export const SCHEMA = {
         resolvedBackend: {
           type: "string",
           description: "`server` or `local`: where the group lives.",
+        },
+        serverUrl: {
+          type: "string",
+          description:
+            "Server backend: the fractal-server the group lives on (`server.url`, else the provider config's `fractal:url`).",
         },
         pip: {
           $ref: "#/types/tesseract:index:TaskGroupPip",

@@ -10,7 +10,6 @@ import { diffByKeys, sameValue } from "../common/diff";
 import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { inResource, keepUrn, takeUrn } from "../common/resource-context";
-import { TASK_GROUP_SECRETS } from "../common/secret-fields";
 import { InputSecrets, scrubbingErrors, withoutMarks } from "../common/secrets";
 import { containsUnknown } from "../common/unknown";
 import { type CheckedInputs, resolveBackend, type TaskGroupOutputs } from "../fractal/backend";
@@ -20,6 +19,11 @@ import { customManifest, fileSha256 } from "../fractal/local-custom";
 import { localPreviewFailures, serverPreviewFailures } from "../fractal/preview-checks";
 import { parseManifest, TaskGroupInputsSchema } from "../fractal/schemas";
 import { normalizePackageName, parseWheelFilename } from "../fractal/validators";
+import {
+  TASK_GROUP_REPLACE_ON_CHANGES as REPLACE_ON_CHANGES,
+  TASK_GROUP_SECRETS,
+  TASK_GROUP_UPDATE_IN_PLACE as UPDATE_IN_PLACE,
+} from "./definitions/task-group";
 
 /** Records the stack configuration (`fractal:url`, `fractal:email`, `fractal:password`, `fractal:token`). */
 export { configure } from "../fractal/config";
@@ -106,29 +110,8 @@ function checkCredentials(inputs: Pick<CheckedInputs, "server">) {
 
 // ---- diff ----------------------------------------------------------------------------------
 
-/** Inputs whose change replaces the group. */
-export const REPLACE_ON_CHANGES = [
-  "pip",
-  "custom",
-  "pixi",
-  "privateGroup",
-  "tasksDir",
-  "pythonInterpreters",
-  "wheelSha256",
-  "manifestSha256",
-] as const;
-/** Inputs that are applied in place (or only stored). */
-export const UPDATE_IN_PLACE = [
-  "active",
-  "userGroupId",
-  "pipIndexUrl",
-  "pipExtraIndexUrls",
-  "pipFindLinks",
-  "pipNoIndex",
-  "stepTimeoutSeconds",
-  "timeoutSeconds",
-  "backend",
-] as const;
+/** The diff's keys: written in the definition (definitions/task-group.ts). */
+export { REPLACE_ON_CHANGES, UPDATE_IN_PLACE };
 
 /** (pkgName, version) the new inputs lead to, when known without network access. */
 function newIdentity(news: CheckedInputs): { pkgName?: string; version?: string } {

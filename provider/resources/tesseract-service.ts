@@ -1,18 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Assert, SameKeys } from "../common/inputs";
-import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import type { DockerConnection } from "../docker/connection";
 import type { ServiceInputs } from "../serve/args";
 import type { ContainerSettingsInput } from "../serve/container-options";
-import type { ContainerRecord } from "../serve/container-state";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
+import { SERVICE_OUTPUT_KEYS, type StoredServiceState } from "../serve/serve-target";
+import type { OutputFieldsOf } from "./definitions/define";
 import {
-  type INTERNAL_SERVICE_OUTPUTS,
-  SERVICE_OUTPUT_KEYS,
-  type ServiceOutputKey,
-  type StoredServiceState,
-} from "../serve/serve-target";
+  serviceContextInputs,
+  TESSERACT_SERVICE_SECRETS,
+  type TesseractServiceContainer,
+  type TesseractServiceContextInput,
+  type TesseractServiceOutputFields,
+} from "./definitions/tesseract-service";
 import {
   type DockerImageLike,
   type DockerNetworkLike,
@@ -220,11 +221,10 @@ export interface KubernetesTargetInput {
 
 /** Compile-time check: the Args and the schema-inferred plain inputs name the same keys (minus those the class sets). */
 export type TesseractServiceArgsMatchInputs = Assert<
-  SameKeys<TesseractServiceArgs, Omit<ServiceInputs, "serviceName" | "stack" | "project">>
+  SameKeys<TesseractServiceArgs, Omit<ServiceInputs, TesseractServiceContextInput>>
 >;
 
-/** One served container as recorded in state. */
-export type TesseractServiceContainer = ContainerRecord;
+export type { TesseractServiceContainer };
 
 /**
  * Serves one or several Tesseract images as containers on a Docker engine, like `tesseract serve`
@@ -242,35 +242,8 @@ export type TesseractServiceContainer = ContainerRecord;
  * On Kubernetes (`kubernetes` set) only a change of cluster, context or namespace replaces (new
  * objects there); everything else, `image` included, rolls the Deployment in place.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below adds only the output fields Pulumi sets on the instance
 export class TesseractService extends pulumi.dynamic.Resource {
-  /** URL of the first container, e.g. `http://127.0.0.1:49733` (Kubernetes: the Service's in-cluster URL). */
-  declare readonly url: pulumi.Output<string>;
-  /** URLs of all containers (image-major, then replica; Kubernetes: `[url]`). */
-  declare readonly urls: pulumi.Output<string[]>;
-  /** Docker target: the container IDs (undefined on Kubernetes). */
-  declare readonly containerIds: pulumi.Output<string[] | undefined>;
-  /** Docker target: the container names, `<resource name>-<hash>-<replica>` (undefined on Kubernetes). */
-  declare readonly containerNames: pulumi.Output<string[] | undefined>;
-  /** Docker target: host ports of the API, per container (undefined on Kubernetes). */
-  declare readonly hostPorts: pulumi.Output<number[] | undefined>;
-  /** Docker target: host ports of debugpy, per container (empty unless `debug`; undefined on Kubernetes). */
-  declare readonly debugPorts: pulumi.Output<number[] | undefined>;
-  /** Docker target: per-container records including the status `read` last saw (undefined on Kubernetes). */
-  declare readonly containers: pulumi.Output<TesseractServiceContainer[] | undefined>;
-  /** Docker target: image IDs the containers run, per image (undefined on Kubernetes). */
-  declare readonly imageIds: pulumi.Output<string[] | undefined>;
-  /** Identifier of the service: the container-name prefix and the `pulumi-tesseract.service-id` label. */
-  declare readonly serviceId: pulumi.Output<string>;
-  /** Engine address the containers run on (Kubernetes: the API server's). */
-  declare readonly engine: pulumi.Output<string>;
-  /** Docker target: true when this service created its `network` and will remove it (undefined on Kubernetes). */
-  declare readonly networkCreated: pulumi.Output<boolean | undefined>;
-  /** Kubernetes target: the namespace of the objects. */
-  declare readonly namespace: pulumi.Output<string | undefined>;
-  /** Kubernetes target: the Deployment's name. */
-  declare readonly deployment: pulumi.Output<string | undefined>;
-  /** Kubernetes target: the Service's name (`url` is its in-cluster address). */
-  declare readonly service: pulumi.Output<string | undefined>;
   /**
    * How a caller outside the cluster reaches the service: pass it as `url` to `apply`,
    * `applyOutput` and the other functions, which then open a port-forward through the API server
@@ -297,9 +270,7 @@ export class TesseractService extends pulumi.dynamic.Resource {
           // A pushed image is served by its digest on every target (pulled where absent).
           image: imageReference(args.image),
           network: networkName(args.network),
-          serviceName: name,
-          stack: pulumi.getStack(),
-          project: pulumi.getProject(),
+          ...serviceContextInputs({ name, stack: pulumi.getStack(), project: pulumi.getProject() }),
           // Every output, unknown until the provider answers (the one list, serve-target.ts).
           ...Object.fromEntries(SERVICE_OUTPUT_KEYS.map((k) => [k, undefined])),
           // Hidden: tells the provider process which resource it works for (progress, per-stack defaults).
@@ -329,9 +300,6 @@ export class TesseractService extends pulumi.dynamic.Resource {
   }
 }
 
-/** Compile-time check: every output of the one list, but the internal ones, is a field of the resource. */
-export type TesseractServiceFieldsMatchOutputs = Assert<
-  Exclude<Exclude<ServiceOutputKey, (typeof INTERNAL_SERVICE_OUTPUTS)[number]>, keyof TesseractService> extends never
-    ? true
-    : false
->;
+// The output fields come from the definition (declaration merging: a class's instance type takes
+// the members of an interface of the same name), so they are never written twice.
+export interface TesseractService extends OutputFieldsOf<TesseractServiceOutputFields> {}

@@ -1,7 +1,9 @@
 /**
  * Generates the Pulumi package schema of the `tesseract` provider plugin from the TypeScript API:
- * property names, types, optionality and descriptions come from the JSDoc'd `…Args` interfaces,
- * the resource classes' `declare readonly` outputs and the functions' `…Args` / `…Result` types,
+ * property names, types, optionality and descriptions come from the resources' definitions
+ * (provider/resources/definitions/: the JSDoc'd plain inputs behind each `…Args = ArgsOf<…>`, the
+ * outputs, secret paths and replace keys), the resource classes' remaining `declare readonly`
+ * outputs and the functions' `…Args` / `…Result` types,
  * so the TypeScript API and the schema (and the SDKs generated from it) cannot drift apart.
  *
  *   npx tsx scripts/plugin/gen-schema.ts          # rewrites provider/plugin/schema.generated.ts
@@ -13,14 +15,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ts from "typescript";
-import {
-  TASK_GROUP_SECRETS,
-  TESSERACT_IMAGE_SECRETS,
-  TESSERACT_SERVICE_SECRETS,
-} from "../../provider/common/secret-fields";
 import { secretTopKeys } from "../../provider/common/secrets";
 import { PLUGIN_FUNCTIONS } from "../../provider/plugin/functions";
-import { REPLACE_ON_CHANGES as TASK_GROUP_REPLACES } from "../../provider/resources/task-group-impl";
+import * as taskGroup from "../../provider/resources/definitions/task-group";
+import * as image from "../../provider/resources/definitions/tesseract-image";
+import * as service from "../../provider/resources/definitions/tesseract-service";
 import { REPLACE_ON_CHANGES as CONTAINER_REPLACES } from "../../provider/resources/tesseract-service-impl";
 import { KUBERNETES_REPLACE_ON_CHANGES } from "../../provider/serve/kubernetes/kubernetes-target";
 
@@ -37,10 +36,11 @@ const RESOURCES = [
     file: "provider/resources/tesseract-image.ts",
     cls: "TesseractImage",
     args: "TesseractImageArgs",
+    outputs: "TesseractImageOutputFields",
     // Inputs the provider also keeps in the resource's state.
-    stateInputs: ["srcDir", "docker"],
+    stateInputs: image.TESSERACT_IMAGE_STATE_INPUTS,
     // The top-level inputs of the resource's secret fields; the rest are secret only when given as secrets.
-    secret: secretTopKeys(TESSERACT_IMAGE_SECRETS),
+    secret: secretTopKeys(image.TESSERACT_IMAGE_SECRETS),
     replaceOnChanges: [] as string[],
   },
   {
@@ -48,8 +48,10 @@ const RESOURCES = [
     file: "provider/resources/tesseract-service.ts",
     cls: "TesseractService",
     args: "TesseractServiceArgs",
+    // The definition's outputs, then the class's own fields (`endpoint`, computed in the program).
+    outputs: "TesseractServiceOutputFields",
     stateInputs: "all",
-    secret: secretTopKeys(TESSERACT_SERVICE_SECRETS),
+    secret: secretTopKeys(service.TESSERACT_SERVICE_SECRETS),
     // A schema's replaceOnChanges makes the engine replace whatever the provider's diff says, so it
     // holds only what replaces on every target (none: an `image` change replaces the containers on
     // an engine and rolls the Deployment in place on Kubernetes; the diff decides, per target).
@@ -63,11 +65,15 @@ const RESOURCES = [
     file: "provider/resources/task-group.ts",
     cls: "TaskGroup",
     args: "TaskGroupArgs",
+    // The definition's outputs (definitions/task-group.ts; the class takes its fields from them).
+    outputs: "TaskGroupOutputFields",
     stateInputs: "all",
-    secret: secretTopKeys(TASK_GROUP_SECRETS),
-    // TaskGroup's REPLACE_ON_CHANGES minus the hashes the provider derives from files (not inputs);
+    secret: secretTopKeys(taskGroup.TASK_GROUP_SECRETS),
+    // The definition's replace keys minus the hashes the provider derives from files (not inputs);
     // test/unit/plugin-schema.test.ts checks them against its diff.
-    replaceOnChanges: TASK_GROUP_REPLACES.filter((k) => !k.endsWith("Sha256")) as string[],
+    replaceOnChanges: taskGroup.TASK_GROUP_REPLACE_ON_CHANGES.filter(
+      (k) => !(taskGroup.TASK_GROUP_DERIVED_INPUTS as readonly string[]).includes(k),
+    ) as string[],
   },
 ] as const;
 
@@ -77,10 +83,10 @@ const RESOURCES = [
 const TYPE_NAMES: Record<string, string> = {
   DockerConnection: "DockerConnection",
   DockerConnectionInput: "DockerConnection",
-  TaskGroupPipArgs: "TaskGroupPip",
-  TaskGroupCustomArgs: "TaskGroupCustom",
-  TaskGroupServerArgs: "TaskGroupServer",
-  TaskGroupPixiArgs: "TaskGroupPixi",
+  TaskGroupPip: "TaskGroupPip",
+  TaskGroupCustom: "TaskGroupCustom",
+  TaskGroupServer: "TaskGroupServer",
+  TaskGroupPixi: "TaskGroupPixi",
   TaskGroupTask: "TaskGroupTask",
   TaskInfo: "TaskGroupTask",
   TesseractServiceContainer: "TesseractServiceContainer",
@@ -112,10 +118,10 @@ const CONFIG = [
   { name: "dockerCertPem", from: ["DockerConnection", "certPem"] },
   { name: "dockerKeyPem", from: ["DockerConnection", "keyPem"], secret: true },
   { name: "dockerApiVersion", from: ["DockerConnection", "apiVersion"] },
-  { name: "fractalUrl", from: ["TaskGroupServerArgs", "url"] },
-  { name: "fractalEmail", from: ["TaskGroupServerArgs", "email"] },
-  { name: "fractalPassword", from: ["TaskGroupServerArgs", "password"], secret: true },
-  { name: "fractalToken", from: ["TaskGroupServerArgs", "token"], secret: true },
+  { name: "fractalUrl", from: ["TaskGroupServer", "url"] },
+  { name: "fractalEmail", from: ["TaskGroupServer", "email"] },
+  { name: "fractalPassword", from: ["TaskGroupServer", "password"], secret: true },
+  { name: "fractalToken", from: ["TaskGroupServer", "token"], secret: true },
 ] as const;
 
 class Generator {
@@ -177,6 +183,8 @@ class Generator {
     let omit: string[] = [];
     if (ts.isTypeAliasDeclaration(decl) && ts.isTypeReferenceNode(decl.type)) {
       const ref = decl.type.typeName.getText();
+      // `ArgsOf<X>` (definitions/define.ts): the definition's plain X, whose fields carry the docs.
+      if (ref === "ArgsOf" && decl.type.typeArguments) return this.members(decl.type.typeArguments[0].getText());
       if (ref === "Omit" && decl.type.typeArguments) {
         omit = literalStrings(decl.type.typeArguments[1]);
         return this.members(decl.type.typeArguments[0].getText()).filter((m) => !omit.includes(m.name));
@@ -303,7 +311,7 @@ class Generator {
     for (const r of RESOURCES) {
       const inputs = this.members(r.args);
       const ins = this.properties(inputs, r.secret);
-      const outputs = this.classOutputs(r.cls);
+      const outputs = [...this.members(r.outputs), ...this.classOutputs(r.cls)];
       const echoed = inputs.filter(
         (m) =>
           (r.stateInputs === "all" || (r.stateInputs as readonly string[]).includes(m.name)) &&

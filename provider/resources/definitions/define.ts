@@ -1,0 +1,107 @@
+/**
+ * The building blocks of a resource's definition (`definitions/<name>.ts`): the one place a
+ * resource's inputs, outputs, secret paths and replace keys are written. Everything else derives
+ * from it: the `…Args` a program passes ({@link ArgsOf}), the class's output fields
+ * ({@link OutputFieldsOf}) and their placeholders ({@link outputPlaceholders}), the keys dropped when
+ * state is read back, the plugin schema (scripts/plugin/gen-schema.ts reads the definitions' JSDoc),
+ * `check`'s redaction (provider/common/secret-fields.ts re-exports the secret paths) and the
+ * plugin's `prepare`. The zod schema that validates the inputs is tied to the definition by
+ * {@link Equivalent} (a compile-time check next to the schema).
+ *
+ * Kept free of zod and of Pulumi values (types only) so that the resource classes load it cheaply.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { SameKeys } from "../../common/inputs";
+
+type Primitive = string | number | boolean | bigint | symbol | null | undefined;
+
+/**
+ * A plain input value with every part an Input, as the Args always took them: `string` →
+ * `Input<string>`, `T[]` → `Input<Input<T>[]>`, an object → `Input<{ k: Input<…> }>` (optional
+ * fields stay optional; `unknown` stays `unknown`).
+ */
+export type InputOf<T> = unknown extends T
+  ? T
+  : T extends Primitive
+    ? T
+    : T extends readonly (infer E)[]
+      ? pulumi.Input<InputOf<E>>[]
+      : T extends object
+        ? { [K in keyof T]: pulumi.Input<InputOf<T[K]>> }
+        : T;
+
+/**
+ * The Args of a resource (or a nested input object) from its plain definition: each field an
+ * `Input` of {@link InputOf} its plain type. Homomorphic, so each field keeps its optionality and
+ * its JSDoc (editors show the definition's docs on the Args).
+ */
+export type ArgsOf<T> = { [K in keyof T]: pulumi.Input<InputOf<T[K]>> };
+
+/**
+ * The output fields of a resource class from its plain outputs definition: `readonly x:
+ * pulumi.Output<T>` (an optional output is `Output<T | undefined>`). A class gets them by
+ * declaration merging (`export interface X extends OutputFieldsOf<XOutputFields> {}`), so they are
+ * never written again as `declare readonly` fields.
+ */
+export type OutputFieldsOf<T> = {
+  readonly [K in keyof T]-?: pulumi.Output<Pick<T, K> extends Required<Pick<T, K>> ? T[K] : T[K] | undefined>;
+};
+
+/** `true` when `A` and `B` are assignable to each other (the same values fit both). */
+export type Equivalent<A, B> = [A] extends [B] ? ([B] extends [A] ? true : { notInA: B }) : { notInB: A };
+
+/**
+ * `true` when a zod schema's input type `Z` and a definition's plain inputs `D` name the same keys
+ * and accept the same values (what {@link Equivalent} alone misses: an optional key on one side only).
+ */
+export type SchemaMatches<Z, D> = DeepSameKeys<Z, D> extends true ? Equivalent<Z, D> : DeepSameKeys<Z, D>;
+
+/**
+ * `true` when `A` and `B` name the same keys at every depth of their plain objects (array items
+ * included; a value that may be a primitive, e.g. `string | Record<…>`, or a map with free keys,
+ * e.g. `Record<string, string>`, is compared as a whole by {@link Equivalent}); otherwise what
+ * {@link SameKeys} says where they differ.
+ */
+export type DeepSameKeys<A, B> = [Extract<A, Primitive>, Extract<B, Primitive>] extends [never, never]
+  ? [A] extends [readonly (infer EA)[]]
+    ? [B] extends [readonly (infer EB)[]]
+      ? DeepSameKeys<EA, EB>
+      : true
+    : string extends keyof A | keyof B
+      ? true
+      : SameKeys<A, B> extends true
+        ? AllTrue<{ [K in keyof A & keyof B]-?: DeepSameKeys<NonNullable<A[K]>, NonNullable<B[K]>> }>
+        : SameKeys<A, B>
+  : true;
+
+/** `true` when every value of `T` is `true`, else the ones that are not. */
+type AllTrue<T> = [Exclude<T[keyof T], true>] extends [never] ? true : Exclude<T[keyof T], true>;
+
+/**
+ * `true` when a state type `S` holds every output field of `F` with a value that fits its type (an
+ * optional field may be absent from the state).
+ */
+export type StateFits<S, F> = [Exclude<RequiredKeys<F>, keyof S>] extends [never]
+  ? [Pick<S, Extract<keyof F, keyof S>>] extends [Pick<F, Extract<keyof F, keyof S>>]
+    ? true
+    : { stateDoesNotFit: Exclude<keyof F, never> }
+  : { notInState: Exclude<RequiredKeys<F>, keyof S> };
+
+/** The keys of `T` that are not optional. */
+type RequiredKeys<T> = { [K in keyof T]-?: Pick<T, K> extends Required<Pick<T, K>> ? K : never }[keyof T];
+
+/** `true` when the key list `L` names exactly the keys of `T` (no key missing, none extra). */
+export type ListsKeysOf<L extends readonly PropertyKey[], T> = [
+  Exclude<keyof T, L[number]>,
+  Exclude<L[number], keyof T>,
+] extends [never, never]
+  ? true
+  : { missing: Exclude<keyof T, L[number]>; extra: Exclude<L[number], keyof T> };
+
+/** A dotted path into `T` whose first segment is one of `T`'s keys (e.g. `server.password`). */
+export type SecretPath<T> = Extract<keyof T, string> | `${Extract<keyof T, string>}.${string}`;
+
+/** `{ key: undefined }` for each output: the props that make Pulumi create the class's output fields. */
+export function outputPlaceholders(keys: readonly string[]): Record<string, undefined> {
+  return Object.fromEntries(keys.map((k) => [k, undefined]));
+}
