@@ -23,7 +23,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function connects(port: number): Promise<boolean> {
+/** True when something accepts a TCP connection on 127.0.0.1:port. */
+export function connects(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: "127.0.0.1", port });
     s.once("connect", () => {

@@ -7,8 +7,8 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { connects } from "./private-sshd";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 const SCRIPT = path.join(REPO_ROOT, "scripts/slurm.sh");
@@ -114,17 +114,6 @@ export function loginSsh(env: SlurmCluster, command: string, timeoutMs = 60_000)
   });
 }
 
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: "127.0.0.1", port });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
-}
-
 /** An `ssh -N -L 127.0.0.1:localPort:host:port` through the login node; `close()` ends it. */
 export interface SshTunnel {
   localPort: number;
@@ -193,4 +182,25 @@ export function loginSessions(env: SlurmCluster): number[] {
     return false;
   };
   return [...parentOf.keys()].filter(under);
+}
+
+/** Polls fn (≤ limitMs, every stepMs) until it returns a value; fails with what it saw last. */
+export async function until<T>(
+  what: string,
+  limitMs: number,
+  fn: () => T | undefined | Promise<T | undefined>,
+  stepMs = 500,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`${what}: not within ${limitMs / 1000} s${last ? ` (last: ${String(last)})` : ""}`);
 }

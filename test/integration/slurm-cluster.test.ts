@@ -20,9 +20,9 @@ import {
   type SshTunnel,
   slurmLeftovers,
   startSlurmCluster,
+  until,
 } from "../helpers/slurm";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Bound on the walltime job: its one minute, the controller's 30 s limit check, KillWait 5 s. */
 const TIMEOUT_BOUND_MS = 150_000;
 
@@ -46,22 +46,6 @@ function sbatch(args: string): string {
 function jobState(id: string): string {
   const out = loginSsh(env, `scontrol show job ${id}`);
   return /JobState=(\S+)/.exec(out)?.[1] ?? `no JobState in: ${out}`;
-}
-
-/** Polls fn (≤ limitMs, every stepMs) until it returns a value; fails with what it saw last. */
-async function until<T>(what: string, limitMs: number, fn: () => T | undefined | Promise<T | undefined>, stepMs = 500) {
-  const deadline = Date.now() + limitMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(stepMs);
-  }
-  throw new Error(`${what}: not within ${limitMs / 1000} s${last ? ` (last: ${String(last)})` : ""}`);
 }
 
 async function get(url: string): Promise<string> {

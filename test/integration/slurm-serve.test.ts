@@ -39,11 +39,16 @@ import {
 import { SshSlurmCluster } from "../../provider/serve/slurm/ssh-cluster";
 import { openSlurmTunnel, type Reach, withSlurmTunnel } from "../../provider/serve/slurm/tunnel";
 import { ensureHelloImage } from "../helpers/service-fixture";
-import { loginSessions, slurmLeftovers, startSlurmCluster, type SlurmCluster as TestCluster } from "../helpers/slurm";
+import {
+  loginSessions,
+  slurmLeftovers,
+  startSlurmCluster,
+  type SlurmCluster as TestCluster,
+  until,
+} from "../helpers/slurm";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HELLO = path.join(ROOT, "examples/tesseracts/hello");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 let testCluster: ReturnType<typeof startSlurmCluster> | undefined;
@@ -128,21 +133,6 @@ function controlMasters(): string[] {
     }
   }
   return out;
-}
-
-async function until<T>(what: string, limitMs: number, fn: () => Promise<T | undefined>, stepMs = 1_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(stepMs);
-  }
-  throw new Error(`${what}: not within ${limitMs / 1000} s${last ? ` (last: ${String(last)})` : ""}`);
 }
 
 describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, () => {
