@@ -157,8 +157,8 @@ export async function buildTesseractImage(
   let runtimeBefore: string | undefined;
   let endUse = () => {};
   try {
-    if (prepared.runtime) {
-      runtimeId = await ensureRuntimeImage(engine, prepared.runtime, {
+    for (let attempt = 0; prepared.runtime && !runtimeId; attempt++) {
+      const found = await ensureRuntimeImage(engine, prepared.runtime, {
         noCache: inputs.noCache,
         networkMode: inputs.buildNetwork,
         buildArgs: proxyArgs(inputs.buildArgs),
@@ -166,8 +166,15 @@ export async function buildTesseractImage(
         onLine: options.onLine ?? ((l: string) => progress.info(l)),
         progress,
       });
-      endUse = useRuntime(engine, runtimeId);
-      if (runtimeHolder) runtimeBefore = (await holdRuntime(engine, runtimeId, runtimeHolder)).previous;
+      endUse = useRuntime(engine, found);
+      try {
+        if (runtimeHolder) runtimeBefore = (await holdRuntime(engine, found, runtimeHolder)).previous;
+        runtimeId = found;
+      } catch (err) {
+        endUse();
+        // another process removed it (its last holder went) between finding and holding: once more
+        if (attempt > 0 || !(err instanceof DockerApiError && err.statusCode === 404)) throw err;
+      }
     }
     const buildArgs = { ...prepared.buildArgs };
     if (prepared.proxyIndexes) {
