@@ -20,6 +20,7 @@ import { isPylock, type TesseractConfig } from "../tesseract-config/schema";
 import { CA_DIR, ENTRYPOINT_SH, renderDockerfile } from "./dockerfile";
 import { DockerIgnore, UPSTREAM_DOCKERIGNORE } from "./dockerignore";
 import { parseRequirementsFile } from "./requirements";
+import { RUNTIME_DOCKERFILE } from "./runtime";
 
 /** One file or folder of the build context. */
 export interface ContextEntry {
@@ -44,6 +45,12 @@ export interface BuildContextOptions {
   installer?: "uv" | "pip";
   /** Copy what links leaving srcDir (or a local package folder) point to, instead of refusing them. */
   followLinksOutside?: boolean;
+  /**
+   * The runtime base image the build stage starts from (`runtime.ts`): its tag, and its Dockerfile,
+   * written into the context as `runtime.Dockerfile` (so the context's hash covers it, and a
+   * `generateOnly` folder says how to build it). Ignored for conda.
+   */
+  runtime?: { image: string; dockerfile: string };
 }
 
 export interface BuildContext {
@@ -196,6 +203,14 @@ export function sourceIgnore(srcDir: string): DockerIgnore {
 /** Splits PEM text into individual certificates. */
 export function splitPem(text: string): string[] {
   return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => `${m[0]}\n`);
+}
+
+/** The CA files of `caCertificates`: one certificate per `ca-certificates/<name>`. */
+export function caFiles(caCertificates: string | undefined): { name: string; pem: string }[] {
+  return splitPem(caCertificates ?? "").map((pem, k) => ({
+    name: `pulumi-tesseract-${String(k).padStart(2, "0")}.crt`,
+    pem,
+  }));
 }
 
 /**
@@ -405,19 +420,20 @@ export function generateBuildContext(
   }
 
   // CA certificates, one per file
-  const caFiles: string[] = [];
+  const caNames: string[] = [];
   if (options.caCertificates) {
-    const certs = splitPem(options.caCertificates);
+    const certs = caFiles(options.caCertificates);
     if (!certs.length)
       problems.push(
         "caCertificates: no PEM certificate found (fix: pass the text of a -----BEGIN CERTIFICATE----- file)",
       );
-    certs.forEach((pem, k) => {
-      const name = `pulumi-tesseract-${String(k).padStart(2, "0")}.crt`;
-      caFiles.push(name);
+    for (const { name, pem } of certs) {
+      caNames.push(name);
       addFile(`${CA_DIR}/${name}`, pem);
-    });
+    }
   }
+  const runtime = bc.requirements.provider === "conda" ? undefined : options.runtime;
+  if (runtime) addFile(RUNTIME_DOCKERFILE, runtime.dockerfile);
   if (problems.length) throw new TesseractSourceError("srcDir", problems);
 
   const dockerfile = renderDockerfile(config, {
@@ -427,10 +443,11 @@ export function generateBuildContext(
     hasLocalRequirements,
     needsGit,
     packageData,
-    caFiles,
+    caFiles: caNames,
     pipIndexUrl: Boolean(options.pipIndexUrl),
     pipExtraIndexUrls: Boolean(options.pipExtraIndexUrls),
     installer: options.installer ?? "pip",
+    ...(runtime ? { runtimeImage: runtime.image } : {}),
   });
   addFile("Dockerfile", dockerfile);
   addFile("entrypoint.sh", ENTRYPOINT_SH, 0o555);

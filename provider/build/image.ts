@@ -13,6 +13,15 @@ import { buildKitOnlyProblems, type TesseractImageInputs, type TesseractImageOut
 import { BuildLogTracker } from "./log";
 import { prepareBuild } from "./prepare";
 import { findReusableImage, tagAll } from "./reuse";
+import {
+  ensureRuntimeImage,
+  holdRuntime,
+  releaseRuntimeHold,
+  removeRuntimeIfUnheld,
+  runtimeHolderTagFor,
+  undoHoldRuntime,
+  useRuntime,
+} from "./runtime-image";
 import { dropBuildStage, type KeptBuildStage, keepBuildStage, removeCreatedImages } from "./stage-cache";
 
 /** Options of {@link buildTesseractImage}: the TesseractImage inputs without `srcDir`. */
@@ -145,7 +154,31 @@ export async function buildTesseractImage(
   const started = Date.now();
   let imageId: string;
   let proxies: IndexProxies | undefined;
+  // the shared runtime base image: found or built (once for this run), held while the build uses it
+  const runtimeHolder = runtimeHolderTagFor(holder);
+  let runtimeId: string | undefined;
+  let runtimeBefore: string | undefined;
+  let endUse = () => {};
   try {
+    for (let attempt = 0; prepared.runtime && !runtimeId; attempt++) {
+      const found = await ensureRuntimeImage(engine, prepared.runtime, {
+        noCache: inputs.noCache,
+        networkMode: inputs.buildNetwork,
+        buildArgs: proxyArgs(inputs.buildArgs),
+        signal,
+        onLine: options.onLine ?? ((l: string) => progress.info(l)),
+        progress,
+      });
+      endUse = useRuntime(engine, found);
+      try {
+        if (runtimeHolder) runtimeBefore = (await holdRuntime(engine, found, runtimeHolder)).previous;
+        runtimeId = found;
+      } catch (err) {
+        endUse();
+        // another process removed it (its last holder went) between finding and holding: once more
+        if (attempt > 0 || !(err instanceof DockerApiError && err.statusCode === 404)) throw err;
+      }
+    }
     const buildArgs = { ...prepared.buildArgs };
     if (prepared.proxyIndexes) {
       // custom_build_steps see the index build args in the final stage: give them loopback URLs
@@ -187,6 +220,9 @@ export async function buildTesseractImage(
     }
   } catch (err) {
     await removeCreatedImages(engine, tracker.created);
+    endUse();
+    if (runtimeId && runtimeHolder) await undoHoldRuntime(engine, runtimeId, runtimeHolder, runtimeBefore);
+    else if (runtimeId) await removeRuntimeIfUnheld(engine, runtimeId);
     if (err instanceof DockerBuildError) {
       const hint = hintFor(err, baseImage);
       throw new TesseractBuildError(
@@ -221,6 +257,10 @@ export async function buildTesseractImage(
       );
   }
   const holderTag = await holdImage(engine, image?.Id ?? imageId, holder);
+  endUse();
+  // the runtime this resource held before (a rebuild on a new one), or, outside a stack, this one
+  const release = runtimeHolder ? runtimeBefore : runtimeId;
+  if (release) await removeRuntimeIfUnheld(engine, release).catch(() => undefined);
   progress.summary(`built ${imageId.slice(7, 19)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     ...builtImage(inputs, prepared, image?.Id ?? imageId),
@@ -228,6 +268,13 @@ export async function buildTesseractImage(
     ...(holderTag ? { holderTag } : {}),
     log: tracker.lines,
   };
+}
+
+/** The predefined proxy build args (they reach RUN steps without being recorded): the runtime build gets them. */
+function proxyArgs(buildArgs: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(buildArgs ?? {}).filter(([k]) => /^(https?_proxy|ftp_proxy|no_proxy|all_proxy)$/i.test(k)),
+  );
 }
 
 /** The outputs every build gives, reused or built (without the stage, holder and log). */
@@ -266,6 +313,17 @@ export async function removeTesseractImage(
   keepTags: string[] = [],
   engine: ContainerEngine = engineFor(outs.docker),
 ): Promise<void> {
+  const runtimeHolder = runtimeHolderTagFor(outs.holderTag);
+  try {
+    await removeImageAndStage(outs, keepTags, engine);
+  } finally {
+    // the runtime base image this resource held: its tag, and the image when no one else holds it
+    if (runtimeHolder && !keepTags.includes(runtimeHolder))
+      await releaseRuntimeHold(engine, runtimeHolder).catch(() => undefined);
+  }
+}
+
+async function removeImageAndStage(outs: BuiltImageRecord, keepTags: string[], engine: ContainerEngine): Promise<void> {
   if (outs.holderTag && !keepTags.includes(outs.holderTag)) {
     const held = await engine.inspectImage(outs.holderTag);
     if (held && held.Id === outs.imageId) await engine.removeImage(outs.holderTag);
@@ -316,7 +374,8 @@ export async function releasePreviousBuild(
         ...olds,
         buildStageImageId: olds.buildStageImageId !== built.buildStageImageId ? olds.buildStageImageId : undefined,
       },
-      built.tags,
+      // the runtime holder tag is the resource's, already moved by the build: it stays
+      [...built.tags, ...[runtimeHolderTagFor(built.holderTag)].filter((t): t is string => t !== undefined)],
       oldEngine,
     ).catch(() => undefined);
   } else if (olds.tags) {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { DEFAULT_RUNTIME_VERSION, generateBuildContext } from "../build-context/context";
+import { caFiles, DEFAULT_RUNTIME_VERSION, generateBuildContext } from "../build-context/context";
+import { type RuntimeBase, runtimeBase } from "../build-context/runtime";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
 import {
@@ -42,6 +43,12 @@ export interface PreparedBuild {
    * (`index-proxy.ts`): set when `custom_build_steps` would otherwise see them in the final stage.
    */
   proxyIndexes: boolean;
+  /**
+   * The shared runtime base image the build stage starts from (build/runtime-image.ts). Absent for
+   * conda, and when an index URL carries credentials: those builds install the runtime themselves,
+   * as before, so no shared image ever holds a credential.
+   */
+  runtime?: RuntimeBase;
 }
 
 /** Predefined proxy build args: the classic builder keeps them out of the history unless declared. */
@@ -138,8 +145,21 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
   const [secretProblem] = finalImageSecretProblems(inputs, steps);
   if (secretProblem) throw new UserError(secretProblem.reason, { property: secretProblem.property });
 
+  const runtimeVersion = inputs.runtimeVersion ?? DEFAULT_RUNTIME_VERSION;
+  const indexUrls = [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? [])];
+  const runtime = indexUrls.some(hasCredentials)
+    ? undefined
+    : runtimeBase(config, {
+        runtimeVersion,
+        installer: inputs.installer ?? "pip",
+        caFiles: caFiles(inputs.caCertificates),
+        pipIndexUrl: inputs.pipIndexUrl,
+        pipExtraIndexUrls: inputs.pipExtraIndexUrls,
+        platform: inputs.platform,
+      });
   const context = generateBuildContext(srcDir, config, {
-    runtimeVersion: inputs.runtimeVersion ?? DEFAULT_RUNTIME_VERSION,
+    runtimeVersion,
+    ...(runtime ? { runtime: { image: runtime.image, dockerfile: runtime.dockerfile } } : {}),
     caCertificates: inputs.caCertificates,
     pipIndexUrl: Boolean(inputs.pipIndexUrl),
     pipExtraIndexUrls: Boolean(inputs.pipExtraIndexUrls?.length),
@@ -169,5 +189,16 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
   };
   const proxyIndexes =
     steps.length > 0 && [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? [])].some(hasCredentials);
-  return { config, tags, endpoints: api.endpoints, contextHash, context, buildArgs, labels, srcDir, proxyIndexes };
+  return {
+    config,
+    tags,
+    endpoints: api.endpoints,
+    contextHash,
+    context,
+    buildArgs,
+    labels,
+    srcDir,
+    proxyIndexes,
+    ...(runtime ? { runtime } : {}),
+  };
 }

@@ -105,9 +105,11 @@ test("editing tesseract_api.py rebuilds fast, from cached dependency layers", { 
   assert.notEqual(res.outputs.imageId.value, old);
   assert.match(
     log,
-    /Step \d+\/\d+ : RUN python3 -m venv \/python-env[\s\S]*?Using cache/,
-    "the runtime layer came from the cache",
+    /Step 1\/\d+ : FROM pulumi-tesseract-runtime:[0-9a-f]{16} AS build_stage/,
+    "from the runtime image",
   );
+  assert.doesNotMatch(log, /building the runtime base image/, "the runtime base image was not built again");
+  assert.match(log, /Step \d+\/\d+ : COPY --from=build_stage \/python-env \/python-env[\s\S]*?Using cache/);
   assert.equal(await docker.inspectImage(old), undefined, "the superseded image is removed");
 });
 
@@ -136,6 +138,16 @@ test("a broken tesseract_api.py fails preview with the file and line, and the st
 
 test("destroy removes the image and leaves nothing behind", { timeout: 300_000 }, async () => {
   const { contextHash } = await stack.outputs();
+  const state = await stack.exportStack();
+  const holderTag = (state.deployment.resources ?? [])
+    .map((r: { outputs?: { holderTag?: string } }) => r.outputs?.holderTag)
+    .find(Boolean) as string;
+  const runtimeHolder = holderTag.replace("pulumi-tesseract-holder/", "pulumi-tesseract-runtime-holder/");
+  const runtime = await docker.inspectImage(runtimeHolder);
+  assert.ok(
+    runtime?.RepoTags?.some((t) => t.startsWith("pulumi-tesseract-runtime:")),
+    "the stack holds its runtime base image",
+  );
   const res = await stack.destroy({ onOutput });
   assert.equal(res.summary.result, "succeeded");
   assert.equal(await docker.inspectImage(`hello:${tag}`), undefined);
@@ -145,6 +157,21 @@ test("destroy removes the image and leaves nothing behind", { timeout: 300_000 }
     await docker.inspectImage(`pulumi-tesseract-cache/hello:${String(contextHash.value).slice(0, 16)}`),
     undefined,
   );
+  // the runtime base image: this stack's holder tag is gone, and the image with it unless another
+  // stack on this shared engine holds it
+  const holders = (await docker.listImages({ label: ["pulumi-tesseract.runtime"] })).flatMap((i) =>
+    (i.RepoTags ?? []).filter((t) => t.startsWith("pulumi-tesseract-runtime-holder/hello:")),
+  );
+  assert.ok(!holders.includes(runtimeHolder), `${runtimeHolder} is removed`);
+  // (build stages inherit the runtime's labels: only the runtime images themselves are judged)
+  for (const img of await docker.listImages({ label: ["pulumi-tesseract.runtime"] })) {
+    const tags = img.RepoTags ?? [];
+    if (!tags.some((t) => t.startsWith("pulumi-tesseract-runtime:"))) continue;
+    assert.ok(
+      tags.some((t) => t.startsWith("pulumi-tesseract-runtime-holder/")),
+      `a runtime image no one holds is left: ${tags.join(",")}`,
+    );
+  }
   process.stderr.write(`e2e timings (ms): ${JSON.stringify(timings)}\n`);
 });
 

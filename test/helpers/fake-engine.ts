@@ -204,11 +204,18 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string> {
+    if (params.tags[0]?.startsWith("pulumi-tesseract-runtime:")) return this.buildRuntime(context, params, onLine);
     if (!this.buildLog) throw new Error("FakeEngine builds only with a scripted buildLog");
     this.calls.push(`build ${params.tags.join(",")}`);
     context.resume(); // the tar is not read, only drained
     let prev: FakeImage | undefined;
-    for (const line of this.buildLog) {
+    // `{runtime}` in a scripted line stands for the newest runtime base image's short ID, `{new}`
+    // for a new image ID (so that each build makes its own layers)
+    const runtime = [...this.images.values()]
+      .filter((i) => [...i.tags].some((t) => t.startsWith("pulumi-tesseract-runtime:")))
+      .sort((a, b) => (b.created ?? 0) - (a.created ?? 0))[0];
+    for (const raw of this.buildLog) {
+      const line = raw.replace("{runtime}", runtime?.Id.slice(7, 19) ?? "000000000000").replace("{new}", hex(6));
       onLine(line);
       const parsed = parseBuildLine(line);
       if (parsed?.kind !== "image") continue;
@@ -222,6 +229,37 @@ export class FakeEngine implements ContainerEngine {
     prev.labels = { ...params.labels };
     prev.created = ++this.builds;
     return prev.Id;
+  }
+
+  /** Runtime base image builds made so far (`runtimeBuildFailure`, when set, fails the next one). */
+  runtimeBuilds = 0;
+  runtimeBuildFailure: Error | undefined;
+
+  /** A runtime base image build (`pulumi-tesseract-runtime:<hash16>`): one new image, tagged. */
+  private async buildRuntime(
+    context: Readable,
+    params: T.BuildParams,
+    onLine: (line: string) => void,
+  ): Promise<string> {
+    this.calls.push(`build-runtime ${params.tags.join(",")}${params.noCache ? " noCache" : ""}`);
+    context.resume();
+    this.runtimeBuilds++;
+    // a tick, so that concurrent callers overlap as they do on a real engine
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.runtimeBuildFailure) {
+      const err = this.runtimeBuildFailure;
+      this.runtimeBuildFailure = undefined;
+      throw err;
+    }
+    const id = hex(6);
+    onLine("Step 1/1 : RUN python3 -m venv /python-env && pip install tesseract-core[runtime]");
+    onLine(` ---> ${id}`);
+    const img = this.newLayer(id, undefined);
+    for (const t of params.tags) this.untag(t);
+    for (const t of params.tags) img.tags.add(t);
+    img.labels = { ...params.labels };
+    img.created = ++this.builds;
+    return img.Id;
   }
 
   private newLayer(shortId: string, parent: FakeImage | undefined): FakeImage {

@@ -4,6 +4,7 @@
  * `pulumi-tesseract.managed`, `pulumi-tesseract.resource`, … and the tests'
  * `pulumi-tesseract.test`); Fractal task groups through the REST API and task folders on disk.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -205,8 +206,19 @@ export async function orphans(
   const containers = (await client.listContainers({ label: ["pulumi-tesseract.managed"] }, true))
     .filter((c) => old((c as { Created?: number }).Created) && !referenced(c.Id))
     .map((c) => `${(c as { Names?: string[] }).Names?.[0] ?? ""} (${c.Id.slice(0, 12)})`);
+  // A runtime base image is in no state: it is referenced through its holder tags, each the
+  // first 16 hex of sha256(URN) of a TesseractImage (provider/build/runtime-image.ts).
+  const urnHashes = new Set(
+    [...stateText.matchAll(/urn:pulumi:[^"\s]+/g)].map((m) =>
+      createHash("sha256").update(m[0]).digest("hex").slice(0, 16),
+    ),
+  );
+  const heldRuntime = (tags: string[] | null | undefined) =>
+    (tags ?? []).some(
+      (t) => t.startsWith("pulumi-tesseract-runtime-holder/") && urnHashes.has(t.slice(t.lastIndexOf(":") + 1)),
+    );
   const images = (await client.listImages({ label: ["pulumi-tesseract.managed"] }))
-    .filter((i) => old((i as { Created?: number }).Created) && !referenced(i.Id))
+    .filter((i) => old((i as { Created?: number }).Created) && !referenced(i.Id) && !heldRuntime(i.RepoTags))
     .map((i) => `${(i.RepoTags ?? []).join(",") || "<untagged>"} (${i.Id.slice(7, 19)})`);
   const networks = (await client.listNetworks({ label: ["pulumi-tesseract.managed"] }))
     .filter((n) => !referenced(n.Name))

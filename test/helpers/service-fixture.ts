@@ -19,6 +19,8 @@ export async function ensureHelloImage(docker = DockerClient.for()): Promise<str
     labels: FIXTURE_LABEL,
     caCertificates: hostCaCertificates(),
     buildNetwork: "host",
+    // no build stage left behind (it would carry the runtime base image's labels until the end)
+    keepBuildCache: false,
     onLine: (l: string) => {
       if (process.env.PT_VERBOSE) process.stderr.write(`[fixture] ${l}\n`);
     },

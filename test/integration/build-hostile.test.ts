@@ -3,6 +3,8 @@
  * - a private index behind basic auth (127.0.0.1) used by the requirements AND custom_build_steps:
  *   the build works, and the credential is in none of `docker history --no-trunc`,
  *   `docker image inspect`, or any layer of `docker save` (nor is a predefined proxy build arg's);
+ * - no shared runtime base image with index credentials; a proxy build arg's credentials are not
+ *   in the runtime base image's history or config;
  * - a link inside srcDir stays a link in the image; a link leaving srcDir is refused before the
  *   engine sees anything (no image).
  */
@@ -23,7 +25,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { buildTesseractImage } from "../../provider/build";
+import { buildTesseractImage, prepareBuild } from "../../provider/build";
 import { DockerClient } from "../../provider/docker";
 import { startPrivateIndex } from "../helpers/private-index";
 import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
@@ -146,6 +148,47 @@ describe("hostile build inputs on the real engine", { concurrency: false, timeou
       }
     } finally {
       await index.stop();
+    }
+  });
+
+  it("the shared runtime base image: never with index credentials, and a proxy build arg's are not recorded", async () => {
+    // an index URL with credentials: no runtime base image, the build stage installs the runtime
+    const withCreds = prepareBuild({
+      srcDir: helloCopy("runtime-creds"),
+      pipExtraIndexUrls: [`http://pt-user:${TOKEN}@127.0.0.1:9/simple/`],
+    });
+    assert.equal(withCreds.runtime, undefined);
+    assert.ok(!withCreds.context.entries.some((e) => e.name === "runtime.Dockerfile"));
+    // without: the runtime is built (noCache: anew, so it gets the proxy arg) with FTP_PROXY carrying
+    // credentials, which reaches its RUN steps undeclared and is not recorded
+    const lines: string[] = [];
+    const built = await buildTesseractImage(helloCopy("runtime-proxy"), {
+      ...hostBuildOptions(RUN_ID),
+      tag: `${RUN_ID}-rt`,
+      noCache: true,
+      buildArgs: { FTP_PROXY: `http://px-user:${PROXY_TOKEN}@127.0.0.1:9/` },
+      onLine: (l) => lines.push(l),
+    });
+    try {
+      const from = lines.findIndex((l) =>
+        /^Step 1\/\d+ : FROM pulumi-tesseract-runtime:[0-9a-f]{16} AS build_stage/.test(l),
+      );
+      assert.ok(from > 0, "the runtime base image was built first, then the Tesseract from it");
+      const runtimeId = lines
+        .slice(0, from)
+        .flatMap((l) => /^\s*---> ([0-9a-f]{12})\s*$/.exec(l)?.[1] ?? [])
+        .pop();
+      assert.ok(runtimeId);
+      // outside a stack it is kept only as the untagged parent of the kept build stage
+      const history = (await exec("docker", ["history", "--no-trunc", runtimeId])).stdout;
+      assert.match(history, /tesseract-core\[runtime\]/, "the runtime image's history");
+      for (const s of [PROXY_TOKEN, "px-user:"])
+        assert.ok(!history.includes(s), `runtime history holds ${s.slice(0, 4)}...`);
+      const inspect = (await exec("docker", ["image", "inspect", runtimeId])).stdout;
+      for (const s of [PROXY_TOKEN, "px-user:"])
+        assert.ok(!inspect.includes(s), `runtime inspect holds ${s.slice(0, 4)}...`);
+    } finally {
+      if (built.cacheTag) await docker.removeImage(built.cacheTag).catch(() => undefined);
     }
   });
 

@@ -32,6 +32,7 @@ describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
       noCache: true,
       onLine: (l: string) => lines.push(l),
     });
+    if (built.cacheTag) cacheTags.push(built.cacheTag);
     assert.ok(
       lines.some((l) => /uv pip install/.test(l)),
       "the build ran uv pip install",

@@ -73,7 +73,16 @@ describe("keepBuildCache", () => {
     assert.ok(exists("333333333333"), "the final image's parent stays");
     assert.deepEqual([...(engine.images.get(built.imageId)?.tags ?? [])], ["hello:kc"]);
     const removals = engine.calls.filter((c) => c.startsWith("removeImage"));
-    assert.deepEqual(removals, ["removeImage 222222222222 noprune", "removeImage 111111111111 noprune"]);
+    // outside a stack the runtime base image goes with the build (no holder keeps it)
+    assert.deepEqual(removals, [
+      "removeImage 222222222222 noprune",
+      "removeImage 111111111111 noprune",
+      `removeImage ${built.tags.length ? engine.calls.find((c) => c.startsWith("build-runtime"))?.split(" ")[1] : ""}`,
+    ]);
+    assert.ok(
+      ![...engine.images.values()].some((i) => i.labels?.["pulumi-tesseract.runtime"]),
+      "no runtime image left",
+    );
     assert.ok(!engine.calls.some((c) => c.startsWith("tagImage")), "nothing is tagged as a cache");
     // delete: the image and its own layers; the cache of earlier builds and the base stay
     await removeTesseractImage(built, [], engine);
