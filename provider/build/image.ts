@@ -22,7 +22,13 @@ import {
   undoHoldRuntime,
   useRuntime,
 } from "./runtime-image";
-import { dropBuildStage, type KeptBuildStage, keepBuildStage, removeCreatedImages } from "./stage-cache";
+import {
+  dropBuildStage,
+  type KeptBuildStage,
+  keepBuildStage,
+  lostCacheParent,
+  removeCreatedImages,
+} from "./stage-cache";
 
 /** Options of {@link buildTesseractImage}: the TesseractImage inputs without `srcDir`. */
 export type BuildTesseractImageOptions = Omit<TesseractImageInputs, "srcDir"> & {
@@ -56,9 +62,6 @@ export interface BuiltTesseractImage extends TesseractImageOutputs {
   /** Build log lines (the last 500). */
   log: string[];
 }
-
-/** The engine's answer when a cached layer a build continued from was removed before its commit. */
-const LOST_CACHE_PARENT = /unknown parent image ID|failed to set parent/;
 
 const MISSING_BASE =
   /pull access denied|no such host|repository does not exist|manifest unknown|not found: manifest|failed to resolve|dial tcp|i\/o timeout/i;
@@ -210,7 +213,7 @@ export async function buildTesseractImage(
     try {
       imageId = await build();
     } catch (err) {
-      if (!(err instanceof DockerBuildError && LOST_CACHE_PARENT.test(err.engineMessage)) || signal.aborted) throw err;
+      if (!lostCacheParent(err) || signal.aborted) throw err;
       // A layer this build took from the cache was removed while it ran (another build's cleanup
       // after its own failure, or an image removal): nothing is wrong with this build, so once more.
       await removeCreatedImages(engine, tracker.created);

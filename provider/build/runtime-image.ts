@@ -21,7 +21,7 @@ import type { Progress } from "../common/log";
 import type { ContainerEngine } from "../docker/engine";
 import { HOLDER_REPOSITORY } from "./holders";
 import { BuildLogTracker } from "./log";
-import { removeCreatedImages } from "./stage-cache";
+import { lostCacheParent, removeCreatedImages } from "./stage-cache";
 
 /** Label of a runtime base image: its full hash (with `pulumi-tesseract.managed=true`). */
 export const RUNTIME_LABEL = "pulumi-tesseract.runtime";
@@ -96,32 +96,37 @@ export async function ensureRuntimeImage(
 async function buildRuntime(engine: ContainerEngine, runtime: RuntimeBase, opts: RuntimeBuildOptions): Promise<string> {
   opts.progress.info(`building the runtime base image ${runtime.image} (shared by the Tesseracts that need it)`);
   const started = Date.now();
-  const tracker = new BuildLogTracker();
   const buildArgs = { ...opts.buildArgs, ...runtime.buildArgs };
-  try {
-    const id = await engine.build(
-      contextTar(runtime.context),
-      {
-        tags: [runtime.image],
-        buildArgs: Object.keys(buildArgs).length ? buildArgs : undefined,
-        labels: { [LABELS.managed]: "true", [RUNTIME_LABEL]: runtime.hash },
-        networkMode: opts.networkMode,
-        noCache: opts.noCache,
-        platform: runtime.platform,
-        signal: opts.signal,
-      },
-      (line) => {
-        tracker.feed(line);
-        opts.onLine(line);
-      },
-    );
-    opts.progress.info(
-      `built the runtime base image ${runtime.image} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-    return id;
-  } catch (err) {
-    await removeCreatedImages(engine, tracker.created);
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const tracker = new BuildLogTracker();
+    try {
+      const id = await engine.build(
+        contextTar(runtime.context),
+        {
+          tags: [runtime.image],
+          buildArgs: Object.keys(buildArgs).length ? buildArgs : undefined,
+          labels: { [LABELS.managed]: "true", [RUNTIME_LABEL]: runtime.hash },
+          networkMode: opts.networkMode,
+          noCache: opts.noCache,
+          platform: runtime.platform,
+          signal: opts.signal,
+        },
+        (line) => {
+          tracker.feed(line);
+          opts.onLine(line);
+        },
+      );
+      opts.progress.info(
+        `built the runtime base image ${runtime.image} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+      return id;
+    } catch (err) {
+      await removeCreatedImages(engine, tracker.created);
+      if (attempt > 1 || !lostCacheParent(err) || opts.signal?.aborted) throw err;
+      opts.progress.warn(
+        "a cached layer the runtime build used was removed meanwhile (another build's cleanup?); building again",
+      );
+    }
   }
 }
 

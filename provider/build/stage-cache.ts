@@ -5,6 +5,7 @@
  * engine's build cache), so there is nothing to do for them here.
  */
 import type { ContainerEngine } from "../docker/engine";
+import { DockerBuildError } from "../docker/errors";
 import type { BuildLogTracker } from "./log";
 import { cacheTagFor } from "./reuse";
 
@@ -63,4 +64,13 @@ export async function removeCreatedImages(engine: ContainerEngine, created: read
     }
   }
   return left;
+}
+
+/**
+ * True when the engine failed a build because a cached layer it continued from was removed before
+ * its commit (another build's cleanup, or an image removal, while it ran): the build itself is
+ * fine and can run once more.
+ */
+export function lostCacheParent(err: unknown): boolean {
+  return err instanceof DockerBuildError && /unknown parent image ID|failed to set parent/.test(err.engineMessage);
 }

@@ -149,36 +149,40 @@ describe("options of tesseract-core's build that need BuildKit", () => {
 });
 
 describe("a cached layer removed while the build runs", () => {
-  test("the build runs once more (nothing of the first attempt is left), then succeeds", async () => {
-    const realBuild = engine.build.bind(engine);
-    let attempts = 0;
-    engine.build = async (context, params, onLine) => {
-      attempts++;
-      if (attempts === 1) {
-        onLine("Step 1/2 : FROM debian:bookworm-slim");
-        onLine(` ---> ${short(base)}`);
-        onLine("Step 2/2 : RUN echo first");
-        onLine(" ---> 555555555555");
-        engine.addImage([], { tesseract: false, parent: base });
-        context.resume();
-        throw new DockerBuildError(
-          "failed to export image: failed to set parent sha256:abc: unknown parent image ID sha256:abc",
-          "Step 2/2 : RUN echo first",
-          [],
-        );
-      }
-      return realBuild(context, params, onLine);
-    };
-    const lines: string[] = [];
-    const built = await buildTesseractImage(
-      HELLO,
-      { tag: "race", onLine: () => {}, onProgress: (l) => lines.push(l) },
-      engine,
-    );
-    assert.equal(attempts, 2);
-    assert.ok(built.imageId);
-    assert.match(lines.join("\n"), /removed meanwhile .*building again/);
-  });
+  for (const [failing, which] of [
+    [1, "the runtime base image's build"],
+    [2, "the Tesseract's build"],
+  ] as const)
+    test(`${which} runs once more (nothing of the first attempt is left), then succeeds`, async () => {
+      const realBuild = engine.build.bind(engine);
+      let attempts = 0;
+      engine.build = async (context, params, onLine) => {
+        attempts++;
+        if (attempts === failing) {
+          onLine("Step 1/2 : FROM debian:bookworm-slim");
+          onLine(` ---> ${short(base)}`);
+          onLine("Step 2/2 : RUN echo first");
+          onLine(" ---> 555555555555");
+          engine.addImage([], { tesseract: false, parent: base });
+          context.resume();
+          throw new DockerBuildError(
+            "failed to export image: failed to set parent sha256:abc: unknown parent image ID sha256:abc",
+            "Step 2/2 : RUN echo first",
+            [],
+          );
+        }
+        return realBuild(context, params, onLine);
+      };
+      const lines: string[] = [];
+      const built = await buildTesseractImage(
+        HELLO,
+        { tag: "race", onLine: () => {}, onProgress: (l) => lines.push(l) },
+        engine,
+      );
+      assert.equal(attempts, 3, "runtime, Tesseract, and the one that ran once more");
+      assert.ok(built.imageId);
+      assert.match(lines.join("\n"), /removed meanwhile .*building again/);
+    });
 
   test("any other build failure is not retried", async () => {
     let attempts = 0;
