@@ -13,6 +13,19 @@ export function redactUrlCredentials(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*@/gi, "$1***@");
 }
 
+/**
+ * `text` a server sent, safe to print: control characters other than newline and tab (a terminal
+ * escape sequence, a NUL, the bytes of a compressed body) are shown as `\uXXXX`, so a hostile
+ * answer cannot rewrite the terminal or the log that shows the error.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** Base class: something went wrong calling a Tesseract. */
 export class TesseractError extends TesseractPulumiError {
   /** Base url of the Tesseract. */
@@ -92,7 +105,7 @@ export class TesseractServerError extends TesseractError {
 
   constructor(opts: { url: string; endpoint: string; status: number; body: string }) {
     const text = opts.body.trim();
-    const shown = text.length > 20000 ? `…${text.slice(-20000)}` : text;
+    const shown = printable(text.length > 20000 ? `…${text.slice(-20000)}` : text);
     const hint =
       opts.status >= 500 && text === "Internal Server Error"
         ? " (the Tesseract raised an exception; serve it with TESSERACT_DEBUG=1 to get the traceback)"
@@ -281,5 +294,5 @@ export function parseValidationBody(text: string): ValidationIssue[] {
   } catch {
     // not JSON
   }
-  return [{ path: "(body)", type: "invalid", message: text.slice(0, 2000) }];
+  return [{ path: "(body)", type: "invalid", message: printable(text.slice(0, 2000)) }];
 }

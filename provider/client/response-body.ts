@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { decodeBase64ToBuffer, typedFromBytes } from "./array-bytes";
 import { DTYPE_INFO, DTYPES, type DType, halfToFloat32, isDType, type TypedArray } from "./dtypes";
+import { printable } from "./errors";
 import { exactTypedData } from "./exact";
 import {
   BadResponse,
@@ -351,7 +352,7 @@ export function parseJson(text: string): unknown {
   } catch (err) {
     const start = text.slice(0, 120).replace(/\s+/g, " ");
     throw new BadResponse(
-      `the response is not valid JSON (${(err as Error).message}); it starts with ${JSON.stringify(start)}`,
+      printable(`the response is not valid JSON (${(err as Error).message}); it starts with ${JSON.stringify(start)}`),
     );
   }
 }

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { printable } from "../../provider/client/errors";
 import { hostileClasses, isHostile } from "../helpers/faults/hostile";
 import { type FileCounters, RUN_DIR, readAll } from "../helpers/faults/report";
 
@@ -120,7 +121,7 @@ test("faults tier summary", (t) => {
           x.fault,
           x.result,
           x.seconds.toFixed(1),
-          (x.detail ?? "").slice(0, 160).replace(/\|/g, "\\|"),
+          printable((x.detail ?? "").slice(0, 160)).replace(/\|/g, "\\|"),
         ]),
       ]),
     );

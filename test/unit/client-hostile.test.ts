@@ -13,7 +13,13 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { readBinrefs } from "../../provider/client/binref";
 import { TesseractClient } from "../../provider/client/client";
-import { redactUrlCredentials, TesseractError } from "../../provider/client/errors";
+import {
+  parseValidationBody,
+  printable,
+  redactUrlCredentials,
+  TesseractError,
+  TesseractServerError,
+} from "../../provider/client/errors";
 import { exactTypedData } from "../../provider/client/exact";
 import { serveContainerSpec } from "../../provider/client/from-image";
 import { BadInputValue, BadResponse, checkJsonDepth, LimitExceeded } from "../../provider/client/limits";
@@ -293,4 +299,32 @@ describe("fromImage follows TesseractService's serve rules", () => {
     assert.doesNotThrow(() => serveContainerSpec("x:1", { network: "host" }, "id"));
     assert.doesNotThrow(() => serveContainerSpec("x:1", { hostIp: "0.0.0.0", debug: true }, "id"));
   });
+});
+
+describe("what a server sends is printable in errors", () => {
+  const nasty = "\u001b]0;owned\u0007\u001b[2J\u0000\u001f\u008b end";
+  const clean = (s: string) => assert.equal(printable(s), s, JSON.stringify(s));
+
+  it("a 500 body with terminal escapes and NULs is shown escaped; newlines stay", () => {
+    const err = new TesseractServerError({ url: "http://x", endpoint: "apply", status: 500, body: `line 1\n${nasty}` });
+    clean(err.message);
+    assert.match(err.message, /line 1\n\\u001b\]0;owned\\u0007/);
+  });
+
+  it("a gzip body where JSON was expected: the parser's own message is escaped too", () => {
+    const gz = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3, 0x41]).toString("latin1");
+    assert.throws(
+      () => parseResponseBody(gz),
+      (e: Error) => {
+        clean(e.message);
+        return /not valid JSON/.test(e.message);
+      },
+    );
+  });
+
+  it("a 422 body that is not FastAPI's shape falls back to escaped text", () => {
+    clean(parseValidationBody(nasty)[0].message);
+  });
+
+  it("printable keeps tabs and newlines", () => assert.equal(printable("a\tb\nc"), "a\tb\nc"));
 });
