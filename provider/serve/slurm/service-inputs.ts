@@ -44,6 +44,18 @@ export const SLURM_REFUSED_INPUTS: Readonly<Record<string, string>> = {
   labels: "a Docker setting (fix: remove it)",
 };
 
+/**
+ * Defaults the service's schema fills in (`check`'s output is validated again at `up`): such a
+ * value is refused only when it differs from the default.
+ */
+const SCHEMA_DEFAULTS: Readonly<Record<string, unknown>> = {
+  replicas: 1,
+  hostIp: "127.0.0.1",
+  restartPolicy: "unless-stopped",
+  debug: false,
+  startupTimeout: 30,
+};
+
 /** The mode a `slurm` input asks for (default `environment`). */
 export function slurmMode(slurm: Pick<SlurmInputs, "mode">): NonNullable<SlurmInputs["mode"]> {
   return slurm.mode ?? "environment";
@@ -68,7 +80,8 @@ export function servesFromSource(raw: Record<string, unknown>): boolean {
 export function slurmServiceFailures(raw: Record<string, unknown>, slurm: SlurmInputs, cwd: string): CheckFailure[] {
   const failures: CheckFailure[] = [];
   for (const [key, why] of Object.entries(SLURM_REFUSED_INPUTS)) {
-    if (raw[key] !== undefined) failures.push({ property: key, reason: `${key}: not with \`slurm\`: ${why}` });
+    if (raw[key] !== undefined && raw[key] !== SCHEMA_DEFAULTS[key])
+      failures.push({ property: key, reason: `${key}: not with \`slurm\`: ${why}` });
   }
   const mode = slurmMode(slurm);
   if (mode === "environment") {
