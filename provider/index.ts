@@ -34,6 +34,8 @@ export {
   type KubernetesTargetInput,
   type KubernetesTolerationInput,
   type RegistryAuthInput,
+  type SlurmLoginInput,
+  type SlurmTargetInput,
   TesseractService,
   type TesseractServiceArgs,
   type TesseractServiceContainer,
@@ -43,5 +45,8 @@ export * from "./run/run-tesseract";
 export type { KubernetesEndpoint, ServiceForward } from "./serve/kubernetes/forward";
 export type { KubernetesTarget } from "./serve/kubernetes/inputs";
 export { ImagePullError } from "./serve/pull";
+export type { SlurmInputs, SlurmTarget } from "./serve/slurm/inputs";
+export type { SlurmJobRecord } from "./serve/slurm/state";
+export type { SlurmEndpoint } from "./serve/slurm/tunnel";
 export { TesseractSourceError } from "./tesseract-config";
 export * from "./test-cases/run-tesseract-tests";

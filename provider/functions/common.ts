@@ -7,6 +7,10 @@ import { normalizeUrl, TesseractClient, type TesseractClientOptions } from "../c
 import { toPlainTree } from "../client/ndarray";
 import type { ArrayEncoding } from "../client/request-body";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
+import type { SlurmEndpoint } from "../serve/slurm/tunnel";
+
+/** What a call may name: a URL, or a Kubernetes or Slurm service's `endpoint` (reached per call). */
+export type ServiceEndpoint = string | KubernetesEndpoint | SlurmEndpoint;
 
 /** Options every Tesseract function accepts besides `url`. */
 export interface CallSettings {
@@ -29,9 +33,10 @@ export interface CallSettings {
 export interface TesseractCallArgs extends CallSettings {
   /**
    * Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on
-   * Kubernetes, its `endpoint` output (the call then goes through a port-forward).
+   * Kubernetes or Slurm, its `endpoint` output (the call then goes through a port-forward, or a
+   * tunnel via the login node).
    */
-  url: string | KubernetesEndpoint;
+  url: string | KubernetesEndpoint | SlurmEndpoint;
   /**
    * The Tesseract's InputSchema as an object (for gradients: the point to differentiate at).
    * Arrays may be typed arrays, `{shape, dtype, data}` values, or plain numbers and nested lists.
@@ -43,8 +48,8 @@ export interface TesseractCallArgs extends CallSettings {
 
 /** `TesseractCallArgs` for the `…Output` forms: every field may be a `pulumi.Input`. */
 export interface TesseractCallOutputArgs {
-  /** Base url of the served Tesseract (a `TesseractService`'s `url`, or its `endpoint` on Kubernetes). */
-  url: pulumi.Input<string | KubernetesEndpoint>;
+  /** Base url of the served Tesseract (a `TesseractService`'s `url`, or its `endpoint` on Kubernetes or Slurm). */
+  url: pulumi.Input<string | KubernetesEndpoint | SlurmEndpoint>;
   /** The Tesseract's InputSchema; values anywhere inside may be `pulumi.Input`s. */
   inputs: pulumi.Input<Record<string, unknown>>;
   /** Run id for the Tesseract's logs. */
@@ -64,7 +69,7 @@ export interface TesseractCallOutputArgs {
 const clients = new Map<string, TesseractClient>();
 
 /** A shared client for `url` with these settings (pools are reused across calls). */
-export function clientFor(url: string | KubernetesEndpoint, settings: CallSettings = {}): TesseractClient {
+export function clientFor(url: ServiceEndpoint, settings: CallSettings = {}): TesseractClient {
   const options: TesseractClientOptions = {
     encoding: settings.encoding,
     validateInputs: settings.validateInputs,
@@ -82,17 +87,29 @@ export function clientFor(url: string | KubernetesEndpoint, settings: CallSettin
 }
 
 /**
- * A client for a Tesseract served on Kubernetes: each method call opens a port-forward to the
- * Service's ready pods (through the API server), makes the call with a client of its own, and
- * closes both, so nothing stays open between calls.
+ * A client for a Tesseract served on Kubernetes or Slurm: each method call opens a port-forward to
+ * the Service's ready pods (through the API server) or a tunnel to the job's node (through the
+ * login node), makes the call with a client of its own, and closes both, so nothing stays open
+ * between calls.
  */
-function forwardedClient(endpoint: KubernetesEndpoint, options: TesseractClientOptions): TesseractClient {
-  const { withServiceForward } = require("../serve/kubernetes/forward") as typeof import("../serve/kubernetes/forward");
+function forwardedClient(
+  endpoint: KubernetesEndpoint | SlurmEndpoint,
+  options: TesseractClientOptions,
+): TesseractClient {
+  const withForward: <R>(fn: (url: string) => Promise<R>) => Promise<R> =
+    endpoint.kind === "slurm"
+      ? (fn) =>
+          (require("../serve/slurm/tunnel") as typeof import("../serve/slurm/tunnel")).withSlurmTunnel(endpoint, fn)
+      : (fn) =>
+          (require("../serve/kubernetes/forward") as typeof import("../serve/kubernetes/forward")).withServiceForward(
+            endpoint,
+            fn,
+          );
   return new Proxy({} as TesseractClient, {
     get(_target, method: keyof TesseractClient | "then") {
       if (method === "then") return undefined; // not a promise
       return async (...args: unknown[]) =>
-        withServiceForward(endpoint, async (url) => {
+        withForward(async (url) => {
           const client = new TesseractClient(url, options);
           try {
             return await (client[method] as (...a: unknown[]) => Promise<unknown>)(...args);

@@ -8,17 +8,23 @@ import { UserError } from "../common/errors";
 import type { DockerConnection } from "../docker/connection";
 import { engineFor } from "../docker/engine";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
+import type { SlurmEndpoint } from "../serve/slurm/tunnel";
 
 /** Arguments of `getTesseractServiceLogs`: pass the service's outputs. */
 export interface TesseractServiceLogsArgs {
   /** The service's `containerIds` (Docker target). */
   containerIds?: string[];
+  /** The service's `jobIds` (Slurm target, with its `endpoint`): each job's output file is read on the login node. */
+  jobIds?: string[];
+  /** Slurm target: the service's `slurm.workDir` when it is not the default `$HOME/.pulumi-tesseract`. */
+  slurmWorkDir?: string;
   /**
    * The service's `endpoint`. On a Kubernetes target it names the Service, whose pods (ready or
    * not: a crashing pod's log is the one you want) are read through the API server; a plain URL
-   * (Docker target) adds nothing to `containerIds`.
+   * (Docker target) adds nothing to `containerIds`. On a Slurm target it says how to reach the
+   * login node, where the output of each of `jobIds` is read.
    */
-  endpoint?: string | KubernetesEndpoint;
+  endpoint?: string | KubernetesEndpoint | SlurmEndpoint;
   /** The engine the containers run on (the service's `docker` input). Default: `DOCKER_HOST`, else the local socket. */
   docker?: DockerConnection;
   /** Lines from the end of each log. Default 1000. */
@@ -67,12 +73,35 @@ async function kubernetesLogs(endpoint: KubernetesEndpoint, tail: number): Promi
   );
 }
 
-/** The server logs of a `TesseractService`'s containers or pods, in order. */
+async function slurmLogs(args: TesseractServiceLogsArgs, endpoint: SlurmEndpoint, tail: number) {
+  const { SshSlurmCluster } = require("../serve/slurm/ssh-cluster") as typeof import("../serve/slurm/ssh-cluster");
+  const ids = (args.jobIds ?? []).filter((id) => /^\d+$/.test(id));
+  if (!ids.length)
+    throw new UserError(
+      "getTesseractServiceLogs on Slurm needs the service's jobIds (fix: pass { endpoint: service.endpoint, jobIds: service.jobIds })",
+    );
+  const cluster = SshSlurmCluster.for(endpoint.login);
+  try {
+    const workDir = args.slurmWorkDir ?? "$HOME/.pulumi-tesseract";
+    const dir = args.slurmWorkDir ? `'${workDir.replace(/'/g, "")}'` : '"$HOME/.pulumi-tesseract"';
+    return await Promise.all(
+      ids.map(async (id) => ({
+        name: id,
+        logs: await cluster.run(`tail -n ${tail} ${dir}/jobs/${id}.out 2>/dev/null || true`, { timeoutMs: 60_000 }),
+      })),
+    );
+  } finally {
+    await cluster.close();
+  }
+}
+
+/** The server logs of a `TesseractService`'s containers, pods or Slurm jobs, in order. */
 export async function getTesseractServiceLogs(args: TesseractServiceLogsArgs): Promise<TesseractServiceLog[]> {
   const tail = args.tail ?? DEFAULT_TAIL;
   if (!Number.isInteger(tail) || tail < 1) throw new UserError(`tail must be a positive integer, got ${args.tail}`);
-  // an endpoint that is not a URL is a Kubernetes one (as the call functions tell them apart)
-  if (args.endpoint !== undefined && typeof args.endpoint !== "string") return kubernetesLogs(args.endpoint, tail);
+  // an endpoint that is not a URL is a Kubernetes or Slurm one (as the call functions tell them apart)
+  if (args.endpoint !== undefined && typeof args.endpoint !== "string")
+    return args.endpoint.kind === "slurm" ? slurmLogs(args, args.endpoint, tail) : kubernetesLogs(args.endpoint, tail);
   if (!args.containerIds?.length)
     throw new UserError(
       "getTesseractServiceLogs needs the service's containerIds (Docker) or its endpoint (Kubernetes) " +
@@ -88,7 +117,11 @@ export async function getTesseractServiceLogs(args: TesseractServiceLogsArgs): P
 export function getTesseractServiceLogsOutput(args: {
   /** The service's `containerIds` output (undefined on Kubernetes: give `endpoint`). */
   containerIds?: pulumi.Input<string[] | undefined>;
-  endpoint?: pulumi.Input<string | KubernetesEndpoint>;
+  endpoint?: pulumi.Input<string | KubernetesEndpoint | SlurmEndpoint>;
+  /** The service's `jobIds` output (Slurm target). */
+  jobIds?: pulumi.Input<string[] | undefined>;
+  /** Slurm target: the service's `slurm.workDir`, when set. */
+  slurmWorkDir?: pulumi.Input<string | undefined>;
   docker?: pulumi.Input<DockerConnection>;
   tail?: pulumi.Input<number>;
 }): pulumi.Output<TesseractServiceLog[]> {

@@ -214,7 +214,7 @@ export async function importService(
     networkCreated = net?.Labels?.[LABELS.networkOwner] === networkOwner(inputs);
   }
   // Rebuilt from containers, so never a Kubernetes service: the container target's inputs.
-  const { kubernetes: _never, ...containerInputs } = inputs;
+  const { kubernetes: _never, slurm: _neither, ...containerInputs } = inputs;
   const state = new ContainerServeTarget().outputsOf(containerInputs, {
     serviceId: id,
     containers,

@@ -459,6 +459,147 @@ export const SCHEMA = {
         },
       },
     },
+    "tesseract:index:SlurmTarget": {
+      type: "object",
+      description:
+        "The `slurm` input: the login node, what each replica's job asks for, and what runs in it (docs/slurm.md).",
+      properties: {
+        login: {
+          $ref: "#/types/tesseract:index:SlurmLogin",
+          description: "How to reach the login node.",
+        },
+        partition: {
+          type: "string",
+          description: "`--partition` (default: the cluster's default).",
+        },
+        account: {
+          type: "string",
+          description: "`--account`.",
+        },
+        walltime: {
+          type: "string",
+          description: "`--time` of each job: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM` or `D-HH:MM:SS`.",
+        },
+        cpusPerTask: {
+          type: "number",
+          description: "`--cpus-per-task` (default 1).",
+        },
+        memory: {
+          type: "string",
+          description: "`--mem`, e.g. `4G`.",
+        },
+        gpus: {
+          type: "number",
+          description: "GPUs per replica (`--gres=gpu:N`).",
+        },
+        gpuType: {
+          type: "string",
+          description: "GPU type for `--gres=gpu:<type>:N`.",
+        },
+        replicas: {
+          type: "number",
+          description: "Replicas: one job each (default 1). Changing only this scales in place.",
+        },
+        nodes: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "`--nodelist` per replica: replica i runs on `nodes[i % length]`.",
+        },
+        constraint: {
+          type: "string",
+          description: "`--constraint`, a feature expression.",
+        },
+        sbatchOptions: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "Further sbatch options, each `--key=value` or `--flag`.",
+        },
+        workDir: {
+          type: "string",
+          description: "Absolute folder on the cluster's shared file system (default `$HOME/.pulumi-tesseract`).",
+        },
+        srcDir: {
+          type: "string",
+          description: "Environment mode: the Tesseract's source folder here (holds tesseract_api.py).",
+        },
+        mode: {
+          type: "string",
+          description: "`environment` (default), `podman` or `apptainer`.",
+        },
+        python: {
+          type: "string",
+          description: "Environment mode: the Python on the login node (same path on the nodes; default `python3`).",
+        },
+        runtimeOptions: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "podman/apptainer global options before `run`.",
+        },
+        setup: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "Shell lines run in the job before the server (e.g. `module load apptainer`).",
+        },
+        startTimeout: {
+          type: "number",
+          description: "Seconds for each replica to be scheduled and healthy (default 600).",
+        },
+      },
+      required: ["login"],
+    },
+    "tesseract:index:SlurmLogin": {
+      type: "object",
+      description:
+        "How to reach the Slurm login node over ssh (the `slurm.login` input); every field may be an Output.",
+      properties: {
+        host: {
+          type: "string",
+          description: "Login node host name or address (or a `Host` alias of `sshConfig`).",
+        },
+        port: {
+          type: "number",
+          description: "ssh port (default 22).",
+        },
+        user: {
+          type: "string",
+          description: "Remote user (default: the local user, or the ssh_config's).",
+        },
+        privateKey: {
+          type: "string",
+          description: "Private key content (keep it a secret; stored as one).",
+        },
+        identityFile: {
+          type: "string",
+          description: "Path of a private key file instead (not both).",
+        },
+        knownHosts: {
+          type: "string",
+          description:
+            "known_hosts lines for the login node (`ssh-keyscan -p PORT HOST`); default: the user's known_hosts.",
+        },
+        hostKeyChecking: {
+          type: "string",
+          description: "`strict` (default: the key must be known) or `accept-new`.",
+        },
+        sshConfig: {
+          type: "string",
+          description: "An ssh_config file for `ssh -F` (ProxyJump, aliases).",
+        },
+        connectTimeout: {
+          type: "number",
+          description: "Seconds an ssh connection may take to open (default 20).",
+        },
+      },
+      required: ["host"],
+    },
     "tesseract:index:TesseractServiceContainer": {
       type: "object",
       description: "One served container as recorded in state.",
@@ -494,6 +635,54 @@ export const SCHEMA = {
       },
       required: ["key", "id", "name", "image", "hostPort", "status"],
     },
+    "tesseract:index:SlurmJob": {
+      type: "object",
+      description: "One replica's job as recorded, with what `read` last saw of it.",
+      properties: {
+        status: {
+          type: "string",
+          description: "Slurm's state when last seen (`RUNNING`, `PENDING`, `CANCELLED`, `TIMEOUT`, `UNKNOWN`...).",
+        },
+        text: {
+          type: "string",
+          description:
+            "What that state means, one line (`CANCELLED on node1: scancel, by hand or by an administrator`).",
+        },
+        replica: {
+          type: "number",
+          description: "Replica index.",
+        },
+        jobId: {
+          type: "string",
+          description: "Slurm job id.",
+        },
+        name: {
+          type: "string",
+          description: "Job name.",
+        },
+        host: {
+          type: "string",
+          description: "Node address and port the job serves on.",
+        },
+        port: {
+          type: "number",
+          description: "",
+        },
+        url: {
+          type: "string",
+          description: "`http://<host>:<port>`: for callers on the cluster (others go through a tunnel).",
+        },
+        node: {
+          type: "string",
+          description: "Node name.",
+        },
+        startSeconds: {
+          type: "number",
+          description: "Seconds from submit to healthy.",
+        },
+      },
+      required: ["status", "text", "replica", "jobId", "name", "host", "port", "url", "startSeconds"],
+    },
     "tesseract:index:KubernetesEndpoint": {
       type: "object",
       description: "What a caller outside the cluster needs to reach a Kubernetes-served Tesseract.",
@@ -524,6 +713,29 @@ export const SCHEMA = {
         },
       },
       required: ["kind", "namespace", "service", "targetPort"],
+    },
+    "tesseract:index:SlurmEndpoint": {
+      type: "object",
+      description: "What a caller outside the cluster needs to reach one replica of a Slurm-served Tesseract.",
+      properties: {
+        kind: {
+          type: "string",
+          description: "Marks the object as a Slurm endpoint (functions also accept plain URLs).",
+        },
+        login: {
+          $ref: "#/types/tesseract:index:SlurmLogin",
+          description: "How to reach the login node (holds the private key when one was given: keep it secret).",
+        },
+        host: {
+          type: "string",
+          description: "The node's address, as the job wrote it.",
+        },
+        port: {
+          type: "number",
+          description: "The job's port on that node.",
+        },
+      },
+      required: ["kind", "login", "host", "port"],
     },
     "tesseract:index:TaskGroupPip": {
       type: "object",
@@ -1147,10 +1359,24 @@ export const SCHEMA = {
           type: "string",
           description: "Kubernetes target: the Service's name (`url` is its in-cluster address).",
         },
+        jobIds: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "Slurm target: the job id of every replica, in replica order (undefined on other targets).",
+        },
+        jobs: {
+          type: "array",
+          items: {
+            $ref: "#/types/tesseract:index:SlurmJob",
+          },
+          description: "Slurm target: every replica's job (node, address, port, the state `read` last saw).",
+        },
         endpoint: {
           $ref: "pulumi.json#/Any",
           description:
-            "How a caller outside the cluster reaches the service: pass it as `url` to `apply`,\n`applyOutput` and the other functions, which then open a port-forward through the API server\nfor the call (spread over the ready pods). A secret when the kubeconfig content is. For the\nDocker target it is the `url`.",
+            "How a caller outside the cluster reaches the service: pass it as `url` to `apply`,\n`applyOutput` and the other functions, which then open a port-forward through the API server\nfor the call (spread over the ready pods). A secret when the kubeconfig content is. On Slurm,\nthe functions open a tunnel through the login node to the first running replica per call (a\nsecret when `slurm.login.privateKey` is given). For the Docker target it is the `url`.",
         },
         image: {
           type: "string",
@@ -1293,6 +1519,12 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:KubernetesTarget",
           description:
             "Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,\nrolling updates that keep every replica serving) and a Service. The image must be pullable by\nthe cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry\nreference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,\n`networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.",
+          secret: true,
+        },
+        slurm: {
+          $ref: "#/types/tesseract:index:SlurmTarget",
+          description:
+            "Serve as Slurm jobs instead (one job per replica, `slurm.replicas`), reached through the login\nnode over ssh: each job serves the Tesseract on its compute node and is health-checked through\na tunnel before `up` returns. `url`/`urls` are the in-cluster addresses (for callers on the\ncluster); pass `endpoint` to the functions from the deploying machine (a tunnel per call).\nEnvironment mode (default) serves the source in `slurm.srcDir` (no `image`); `podman` and\n`apptainer` serve `image` by digest. Docker and Kubernetes inputs are refused. The private key\nis stored as a secret. See docs/slurm.md.",
           secret: true,
         },
       },
@@ -1439,6 +1671,12 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:KubernetesTarget",
           description:
             "Serve on a Kubernetes cluster instead of a Docker engine: a Deployment (`replicas` pods,\nrolling updates that keep every replica serving) and a Service. The image must be pullable by\nthe cluster: give a TesseractImage with `push` (its `repoDigest` is used) or a registry\nreference. `port` is then the Service's port; Docker-only inputs (`docker`, `network`,\n`networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.",
+          secret: true,
+        },
+        slurm: {
+          $ref: "#/types/tesseract:index:SlurmTarget",
+          description:
+            "Serve as Slurm jobs instead (one job per replica, `slurm.replicas`), reached through the login\nnode over ssh: each job serves the Tesseract on its compute node and is health-checked through\na tunnel before `up` returns. `url`/`urls` are the in-cluster addresses (for callers on the\ncluster); pass `endpoint` to the functions from the deploying machine (a tunnel per call).\nEnvironment mode (default) serves the source in `slurm.srcDir` (no `image`); `podman` and\n`apptainer` serve `image` by digest. Docker and Kubernetes inputs are refused. The private key\nis stored as a secret. See docs/slurm.md.",
           secret: true,
         },
       },
@@ -1691,7 +1929,7 @@ export const SCHEMA = {
           url: {
             $ref: "pulumi.json#/Any",
             description:
-              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes or Slurm, its `endpoint` output (the call then goes through a port-forward, or a\ntunnel via the login node).",
           },
           inputs: {
             type: "object",
@@ -1767,7 +2005,7 @@ export const SCHEMA = {
           url: {
             $ref: "pulumi.json#/Any",
             description:
-              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes or Slurm, its `endpoint` output (the call then goes through a port-forward, or a\ntunnel via the login node).",
           },
           inputs: {
             type: "object",
@@ -1853,7 +2091,7 @@ export const SCHEMA = {
           url: {
             $ref: "pulumi.json#/Any",
             description:
-              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes or Slurm, its `endpoint` output (the call then goes through a port-forward, or a\ntunnel via the login node).",
           },
           inputs: {
             type: "object",
@@ -1935,7 +2173,7 @@ export const SCHEMA = {
           url: {
             $ref: "pulumi.json#/Any",
             description:
-              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes, its `endpoint` output (the call then goes through a port-forward).",
+              "Base url of the served Tesseract, e.g. a `TesseractService`'s `url` output; for a service on\nKubernetes or Slurm, its `endpoint` output (the call then goes through a port-forward, or a\ntunnel via the login node).",
           },
           inputs: {
             type: "object",
@@ -2250,7 +2488,7 @@ export const SCHEMA = {
       },
     },
     "tesseract:index:getTesseractServiceLogs": {
-      description: "The server logs of a `TesseractService`'s containers or pods, in order.",
+      description: "The server logs of a `TesseractService`'s containers, pods or Slurm jobs, in order.",
       inputs: {
         properties: {
           containerIds: {
@@ -2260,10 +2498,23 @@ export const SCHEMA = {
             },
             description: "The service's `containerIds` (Docker target).",
           },
+          jobIds: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description:
+              "The service's `jobIds` (Slurm target, with its `endpoint`): each job's output file is read on the login node.",
+          },
+          slurmWorkDir: {
+            type: "string",
+            description:
+              "Slurm target: the service's `slurm.workDir` when it is not the default `$HOME/.pulumi-tesseract`.",
+          },
           endpoint: {
             $ref: "pulumi.json#/Any",
             description:
-              "The service's `endpoint`. On a Kubernetes target it names the Service, whose pods (ready or\nnot: a crashing pod's log is the one you want) are read through the API server; a plain URL\n(Docker target) adds nothing to `containerIds`.",
+              "The service's `endpoint`. On a Kubernetes target it names the Service, whose pods (ready or\nnot: a crashing pod's log is the one you want) are read through the API server; a plain URL\n(Docker target) adds nothing to `containerIds`. On a Slurm target it says how to reach the\nlogin node, where the output of each of `jobIds` is read.",
           },
           docker: {
             $ref: "#/types/tesseract:index:DockerConnection",

@@ -15,13 +15,13 @@ import { InputSecrets, scrubbingErrors } from "../common/secrets";
 import {
   type ContainerRecord,
   type ContainerServiceState,
-  choosesKubernetes,
-  isKubernetesState,
+  inputsTargetKind,
   SERVICE_OUTPUT_KEYS,
   type ServiceInputs,
   type ServiceState,
   type StoredServiceState,
   serviceLabels,
+  stateTargetKind,
   validateInputs,
   withInputsTarget,
   withSameTarget,
@@ -68,16 +68,22 @@ function resolveInputs(raw: Record<string, unknown>): ServiceInputs {
 
 // ---- diff -------------------------------------------------------------------------------------
 
-/** Moving between a Docker engine and a cluster replaces; otherwise the state's target judges. */
+/** Moving between targets (Docker engine, Kubernetes, Slurm) replaces; otherwise the state's target judges. */
 export async function diff(
   _id: string,
   olds: StoredServiceState,
   raw: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
   const news = takeUrn(raw).inputs;
-  if (isKubernetesState(olds) !== choosesKubernetes(news)) {
+  const from = stateTargetKind(olds);
+  const to = inputsTargetKind(news);
+  if (from !== to) {
     // New objects on the other target first, then the old ones go (nothing they share to clash on).
-    return { changes: true, replaces: ["kubernetes"], deleteBeforeReplace: false };
+    return {
+      changes: true,
+      replaces: [from === "slurm" || to === "slurm" ? "slurm" : "kubernetes"],
+      deleteBeforeReplace: false,
+    };
   }
   return withStateTarget(olds, (target, state) => target.diff(state, news));
 }

@@ -6,6 +6,8 @@ import type { ContainerSettingsInput } from "../serve/container-options";
 import type { KubernetesEndpoint } from "../serve/kubernetes/forward";
 import type { KubernetesTarget } from "../serve/kubernetes/inputs";
 import { SERVICE_OUTPUT_KEYS, type StoredServiceState } from "../serve/serve-target";
+import type { SlurmJobRecord } from "../serve/slurm/state";
+import type { SlurmEndpoint } from "../serve/slurm/tunnel";
 import type { OutputFieldsOf } from "./definitions/define";
 import {
   serviceContextInputs,
@@ -131,6 +133,80 @@ export interface TesseractServiceArgs {
    * `networkAlias`, `hostIp`, `restartPolicy`, `images`) are rejected.
    */
   kubernetes?: pulumi.Input<KubernetesTargetInput>;
+  /**
+   * Serve as Slurm jobs instead (one job per replica, `slurm.replicas`), reached through the login
+   * node over ssh: each job serves the Tesseract on its compute node and is health-checked through
+   * a tunnel before `up` returns. `url`/`urls` are the in-cluster addresses (for callers on the
+   * cluster); pass `endpoint` to the functions from the deploying machine (a tunnel per call).
+   * Environment mode (default) serves the source in `slurm.srcDir` (no `image`); `podman` and
+   * `apptainer` serve `image` by digest. Docker and Kubernetes inputs are refused. The private key
+   * is stored as a secret. See docs/slurm.md.
+   */
+  slurm?: pulumi.Input<SlurmTargetInput>;
+}
+
+/** How to reach the Slurm login node over ssh (the `slurm.login` input); every field may be an Output. */
+export interface SlurmLoginInput {
+  /** Login node host name or address (or a `Host` alias of `sshConfig`). */
+  host: pulumi.Input<string>;
+  /** ssh port (default 22). */
+  port?: pulumi.Input<number>;
+  /** Remote user (default: the local user, or the ssh_config's). */
+  user?: pulumi.Input<string>;
+  /** Private key content (keep it a secret; stored as one). */
+  privateKey?: pulumi.Input<string>;
+  /** Path of a private key file instead (not both). */
+  identityFile?: pulumi.Input<string>;
+  /** known_hosts lines for the login node (`ssh-keyscan -p PORT HOST`); default: the user's known_hosts. */
+  knownHosts?: pulumi.Input<string>;
+  /** `strict` (default: the key must be known) or `accept-new`. */
+  hostKeyChecking?: pulumi.Input<"strict" | "accept-new">;
+  /** An ssh_config file for `ssh -F` (ProxyJump, aliases). */
+  sshConfig?: pulumi.Input<string>;
+  /** Seconds an ssh connection may take to open (default 20). */
+  connectTimeout?: pulumi.Input<number>;
+}
+
+/** The `slurm` input: the login node, what each replica's job asks for, and what runs in it (docs/slurm.md). */
+export interface SlurmTargetInput {
+  /** How to reach the login node. */
+  login: pulumi.Input<SlurmLoginInput>;
+  /** `--partition` (default: the cluster's default). */
+  partition?: pulumi.Input<string>;
+  /** `--account`. */
+  account?: pulumi.Input<string>;
+  /** `--time` of each job: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM` or `D-HH:MM:SS`. */
+  walltime?: pulumi.Input<string>;
+  /** `--cpus-per-task` (default 1). */
+  cpusPerTask?: pulumi.Input<number>;
+  /** `--mem`, e.g. `4G`. */
+  memory?: pulumi.Input<string>;
+  /** GPUs per replica (`--gres=gpu:N`). */
+  gpus?: pulumi.Input<number>;
+  /** GPU type for `--gres=gpu:<type>:N`. */
+  gpuType?: pulumi.Input<string>;
+  /** Replicas: one job each (default 1). Changing only this scales in place. */
+  replicas?: pulumi.Input<number>;
+  /** `--nodelist` per replica: replica i runs on `nodes[i % length]`. */
+  nodes?: pulumi.Input<pulumi.Input<string>[]>;
+  /** `--constraint`, a feature expression. */
+  constraint?: pulumi.Input<string>;
+  /** Further sbatch options, each `--key=value` or `--flag`. */
+  sbatchOptions?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Absolute folder on the cluster's shared file system (default `$HOME/.pulumi-tesseract`). */
+  workDir?: pulumi.Input<string>;
+  /** Environment mode: the Tesseract's source folder here (holds tesseract_api.py). */
+  srcDir?: pulumi.Input<string>;
+  /** `environment` (default), `podman` or `apptainer`. */
+  mode?: pulumi.Input<"environment" | "podman" | "apptainer">;
+  /** Environment mode: the Python on the login node (same path on the nodes; default `python3`). */
+  python?: pulumi.Input<string>;
+  /** podman/apptainer global options before `run`. */
+  runtimeOptions?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Shell lines run in the job before the server (e.g. `module load apptainer`). */
+  setup?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Seconds for each replica to be scheduled and healthy (default 600). */
+  startTimeout?: pulumi.Input<number>;
 }
 
 /** Registry credentials a Docker engine pulls with (the service's `registryAuth`). */
@@ -247,10 +323,11 @@ export class TesseractService extends pulumi.dynamic.Resource {
   /**
    * How a caller outside the cluster reaches the service: pass it as `url` to `apply`,
    * `applyOutput` and the other functions, which then open a port-forward through the API server
-   * for the call (spread over the ready pods). A secret when the kubeconfig content is. For the
-   * Docker target it is the `url`.
+   * for the call (spread over the ready pods). A secret when the kubeconfig content is. On Slurm,
+   * the functions open a tunnel through the login node to the first running replica per call (a
+   * secret when `slurm.login.privateKey` is given). For the Docker target it is the `url`.
    */
-  readonly endpoint: pulumi.Output<string | KubernetesEndpoint>;
+  readonly endpoint: pulumi.Output<string | KubernetesEndpoint | SlurmEndpoint>;
 
   /**
    * @param name Resource name; also the prefix of container names.
@@ -283,7 +360,7 @@ export class TesseractService extends pulumi.dynamic.Resource {
       "TesseractService",
     );
     // Computed in the program from the inputs, so it is a secret exactly when the kubeconfig is.
-    this.endpoint = pulumi
+    const kubernetesOrUrl = pulumi
       .all([pulumi.output(args.kubernetes), this.url, this.namespace, this.service])
       .apply(([k, url, namespace, service]): string | KubernetesEndpoint =>
         k && namespace && service
@@ -297,7 +374,25 @@ export class TesseractService extends pulumi.dynamic.Resource {
             }
           : url,
       );
+    this.endpoint = args.slurm
+      ? (pulumi
+          .all([pulumi.output(args.slurm), this.jobs])
+          .apply(([s, jobs]) => slurmEndpoint(s, jobs ?? [])) as pulumi.Output<SlurmEndpoint>)
+      : kubernetesOrUrl;
   }
+}
+
+/** The endpoint of a Slurm-served service: its first running replica (a secret when it holds the key). */
+function slurmEndpoint(slurm: pulumi.Unwrap<SlurmTargetInput>, jobs: SlurmJobRecord[]): pulumi.Output<SlurmEndpoint> {
+  const job = jobs.find((j) => j.status === "RUNNING") ?? jobs[0];
+  const login = Object.fromEntries(Object.entries(slurm.login).filter(([, v]) => v !== undefined));
+  const endpoint = {
+    kind: "slurm",
+    login: login as unknown as SlurmEndpoint["login"],
+    host: job?.host ?? "",
+    port: job?.port ?? 0,
+  } satisfies SlurmEndpoint;
+  return slurm.login.privateKey ? pulumi.secret(endpoint) : pulumi.output(endpoint);
 }
 
 // The output fields come from the definition (declaration merging: a class's instance type takes

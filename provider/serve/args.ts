@@ -10,6 +10,8 @@ import { kubernetesFailures, kubernetesTargetSchema } from "./kubernetes/inputs"
 import { parsePort, portCount } from "./ports";
 import { registryAuthSchema } from "./pull";
 import { MEMORY, memoryBytes } from "./sizes";
+import { slurmTargetSchema } from "./slurm/inputs";
+import { resolveSlurm, servesFromSource, slurmServiceFailures } from "./slurm/service-inputs";
 import { absolutePath, CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "./volumes";
 
 /** Label keys the provider sets itself; user labels may not override them. */
@@ -147,6 +149,7 @@ export const serviceSchema = z.strictObject({
   docker: dockerConnectionSchema.optional(),
   registryAuth: registryAuthSchema.optional(),
   kubernetes: kubernetesTargetSchema.optional(),
+  slurm: slurmTargetSchema.optional(),
   serviceName: z.string().min(1),
   stack: z.string().optional(),
   project: z.string().optional(),
@@ -198,7 +201,8 @@ function validateUnguarded(
 
   const hasImage = raw.image !== undefined || unknownKeys.has("image");
   const hasImages = raw.images !== undefined || unknownKeys.has("images");
-  if (hasImage === hasImages) {
+  // Environment mode on Slurm serves from source: `image` is refused there (slurmServiceFailures).
+  if (hasImage === hasImages && !servesFromSource(raw)) {
     failures.push({
       property: hasImage ? "images" : "image",
       reason: hasImage
@@ -209,8 +213,10 @@ function validateUnguarded(
   if (!parsed.success) return { failures };
   const v = parsed.data;
   // Paths of a Kubernetes service are on the cluster's nodes: nothing to look at here.
-  const local = v.kubernetes ? false : isLocalEngine(v.docker);
-  if (v.kubernetes) failures.push(...kubernetesFailures(raw, v), ...kubernetesOptionFailures(v));
+  const local = v.kubernetes || v.slurm ? false : isLocalEngine(v.docker);
+  // Slurm first: it refuses `kubernetes` (and every Docker setting) by name.
+  if (v.slurm) failures.push(...slurmServiceFailures(raw, v.slurm, cwd));
+  else if (v.kubernetes) failures.push(...kubernetesFailures(raw, v), ...kubernetesOptionFailures(v));
   failures.push(...optionFailures(v, local));
 
   // port: syntax, range, and room for every container
@@ -307,6 +313,7 @@ function validateUnguarded(
     inputPath,
     outputPath,
     gpus: v.gpus as ServiceInputs["gpus"],
+    ...(v.slurm ? { slurm: resolveSlurm(v.slurm, cwd) } : {}),
   };
   return { inputs, failures };
 }

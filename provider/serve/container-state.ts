@@ -34,8 +34,8 @@ export interface ServedSet {
   outputDirCreated?: string;
 }
 
-/** Inputs of a service on a Docker engine: `kubernetes` unset (it is what tells the targets apart). */
-export type ContainerServiceInputs = ServiceInputs & { kubernetes?: undefined };
+/** Inputs of a service on a Docker engine: `kubernetes` and `slurm` unset (they tell the targets apart). */
+export type ContainerServiceInputs = ServiceInputs & { kubernetes?: undefined; slurm?: undefined };
 
 /** State of a TesseractService on a Docker engine: its resolved inputs plus what was created. */
 export interface ContainerServiceState extends ContainerServiceInputs, ServedSet {

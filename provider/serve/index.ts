@@ -12,8 +12,13 @@ export { type ReplicaContext, removeOrphans, startAll, statusOf } from "./replic
 export {
   choosesKubernetes,
   containerServeTarget,
+  inputsTargetKind,
   isKubernetesState,
+  isSlurmState,
   loadKubernetesServeTarget,
+  loadSlurmServeTarget,
+  stateTargetKind,
+  type TargetKind,
   targetInputs,
   withInputsTarget,
   withSameTarget,
@@ -25,6 +30,7 @@ export type {
   ServeTarget,
   ServiceOutputKey,
   ServiceState,
+  SlurmOutputKey,
   StoredServiceState,
   TargetInputs,
 } from "./serve-target";
@@ -33,5 +39,6 @@ export {
   INTERNAL_SERVICE_OUTPUTS,
   KUBERNETES_OUTPUT_KEYS,
   SERVICE_OUTPUT_KEYS,
+  SLURM_OUTPUT_KEYS,
 } from "./serve-target";
 export { serviceLabels } from "./spec";

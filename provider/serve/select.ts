@@ -7,6 +7,8 @@ import { ContainerServeTarget } from "./container-target";
 import type { KubernetesServiceInputs } from "./kubernetes/manifests";
 import type { StoredKubernetesState } from "./kubernetes/state";
 import type { ServeTarget, StoredServiceState, TargetInputs } from "./serve-target";
+import type { SlurmServiceInputs } from "./slurm/service-inputs";
+import type { SlurmServiceState } from "./slurm/state";
 
 const containers = new ContainerServeTarget();
 
@@ -24,14 +26,37 @@ export function loadKubernetesServeTarget(): ServeTarget<KubernetesServiceInputs
   return k8s.kubernetesServeTarget;
 }
 
-/** True for a state the Kubernetes target made: `kubernetes` is an input both targets keep in state. */
+/**
+ * The Slurm target (`slurmServeTarget`), loaded here on first use so that other services never
+ * load the ssh code.
+ */
+export function loadSlurmServeTarget(): ServeTarget<SlurmServiceInputs, SlurmServiceState> {
+  const slurm: typeof import("./slurm/slurm-target") = require("./slurm/slurm-target");
+  return slurm.slurmServeTarget;
+}
+
+/** True for a state the Kubernetes target made: `kubernetes` is an input the targets keep in state. */
 export function isKubernetesState(state: StoredServiceState): state is StoredKubernetesState {
   return state.kubernetes !== undefined;
 }
 
-/** Validated inputs typed by their target: `kubernetes` set or not. */
+/** True for a state the Slurm target made: `slurm` is an input the targets keep in state. */
+export function isSlurmState(state: StoredServiceState): state is SlurmServiceState {
+  return state.slurm !== undefined;
+}
+
+/** Which target made a state: `container`, `kubernetes` or `slurm`. */
+export function stateTargetKind(state: StoredServiceState): TargetKind {
+  return isSlurmState(state) ? "slurm" : isKubernetesState(state) ? "kubernetes" : "container";
+}
+
+/** A serve target's name, as the input that chooses it (`container`: neither). */
+export type TargetKind = "container" | "kubernetes" | "slurm";
+
+/** Validated inputs typed by their target: `kubernetes`, `slurm` or neither set (check refuses both). */
 export function targetInputs(inputs: ServiceInputs): TargetInputs {
-  const { kubernetes, ...rest } = inputs;
+  const { kubernetes, slurm, ...rest } = inputs;
+  if (slurm) return { ...rest, slurm };
   return kubernetes ? { ...rest, kubernetes } : rest;
 }
 
@@ -40,11 +65,17 @@ export function choosesKubernetes(news: Record<string, unknown>): boolean {
   return Boolean(news.kubernetes);
 }
 
+/** The target new (raw) inputs choose; a preview unknown `slurm` or `kubernetes` counts as set. */
+export function inputsTargetKind(news: Record<string, unknown>): TargetKind {
+  return news.slurm ? "slurm" : choosesKubernetes(news) ? "kubernetes" : "container";
+}
+
 /** Calls `run` with the target that made `state`, the state typed as that target's. */
 export function withStateTarget<R>(
   state: StoredServiceState,
   run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, state: S) => R,
 ): R {
+  if (isSlurmState(state)) return run(loadSlurmServeTarget(), state);
   return isKubernetesState(state) ? run(loadKubernetesServeTarget(), state) : run(containerServeTarget(), state);
 }
 
@@ -54,6 +85,7 @@ export function withInputsTarget<R>(
   run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, inputs: I) => R,
 ): R {
   const typed = targetInputs(inputs);
+  if (typed.slurm) return run(loadSlurmServeTarget(), typed);
   return typed.kubernetes ? run(loadKubernetesServeTarget(), typed) : run(containerServeTarget(), typed);
 }
 
@@ -67,6 +99,13 @@ export function withSameTarget<R>(
   run: <I extends TargetInputs, S extends I & StoredServiceState>(target: ServeTarget<I, S>, state: S, inputs: I) => R,
 ): R {
   const typed = targetInputs(inputs);
+  if (isSlurmState(state) && typed.slurm) return run(loadSlurmServeTarget(), state, typed);
+  if (isSlurmState(state) || typed.slurm)
+    throw new UserError(
+      "slurm: a TesseractService cannot be updated in place between Slurm and another target; " +
+        "its diff replaces it instead (fix: run `pulumi up` again, after `pulumi refresh` if the state is out of date)",
+      { property: "slurm" },
+    );
   if (isKubernetesState(state) && typed.kubernetes) return run(loadKubernetesServeTarget(), state, typed);
   if (!isKubernetesState(state) && !typed.kubernetes) return run(containerServeTarget(), state, typed);
   throw new UserError(

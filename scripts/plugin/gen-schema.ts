@@ -108,6 +108,11 @@ const TYPE_NAMES: Record<string, string> = {
   KubernetesTolerationInput: "KubernetesToleration",
   KubernetesRequestsInput: "KubernetesRequests",
   KubernetesDisruptionBudgetInput: "KubernetesDisruptionBudget",
+  SlurmTargetInput: "SlurmTarget",
+  SlurmLoginInput: "SlurmLogin",
+  SlurmLogin: "SlurmLogin",
+  SlurmEndpoint: "SlurmEndpoint",
+  SlurmJobRecord: "SlurmJob",
 };
 
 /** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */

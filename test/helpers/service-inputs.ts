@@ -15,7 +15,8 @@ export function serviceInputsOf(raw: Record<string, unknown>): ServiceInputs {
 
 /** Validated inputs of a service on a Docker engine (no `kubernetes`): the container target's inputs. */
 export function containerInputsOf(raw: Record<string, unknown>): ContainerServiceInputs {
-  const { kubernetes, ...inputs } = serviceInputsOf(raw);
+  const { kubernetes, slurm, ...inputs } = serviceInputsOf(raw);
   assert.equal(kubernetes, undefined, "containerInputsOf: a service with `kubernetes` is not the container target's");
+  assert.equal(slurm, undefined, "containerInputsOf: a service with `slurm` is not the container target's");
   return inputs;
 }

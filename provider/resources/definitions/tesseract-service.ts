@@ -10,6 +10,7 @@ import type { Assert } from "../../common/inputs";
 import type { ServiceInputs } from "../../serve/args";
 import type { ContainerRecord } from "../../serve/container-state";
 import type { INTERNAL_SERVICE_OUTPUTS, ServiceOutputKey } from "../../serve/serve-target";
+import type { SlurmJobRecord } from "../../serve/slurm/state";
 import type { ListsKeysOf, SecretPath } from "./define";
 
 /** One served container as recorded in state. */
@@ -48,17 +49,23 @@ export interface TesseractServiceOutputFields {
   deployment?: string;
   /** Kubernetes target: the Service's name (`url` is its in-cluster address). */
   service?: string;
+  /** Slurm target: the job id of every replica, in replica order (undefined on other targets). */
+  jobIds?: string[];
+  /** Slurm target: every replica's job (node, address, port, the state `read` last saw). */
+  jobs?: SlurmJobRecord[];
 }
 
 /**
  * TesseractService: the engine's TLS key, the registry password a Docker engine pulls with, a
- * kubeconfig (its content holds cluster credentials), the pull secret's password.
+ * kubeconfig (its content holds cluster credentials), the pull secret's password, the Slurm login
+ * node's private key.
  */
 export const TESSERACT_SERVICE_SECRETS = [
   "docker.keyPem",
   "registryAuth.password",
   "kubernetes.kubeconfig",
   "kubernetes.imagePullSecret.password",
+  "slurm.login.privateKey",
 ] as const satisfies readonly SecretPath<ServiceInputs>[];
 
 /** Where a resource is: its name and its stack's and project's (from the program, or from the plugin's URN). */

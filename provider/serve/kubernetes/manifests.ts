@@ -23,7 +23,7 @@ export const CONTAINER_NAME = "tesseract";
 export const DEFAULT_ROLLOUT_TIMEOUT = 300;
 
 /** Inputs of a Kubernetes-targeted service. */
-export type KubernetesServiceInputs = ServiceInputs & { kubernetes: KubernetesTarget };
+export type KubernetesServiceInputs = ServiceInputs & { kubernetes: KubernetesTarget; slurm?: undefined };
 
 /** A DNS-1035 label (Service names): lowercase letters, digits and `-`, starting with a letter, at most `max` long. */
 export function dnsLabel(name: string, max = 63): string {

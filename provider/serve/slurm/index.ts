@@ -1,7 +1,7 @@
 /**
- * Serving a Tesseract as Slurm jobs (issue 25, domain layer): inputs, the cluster seam and its
- * ssh implementation, job scripts, environment mode's environments, tunnels and replicas. Not
- * wired into TesseractService yet (see docs/slurm.md).
+ * Serving a Tesseract as Slurm jobs (issue 25): inputs, the cluster seam and its ssh
+ * implementation, job scripts, environment mode's environments, tunnels and replicas; the
+ * TesseractService target over them is slurm-target.ts (loaded by ../select.ts). See docs/slurm.md.
  */
 export * from "./cluster";
 export * from "./environment";

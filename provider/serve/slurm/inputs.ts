@@ -223,6 +223,12 @@ export const slurmTargetSchema = z
         "must be an absolute path on the cluster's shared file system, of letters, digits and _.,:=/@+%- (fix: e.g. /home/alice/tesseracts)",
       )
       .optional(),
+    /**
+     * Environment mode: the Tesseract's source folder on the deploying machine (holds
+     * `tesseract_api.py`, as a TesseractImage's `srcDir`); made absolute at check. Its content hash
+     * names the environment built on the login node.
+     */
+    srcDir: z.string().min(1, "must be a folder path (fix: e.g. ./tesseracts/hello)").optional(),
     /** What runs the Tesseract in a job: `environment` (default), `podman` or `apptainer`. */
     mode: z.enum(SLURM_MODES, { message: 'must be "environment", "podman" or "apptainer"' }).optional(),
     /** Python on the login node (and, at the same path, on the compute nodes) for environment mode (default `python3`). */
@@ -265,6 +271,12 @@ export const slurmTargetSchema = z
         code: "custom",
         path: ["python"],
         message: `is used in environment mode only, not ${v.mode} (fix: remove it)`,
+      });
+    if (v.srcDir !== undefined && (v.mode ?? "environment") !== "environment")
+      ctx.addIssue({
+        code: "custom",
+        path: ["srcDir"],
+        message: `is the source of environment mode, not ${v.mode} (fix: remove it; ${v.mode} serves \`image\`)`,
       });
     if (v.runtimeOptions !== undefined && (v.mode ?? "environment") === "environment")
       ctx.addIssue({
