@@ -60,11 +60,13 @@ test("root stack: up, no-change preview, refresh, destroy", { timeout: 40 * 60_0
 
   const refresh = await stack.refresh({ onOutput: log });
   assert.equal(refresh.summary.result, "succeeded");
-  const again = await stack.preview({ onOutput: log });
+  // With the diff, so a failure says which resource wants what (seen once: 1 replace, 1 update).
+  const againOut: string[] = [];
+  const again = await stack.preview({ onOutput: (l) => againOut.push(l), diff: true });
   assert.deepEqual(
     Object.entries(again.changeSummary).filter(([op, n]) => op !== "same" && n > 0),
     [],
-    "refresh keeps the declared state",
+    `refresh keeps the declared state:\n${againOut.join("").slice(-6000)}`,
   );
 
   const stackName = stack.name;
