@@ -4,7 +4,7 @@ import { UserError } from "../common/errors";
 import type { Progress } from "../common/log";
 import { DockerPushError, DockerUnreachableError } from "../docker";
 import type { ContainerEngine } from "../docker/engine";
-import type { PushMessage } from "../docker/types";
+import { type LayerProgressKind, layerReporter } from "../docker/layer-progress";
 import { tagProblem } from "../tesseract-config/names";
 
 /** Where (and as whom) a TesseractImage is pushed after it is built. */
@@ -93,7 +93,7 @@ export async function pushImage(
   const who = push.username ? ` as ${push.username}` : "";
   progress.info(`pushing ${target.reference}${who}`);
   const started = Date.now();
-  const report = layerReporter(progress);
+  const report = layerReporter(progress, PUSH_PROGRESS);
   let digest: string;
   try {
     digest = await docker.pushImage(
@@ -113,28 +113,13 @@ export async function pushImage(
   return { repoDigest, reference: target.reference };
 }
 
-/** Reports each layer's state changes at once and the bytes sent at most every 5 s. */
-function layerReporter(progress: Progress): (m: PushMessage) => void {
-  const sent = new Map<string, number>();
-  const states = new Map<string, string>();
-  let lastBytes = Date.now();
-  return (m) => {
-    if (!m.id || !m.status) return;
-    if (m.status === "Pushing") {
-      sent.set(m.id, m.progressDetail?.current ?? 0);
-      if (Date.now() - lastBytes >= 5_000) {
-        lastBytes = Date.now();
-        const total = [...sent.values()].reduce((a, b) => a + b, 0);
-        progress.info(`pushing: ${(total / 1e6).toFixed(1)} MB sent`);
-      }
-      return;
-    }
-    // Preparing/Waiting are noise; "Pushed", "Layer already exists", "Mounted from …" are news.
-    if (m.status === "Preparing" || m.status === "Waiting" || states.get(m.id) === m.status) return;
-    states.set(m.id, m.status);
-    progress.info(`layer ${m.id}: ${m.status}`);
-  };
-}
+/** Layer progress of a push. */
+const PUSH_PROGRESS: LayerProgressKind = {
+  transfer: ["Pushing"],
+  // "Pushed", "Layer already exists", "Mounted from …" are news.
+  noise: ["Preparing", "Waiting"],
+  bytesLine: (mb) => `pushing: ${mb} MB sent`,
+};
 
 /** A readable error for a failed push: which registry, what happened, and the fix. */
 function pushFailure(err: unknown, push: RegistryPush, reference: string, progress: Progress): Error {

@@ -9,7 +9,8 @@ import { TesseractPulumiError } from "../common/errors";
 import type { Progress } from "../common/log";
 import type { ContainerEngine } from "../docker/engine";
 import { DockerApiError, DockerPullError, DockerUnreachableError } from "../docker/errors";
-import type { PushMessage, RegistryAuth } from "../docker/types";
+import { type LayerProgressKind, layerReporter } from "../docker/layer-progress";
+import type { RegistryAuth } from "../docker/types";
 
 /** Registry credentials a service pulls with (the `registryAuth` input; `password` is a secret). */
 export interface ServiceRegistryAuth {
@@ -82,35 +83,20 @@ export async function pullDigest(
   progress.info(`pulling ${reference} on ${engine.host}${creds ? ` as ${creds.username}` : ""}`);
   const started = Date.now();
   try {
-    await engine.pullImage(reference, creds, layerReporter(progress));
+    await engine.pullImage(reference, creds, layerReporter(progress, PULL_PROGRESS));
   } catch (err) {
     throw pullFailure(err, { reference, registry, property, auth, sent: creds !== undefined, progress });
   }
   progress.summary(`pulled ${reference} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Reports each layer's state changes at once and the bytes received at most every 5 s. */
-function layerReporter(progress: Progress): (m: PushMessage) => void {
-  const received = new Map<string, number>();
-  const states = new Map<string, string>();
-  let lastBytes = Date.now();
-  return (m) => {
-    if (!m.id || !m.status) return;
-    if (m.status === "Downloading" || m.status === "Extracting") {
-      received.set(m.id, m.progressDetail?.current ?? 0);
-      if (Date.now() - lastBytes >= 5_000) {
-        lastBytes = Date.now();
-        const total = [...received.values()].reduce((a, b) => a + b, 0);
-        progress.info(`pulling: ${(total / 1e6).toFixed(1)} MB`);
-      }
-      return;
-    }
-    // "Waiting" and "Verifying Checksum" are noise; "Pull complete", "Already exists" are news.
-    if (m.status === "Waiting" || m.status === "Verifying Checksum" || states.get(m.id) === m.status) return;
-    states.set(m.id, m.status);
-    progress.info(`layer ${m.id}: ${m.status}`);
-  };
-}
+/** Layer progress of a pull. */
+const PULL_PROGRESS: LayerProgressKind = {
+  transfer: ["Downloading", "Extracting"],
+  // "Pull complete", "Already exists" are news.
+  noise: ["Waiting", "Verifying Checksum"],
+  bytesLine: (mb) => `pulling: ${mb} MB`,
+};
 
 interface FailureContext {
   reference: string;

@@ -112,3 +112,14 @@ detach_wait() {
 detach_stop() {
   if detach_running "$1"; then kill -TERM -- "-$(cat "$BG_LOGS/$1.pid")" 2>/dev/null || true; fi
 }
+
+# poll_quietly SECONDS CMD...: runs CMD (output dropped) every 0.25 s until it succeeds (0) or
+# SECONDS pass (1). The callers say what timed out and show their component's log.
+poll_quietly() {
+  local seconds="$1" i; shift
+  for ((i = 0; i < seconds * 4; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  return 1
+}

@@ -286,11 +286,7 @@ k8s_start() {
 # k8s_wait WHAT SECONDS CMD...: polls CMD every 0.25 s; on timeout prints the component's log tail.
 k8s_wait() {
   local what="$1" seconds="$2"; shift 2
-  local i
-  for ((i = 0; i < seconds * 4; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.25
-  done
+  poll_quietly "$seconds" "$@" && return 0
   k8s_log "timed out after $seconds s waiting for $what"
   [ -f "$K8S_RUN/logs/$what.log" ] && tail -n 30 "$K8S_RUN/logs/$what.log" >&2
   return 1

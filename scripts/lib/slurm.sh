@@ -56,11 +56,8 @@ slurm_pid_alive() {
 
 # slurm_wait WHAT SECONDS CMD...: polls CMD every 0.25 s; on timeout prints WHAT's log tail.
 slurm_wait() {
-  local what="$1" seconds="$2" i; shift 2
-  for ((i = 0; i < seconds * 4; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.25
-  done
+  local what="$1" seconds="$2"; shift 2
+  poll_quietly "$seconds" "$@" && return 0
   slurm_log "timed out after $seconds s waiting for $what"
   [ -f "$SLURM_DIR/logs/$what.log" ] && tail -n 30 "$SLURM_DIR/logs/$what.log" >&2
   return 1
