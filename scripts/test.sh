@@ -28,10 +28,13 @@ stop_builds() {
   bash scripts/kubernetes.sh build-stop
   bash -c 'source scripts/lib/common.sh && detach_stop go_builds'
 }
+# The run's hold on the shared runtime base image (test/helpers/warm-runtime.ts): taken after the
+# setup, given back before the leak check and on any exit.
+release_runtime() { node --import tsx test/helpers/warm-runtime.ts release >/dev/null 2>&1 || true; }
 # Interrupted or failed: stop the background builds (own process groups; the Go cache keeps their
 # progress). Passed: wait for them (a tier without the cluster), so that no process stays behind.
-trap 'trap - EXIT; stop_builds; exit 130' INT TERM
-trap 'rc_=$?; if [ "$rc_" = 0 ]; then bash scripts/kubernetes.sh build-wait || rc_=1; else stop_builds; fi; exit "$rc_"' EXIT
+trap 'trap - EXIT; stop_builds; release_runtime; exit 130' INT TERM
+trap 'rc_=$?; release_runtime; if [ "$rc_" = 0 ]; then bash scripts/kubernetes.sh build-wait || rc_=1; else stop_builds; fi; exit "$rc_"' EXIT
 if [ "$tier" = all ]; then PULUMI_TESSERACT_GO_BUILDS=detach bash scripts/setup.sh; else bash scripts/setup.sh; fi
 source scripts/env.sh
 npm run --silent lint
@@ -74,6 +77,13 @@ cluster_files=$(grep -l 'startTestInfra("cluster")' $files || true)
 files="$(for f in $files; do grep -qxF "$f" <<<"$cluster_files" || echo "$f"; done)"
 # The fault files write their counters here; the summary step reads them (test/helpers/faults/report.ts).
 export PT_FAULTS_DIR="${PT_FAULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pulumi-tesseract-faults-XXXXXX")}"
+# What of this package is on the shared engine before the first test: the leak check leaves it out
+# (an earlier, interrupted run's objects are not this run's leaks).
+export PT_LEAKS_BASELINE="${PT_LEAKS_BASELINE:-$PT_FAULTS_DIR/leaks-baseline.json}"
+node --import tsx test/helpers/leaks-baseline.ts "$PT_LEAKS_BASELINE"
+# The runtime base image the tests' builds share, built once and held for the run: every test's
+# stack removes it on destroy when nothing else holds it, and the next would build it again.
+node --import tsx test/helpers/warm-runtime.ts hold || echo "(not held: the tests build the runtime base image themselves)"
 rc=0
 # One file at a time: the files share one dockerd, one fractal-server and two cores. A TAP copy of
 # each run (run-<name>.tap) gives the summary step the test and failure counts.
@@ -98,6 +108,7 @@ fi
 # The unit tier again on Node 24 LTS with the newest @pulumi/pulumi (test/e2e/readme-quickstart.test.ts runs
 # the README quick start on both itself). Part of `npm test`; `npm run test:unit` stays on the repo's Node.
 if [ "$tier" = all ]; then bash scripts/test-node24.sh "$@" || rc=$?; fi
+release_runtime
 if [ "$final" = 1 ]; then
   # The explicit last step, after every file of the tier(s): the shared-engine leak check, then
   # the faults summary table (fails on leaks, secrets in plain text, or accepted bad inputs).

@@ -103,7 +103,7 @@ export class DockerClient implements ContainerEngine {
     return this.apiVersion;
   }
 
-  private async raw(method: string, path: string, opts: RequestOptions): Promise<RawResponse> {
+  private async raw(method: string, path: string, opts: RequestOptions, retried = false): Promise<RawResponse> {
     const headers: Record<string, string> = { ...opts.headers };
     let body: RequestOptions["body"];
     if (opts.json !== undefined) {
@@ -121,8 +121,13 @@ export class DockerClient implements ContainerEngine {
       })) as unknown as RawResponse;
     } catch (err) {
       const code = (err as { code?: string }).code ?? "";
+      // A pooled connection the engine closed while it sat idle fails the next request written
+      // on it (EPIPE, reset, "other side closed"). A read sent again on a fresh connection is
+      // safe; a write is not (the engine may have acted on it), so it fails as before.
+      if (!retried && (method === "GET" || method === "HEAD") && /EPIPE|ECONNRESET|UND_ERR_SOCKET/.test(code))
+        return this.raw(method, path, opts, true);
       if (
-        /ECONNREFUSED|ENOENT|EACCES|ECONNRESET|UND_ERR_SOCKET|ENOTFOUND|UND_ERR_CONNECT|EDIALSTDIO|CERT|SSL|TLS|VERIFY|EPROTO/.test(
+        /ECONNREFUSED|ENOENT|EACCES|EPIPE|ECONNRESET|UND_ERR_SOCKET|ENOTFOUND|UND_ERR_CONNECT|EDIALSTDIO|CERT|SSL|TLS|VERIFY|EPROTO/.test(
           code,
         )
       ) {

@@ -48,6 +48,8 @@ export function imageReference(
   image: pulumi.Input<string> | DockerImageLike | DockerRemoteImageLike | undefined,
 ): pulumi.Input<string> | undefined {
   const name = localImageReference(image);
+  // A TesseractImage knows whether it pushes (see TesseractImage.servedReference).
+  if (isResourceWith(image, "servedReference")) return image.servedReference;
   if (!pulumi.Resource.isInstance(image) || !isResourceWith(image, "repoDigest")) return name;
   return pulumi.all([image.repoDigest, name]).apply(([digest, n]) => digest || n) as pulumi.Output<string>;
 }

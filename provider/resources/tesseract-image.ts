@@ -59,9 +59,24 @@ export class TesseractImage extends pulumi.dynamic.Resource {
       "tesseract",
       "TesseractImage",
     );
+    const pushed = args.push !== undefined;
+    Object.defineProperty(this, "servedReference", {
+      value: pushed
+        ? pulumi.all([this.repoDigest, this.imageName]).apply(([digest, name]) => digest || name)
+        : this.imageName,
+      enumerable: true,
+    });
   }
 }
 
 // The output fields come from the definition (declaration merging: a class's instance type takes
 // the members of an interface of the same name), so they are never written twice.
-export interface TesseractImage extends OutputFieldsOf<TesseractImageOutputFields> {}
+export interface TesseractImage extends OutputFieldsOf<TesseractImageOutputFields> {
+  /**
+   * The reference a `TesseractService` runs: `repoDigest` when `push` is set, else `imageName`.
+   * Computed in the program, not a provider output (so not in the plugin schema): an image without
+   * `push` has no `repoDigest` in its state, and an output missing from the state is unknown during
+   * `pulumi preview`, so a reference derived from it made every preview replace the services.
+   */
+  readonly servedReference: pulumi.Output<string>;
+}

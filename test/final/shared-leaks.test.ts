@@ -8,8 +8,11 @@
  * Other test tiers may run in parallel on a development machine, so objects younger than
  * PT_LEAKS_GRACE_SECONDS (default 900) are skipped and orphans only fail the test when
  * PT_LEAKS_STRICT=1 (the tier run alone, e.g. in CI: `PT_LEAKS_STRICT=1 npm run test:faults`).
+ * Objects listed in PT_LEAKS_BASELINE (a JSON array scripts/test.sh writes before the first test:
+ * test/helpers/leaks-baseline.ts) were there before the run and are not judged; they are counted.
  */
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { DockerClient } from "../../provider/docker";
 import { Report } from "../helpers/faults/report";
@@ -25,7 +28,12 @@ test("no orphaned objects of this package on the shared engine", async (t) => {
     // suite is over, so it goes first, and what remains is judged.
     await client.removeImage(FIXTURE_TAG, { force: true }).catch(() => false);
     const grace = Number(process.env.PT_LEAKS_GRACE_SECONDS ?? 900);
-    const found = await orphans(client, grace);
+    const baselineFile = process.env.PT_LEAKS_BASELINE;
+    const baseline = new Set<string>(
+      baselineFile && existsSync(baselineFile) ? JSON.parse(readFileSync(baselineFile, "utf8")) : [],
+    );
+    const found = await orphans(client, grace, undefined, baseline);
+    report.metric("shared engine: objects there before the run (not judged)", found.preexisting);
     report.metric("shared engine: orphaned objects", found.total);
     report.metric("shared engine: objects younger than the grace period (not judged)", found.young);
     if (found.total) t.diagnostic(`orphans:\n${describeLeaks(found)}`);

@@ -181,20 +181,42 @@ export function backendStateText(backendUrl = process.env.PULUMI_BACKEND_URL ?? 
 export interface Orphans extends DockerLeaks {
   /** Objects skipped because they are younger than the grace period (may belong to a running update). */
   young: number;
+  /** Objects skipped because they were there before the run began (the baseline): not this run's. */
+  preexisting: number;
+}
+
+/** IDs (containers, images) and names (networks, volumes) of every object with this package's label. */
+export async function managedObjects(client: DockerClient): Promise<string[]> {
+  const label = { label: ["pulumi-tesseract.managed"] };
+  return [
+    ...(await client.listContainers(label, true)).map((c) => c.Id),
+    ...(await client.listImages(label)).map((i) => i.Id),
+    ...(await client.listNetworks(label)).map((n) => n.Name),
+    ...(await client.listVolumes(label)).map((v) => v.Name),
+  ];
 }
 
 /**
  * Objects carrying this package's labels that no stack in the backend references (by container ID,
  * image ID, network or volume name): left behind by a destroy, a failed create or a lost update.
  * Objects younger than `graceSeconds` are skipped: an update in flight has not written its state yet.
+ * Objects in `baseline` (what was there before the run: managedObjects) are skipped too: a test run
+ * answers for what it left, not for what an earlier, interrupted one did on the same engine.
  */
 export async function orphans(
   client: DockerClient,
   graceSeconds = 0,
   stateText = backendStateText(),
+  baseline: ReadonlySet<string> = new Set(),
 ): Promise<Orphans> {
   const now = Date.now() / 1000;
   let young = 0;
+  let preexisting = 0;
+  const inBaseline = (id: string) => {
+    if (!baseline.has(id)) return false;
+    preexisting += 1;
+    return true;
+  };
   const old = (created: number | undefined) => {
     if (created !== undefined && now - created < graceSeconds) {
       young += 1;
@@ -204,7 +226,7 @@ export async function orphans(
   };
   const referenced = (id: string) => stateText.includes(id) || stateText.includes(id.replace(/^sha256:/, ""));
   const containers = (await client.listContainers({ label: ["pulumi-tesseract.managed"] }, true))
-    .filter((c) => old((c as { Created?: number }).Created) && !referenced(c.Id))
+    .filter((c) => !inBaseline(c.Id) && old((c as { Created?: number }).Created) && !referenced(c.Id))
     .map((c) => `${(c as { Names?: string[] }).Names?.[0] ?? ""} (${c.Id.slice(0, 12)})`);
   // A runtime base image is in no state: it is referenced through its holder tags, each the
   // first 16 hex of sha256(URN) of a TesseractImage (provider/build/runtime-image.ts).
@@ -218,13 +240,16 @@ export async function orphans(
       (t) => t.startsWith("pulumi-tesseract-runtime-holder/") && urnHashes.has(t.slice(t.lastIndexOf(":") + 1)),
     );
   const images = (await client.listImages({ label: ["pulumi-tesseract.managed"] }))
-    .filter((i) => old((i as { Created?: number }).Created) && !referenced(i.Id) && !heldRuntime(i.RepoTags))
+    .filter(
+      (i) =>
+        !inBaseline(i.Id) && old((i as { Created?: number }).Created) && !referenced(i.Id) && !heldRuntime(i.RepoTags),
+    )
     .map((i) => `${(i.RepoTags ?? []).join(",") || "<untagged>"} (${i.Id.slice(7, 19)})`);
   const networks = (await client.listNetworks({ label: ["pulumi-tesseract.managed"] }))
-    .filter((n) => !referenced(n.Name))
+    .filter((n) => !inBaseline(n.Name) && !referenced(n.Name))
     .map((n) => n.Name);
   const volumes = (await client.listVolumes({ label: ["pulumi-tesseract.managed"] }))
-    .filter((v) => !referenced(v.Name))
+    .filter((v) => !inBaseline(v.Name) && !referenced(v.Name))
     .map((v) => v.Name);
   return {
     containers,
@@ -232,6 +257,7 @@ export async function orphans(
     networks,
     volumes,
     young,
+    preexisting,
     total: containers.length + images.length + networks.length + volumes.length,
   };
 }

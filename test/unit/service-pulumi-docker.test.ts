@@ -39,7 +39,10 @@ test("docker.Network, docker.Image, docker.RemoteImage and TesseractImage resolv
   new TesseractService("b", { image: built });
   new TesseractService("c", { image: pushed, network: "plain-net" });
   // A TesseractImage with `push` is served by its digest (pulled on engines that lack it).
-  const pushedBuilt = new TesseractImage("pushedbuilt", { srcDir: "/src" });
+  const pushedBuilt = new TesseractImage("pushedbuilt", {
+    srcDir: "/src",
+    push: { registry: "127.0.0.1:5000", repository: "team/hello" },
+  });
   new TesseractService("d", { image: pushedBuilt, docker: { host: "tcp://127.0.0.1:2376" } });
   const deadline = Date.now() + 10_000;
   while (!["a", "b", "c", "d"].every((n) => registered.has(n)) && Date.now() < deadline)
