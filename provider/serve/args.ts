@@ -37,10 +37,26 @@ export function isImageRef(value: string): boolean {
   return IMAGE_ID.test(value) || IMAGE_REF.test(value);
 }
 
-const imageRef = z.string().min(1, "must not be empty").refine(isImageRef, {
-  message:
-    "is not a valid Docker image reference (fix: lowercase `name[:tag]`, e.g. `helloworld:latest`, or an image ID `sha256:...`)",
-});
+/**
+ * Files a Slurm container mode serves from the cluster's shared file system (job-script.ts
+ * `containerImageRef` says which mode takes which): a `docker save` archive for podman, a `.sif`
+ * for apptainer. No engine target can serve them.
+ */
+const ARCHIVE_REF = /^docker-archive:\/[A-Za-z0-9_.,:=/@+%-]+$/;
+const SIF_PATH = /^\/[A-Za-z0-9_.,:=/@+%-]+\.sif$/;
+
+/** True for an image only Slurm serves: `docker-archive:/path.tar` or `/path/image.sif`. */
+export function isClusterFileImage(value: string): boolean {
+  return ARCHIVE_REF.test(value) || SIF_PATH.test(value);
+}
+
+const imageRef = z
+  .string()
+  .min(1, "must not be empty")
+  .refine((v) => isImageRef(v) || isClusterFileImage(v), {
+    message:
+      "is not a valid Docker image reference (fix: lowercase `name[:tag]`, e.g. `helloworld:latest`, or an image ID `sha256:...`)",
+  });
 
 export { MEMORY, memoryBytes };
 
@@ -212,6 +228,13 @@ function validateUnguarded(
   }
   if (!parsed.success) return { failures };
   const v = parsed.data;
+  if (!v.slurm)
+    for (const [i, image] of (v.images ?? (v.image !== undefined ? [v.image] : [])).entries())
+      if (isClusterFileImage(image))
+        failures.push({
+          property: v.images ? `images[${i}]` : "image",
+          reason: `${v.images ? `images[${i}]` : "image"}: ${JSON.stringify(image)} is a file only a Slurm container mode serves (fix: an image name, ID or registry/repo@sha256 digest here; docker-archive: with slurm.mode "podman", a .sif with "apptainer")`,
+        });
   // Paths of a Kubernetes service are on the cluster's nodes: nothing to look at here.
   const local = v.kubernetes || v.slurm ? false : isLocalEngine(v.docker);
   // Slurm first: it refuses `kubernetes` (and every Docker setting) by name.

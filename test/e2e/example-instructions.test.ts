@@ -2,7 +2,8 @@
  * The repository's own project folders under a plain `pulumi up`, as their documents say: the
  * repository is cloned (what CI and a contributor get), the documented blocks are taken from
  * README.md ("`pulumi up` in a clone"), examples/serve/README.md, examples/fractal-server/README.md,
- * examples/kubernetes/README.md, examples/yaml/README.md and examples/python/README.md ("Run") and
+ * examples/kubernetes/README.md, examples/slurm/README.md, examples/yaml/README.md and
+ * examples/python/README.md ("Run") and
  * run with bash in that clone, with the real `pulumi` CLI and this machine's stand-in Node.js host
  * (test/helpers/pulumi-user.ts). The only step before `pulumi up` is the documented `npm install`.
  * A `pulumi preview --expect-no-changes` runs before each `pulumi destroy`.
@@ -29,6 +30,7 @@ import { DockerClient } from "../../provider/docker";
 import { insertBefore, shellBlock } from "../helpers/docs";
 import { kubectl, startTestInfra } from "../helpers/kubernetes";
 import { CACHE, runUserShell, userShellEnv } from "../helpers/pulumi-user";
+import { loginSsh, startSlurmCluster } from "../helpers/slurm";
 import { REPO_ROOT } from "../helpers/stack";
 import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
 
@@ -194,6 +196,24 @@ test("examples/kubernetes/README.md: Run (the test cluster and registries: build
     assert.doesNotMatch(left, /hello-[0-9a-f]{6}/, "destroy leaves no object of the example");
   } finally {
     infra.stop();
+  }
+});
+
+test("examples/slurm/README.md: Run (the test Slurm cluster: an environment, 2 jobs on 2 nodes, apply and jacobian through the login node, destroy)", {
+  timeout: 30 * 60_000,
+}, () => {
+  // Started (and stopped) here as the block's `slurm.sh up` would; the block's own `up` finds it up.
+  const cluster = startSlurmCluster();
+  try {
+    const example = path.join(clone, "examples", "slurm");
+    const out = runBlock("slurm", "examples/slurm/README.md", "Run", example, { afterSetup: true }).stdout;
+    assert.match(out, /"data":\s*\[\s*5,\s*8\s*\]/, "`pulumi stack output result`: a + s·b");
+    assert.equal(loginSsh(cluster.env, "squeue -h -o %j").trim(), "", "destroy leaves no job");
+    assert.equal(existsSync(path.join(example, "Pulumi.dev.yaml")), false, "`pulumi stack rm` removes the config");
+  } finally {
+    // The block's work folder (the environment, the jobs' files) is in the cluster's folder.
+    rmSync(path.join(cluster.env.dir, "work"), { recursive: true, force: true });
+    cluster.stop();
   }
 });
 

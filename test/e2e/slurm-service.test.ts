@@ -6,6 +6,10 @@
  * (a tunnel per call); one job cancelled by hand → `up --refresh` resubmits it (a new job id, the
  * other kept) and the calls still work; a preview then shows no change; the private key never in
  * state in plain text; destroy → no job, no ssh master or tunnel of the provider left.
+ * Container mode: the hello image (`docker save`d to the shared file system, as a site without a
+ * registry the nodes reach would) served by podman on node2 with a one-minute walltime: `apply`
+ * answers, the walltime ends the job, `refresh` records it as TIMEOUT and a preview proposes the
+ * update that resubmits it; destroy leaves no job and no container.
  * Run `npx tsc -p tsconfig.json` first (done in before()): the provider shim loads lib/.
  */
 import assert from "node:assert/strict";
@@ -17,7 +21,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { applyOutput, jacobianOutput } from "../../provider/functions";
 import { TesseractService } from "../../provider/resources/tesseract-service";
-import { loginSsh, type SlurmCluster, slurmLeftovers, startSlurmCluster } from "../helpers/slurm";
+import { ensureHelloImage } from "../helpers/service-fixture";
+import {
+  loginSsh,
+  podmanJobOptions,
+  removePodmanStorage,
+  type SlurmCluster,
+  slurmLeftovers,
+  startSlurmCluster,
+  until,
+} from "../helpers/slurm";
 import { testWorkspace } from "../helpers/stack";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -29,6 +42,7 @@ let testCluster: ReturnType<typeof startSlurmCluster> | undefined;
 let env: SlurmCluster;
 let workDir = "";
 let stack: Stack | undefined;
+let podmanStack: Stack | undefined;
 
 /** ssh processes on this machine whose ControlPath is an SshLogin's (pt-ssh- temp folder): masters and tunnels. */
 function ourSsh(): string[] {
@@ -76,13 +90,15 @@ before(async () => {
 
 after(async () => {
   try {
-    if (stack) {
-      await stack.destroy().catch(() => undefined);
-      await stack.workspace.removeStack(stack.name).catch(() => undefined);
+    for (const st of [stack, podmanStack]) {
+      if (!st) continue;
+      await st.destroy().catch(() => undefined);
+      await st.workspace.removeStack(st.name).catch(() => undefined);
     }
     const left = queued();
     if (left.length) loginSsh(env, `scancel ${left.join(" ")}`);
   } finally {
+    removePodmanStorage(workDir);
     rmSync(workDir, { recursive: true, force: true });
     testCluster?.stop();
     if (testCluster?.started) assert.deepEqual(slurmLeftovers(), [], "the Slurm cluster left on the host");
@@ -184,4 +200,70 @@ test("slurm: up serves two jobs, calls through the endpoint, a cancelled job is 
     [],
     "job files left",
   );
+});
+
+test("slurm container mode: podman serves the image from an archive; the walltime's end is seen on refresh; destroy leaves nothing", {
+  timeout: 600_000,
+}, async () => {
+  const archive = path.join(workDir, "hello.tar");
+  execFileSync("docker", ["save", await ensureHelloImage(), "-o", archive], { timeout: 300_000 });
+  const podman = podmanJobOptions(workDir);
+  const program = async () => {
+    const svc = new TesseractService("hp", {
+      image: `docker-archive:${archive}`,
+      slurm: {
+        login: {
+          host: "127.0.0.1",
+          port: Number(env.login.split(":").pop()),
+          user: "root",
+          privateKey: pulumi.secret(readFileSync(env.sshKey, "utf8")),
+          knownHosts: readFileSync(env.knownHosts, "utf8"),
+        },
+        partition: env.partition,
+        workDir,
+        mode: "podman",
+        walltime: "1",
+        nodes: ["node2"],
+        ...podman,
+        startTimeout: 300,
+      },
+    });
+    const applied = applyOutput({ url: svc.endpoint, inputs: { name: "Slurm" } });
+    return { jobs: svc.jobs, greeting: applied.apply((r) => r.outputs) };
+  };
+  podmanStack = await LocalWorkspace.createOrSelectStack(
+    { stackName: `${run}-podman`, projectName: "pt-slurm-e2e-podman", program },
+    testWorkspace("pt-slurm-e2e-podman"),
+  );
+  let t = Date.now();
+  const up = await podmanStack.up();
+  console.log(
+    `slurm e2e: up in podman mode (image loaded from the archive, healthy, apply) ${(Date.now() - t) / 1000} s`,
+  );
+  assert.deepEqual(up.outputs.greeting.value, { greeting: "Hello, Slurm!" });
+  const [job] = up.outputs.jobs.value as { jobId: string; status: string }[];
+  assert.equal(job.status, "RUNNING");
+
+  // The one-minute walltime ends the job; refresh records why, and the next up would resubmit it.
+  t = Date.now();
+  await until(
+    `job ${job.jobId} ended by its walltime`,
+    240_000,
+    async () => (queued().includes(job.jobId) ? undefined : true),
+    3_000,
+  );
+  await podmanStack.refresh();
+  const [seen] = (await podmanStack.outputs()).jobs.value as { jobId: string; status: string; text?: string }[];
+  console.log(`slurm e2e: walltime end seen on refresh ${(Date.now() - t) / 1000} s after up`);
+  assert.equal(seen.status, "TIMEOUT", JSON.stringify(seen));
+  assert.match(seen.text ?? "", /walltime/);
+  const preview = await podmanStack.preview();
+  assert.equal(preview.changeSummary.update, 1, `preview after the walltime: ${JSON.stringify(preview.changeSummary)}`);
+
+  await podmanStack.destroy();
+  assert.deepEqual(queued(), [], "jobs left after destroy");
+  const left = execFileSync("podman", [...podman.runtimeOptions, "ps", "-a", "--format", "{{.Names}}"], {
+    encoding: "utf8",
+  });
+  assert.equal(left.trim(), "", "the job's container went with it");
 });

@@ -6,7 +6,7 @@
  * the file (never a silent skip). `ssh` runs commands on the login node; `tunnel` opens `ssh -L`.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { connects } from "./private-sshd";
 
@@ -203,4 +203,45 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, stepMs));
   }
   throw new Error(`${what}: not within ${limitMs / 1000} s${last ? ` (last: ${String(last)})` : ""}`);
+}
+
+/**
+ * What a podman-mode job needs on the test cluster: podman's storage inside `workDir` (removed
+ * with it; no systemd or journald here) and, in the job's setup, rlimits within this machine's
+ * hard limits (root podman gives containers higher ones, and runc then fails with "error setting
+ * rlimit type 7/6: operation not permitted").
+ */
+export function podmanJobOptions(workDir: string): { runtimeOptions: string[]; setup: string[] } {
+  const p = path.join(workDir, "podman");
+  mkdirSync(p, { recursive: true });
+  return {
+    runtimeOptions: [
+      `--root=${p}/root`,
+      `--runroot=${p}/run`,
+      "--storage-driver=overlay",
+      "--cgroup-manager=cgroupfs",
+      "--events-backend=file",
+    ],
+    setup: [
+      `printf '[containers]\\ndefault_ulimits = ["nofile=%s:%s", "nproc=4096:4096"]\\n' "$(ulimit -Hn)" "$(ulimit -Hn)" >"${p}/containers.conf"`,
+      `export CONTAINERS_CONF="${p}/containers.conf"`,
+    ],
+  };
+}
+
+/** Removes what podman-mode jobs stored under `workDir` (images, stopped containers), before the folder goes. */
+export function removePodmanStorage(workDir: string): void {
+  if (!existsSync(path.join(workDir, "podman"))) return;
+  const { runtimeOptions } = podmanJobOptions(workDir);
+  try {
+    execFileSync("podman", [...runtimeOptions, "rm", "-a", "-f"], { stdio: "ignore", timeout: 120_000 });
+    execFileSync("podman", [...runtimeOptions, "rmi", "-a", "-f"], { stdio: "ignore", timeout: 120_000 });
+  } catch {
+    // nothing stored, or podman gone: the folder is removed next
+  }
+  // overlay mounts a container left behind would keep the folder from going.
+  for (const line of readFileSync("/proc/mounts", "utf8").split("\n").reverse()) {
+    const where = line.split(" ")[1];
+    if (where?.startsWith(`${workDir}/`)) execFileSync("umount", ["-l", where], { stdio: "ignore" });
+  }
 }

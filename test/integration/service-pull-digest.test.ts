@@ -1,9 +1,9 @@
 /**
  * Build once, push, serve by digest on two Docker engines (issue 25): examples/tesseracts/hello is
  * built once on the shared dockerd, pushed to the TLS + htpasswd test registry, and served by its
- * `registry/repo@sha256:…` digest on (1) the shared dockerd, which has it (no pull), and (2) a
- * second, private dockerd started here with no image at all, which pulls exactly that one image
- * through `X-Registry-Auth` (no second build). `apply` answers on both. Refused credentials and an
+ * `registry/repo@sha256:…` digest on (1) the shared dockerd, which has it (no pull), and (2) two
+ * private dockerds started here with no image at all, each of which pulls exactly that one image
+ * through `X-Registry-Auth`: one build, two pulls. `apply` answers on all three. Refused credentials and an
  * unknown digest fail with ImagePullError naming the input and the fix and leave nothing on the
  * private engine. The private dockerd trusts the registry's CA through
  * /etc/docker/certs.d/<registry>/ca.crt, which scripts/lib/registry.sh installs for the shared one
@@ -33,7 +33,9 @@ const shared = DockerClient.for();
 const temp = mkdtempSync("/tmp/pt-pull-");
 let infra: { env: TestInfra; stop: () => void } | undefined;
 let env: TestInfra;
-let second: PrivateDockerd | undefined;
+/** The two private engines (started empty); the first also takes the refusal tests. */
+let privates: PrivateDockerd[] = [];
+const second = () => privates[0];
 let built: BuiltTesseractImage | undefined;
 let repoDigest = "";
 const created: { id: string; outs: Record<string, unknown> }[] = [];
@@ -42,11 +44,12 @@ before(async () => {
   infra = startTestInfra("registry");
   env = infra.env;
   // No base image: the private engine starts empty, so everything it has afterwards was pulled.
-  const [engine, image] = await Promise.all([
+  const [a, b, image] = await Promise.all([
     PrivateDockerd.start({ name: "pull", loadBaseImage: false }),
+    PrivateDockerd.start({ name: "pull2", loadBaseImage: false }),
     buildHelloCopy(path.join(temp, "hello"), `pull-${process.pid}`, run),
   ]);
-  second = engine;
+  privates = [a, b];
   built = image;
   const pushed = await pushImage(
     shared,
@@ -60,7 +63,7 @@ before(async () => {
 
 after(async () => {
   for (const c of created.splice(0)) await service.remove(c.id, c.outs as never).catch(() => undefined);
-  await second?.dispose();
+  await Promise.all(privates.map((p) => p.dispose()));
   for (const img of await shared.listImages()) {
     for (const t of img.RepoTags ?? [])
       if (t.includes(`/${repository}:`)) await shared.removeImage(t).catch(() => false);
@@ -101,11 +104,11 @@ const auth = () => ({ registry: env.registryTls, username: env.registryUser, pas
 
 describe("serve a pushed digest on two engines", { concurrency: false }, () => {
   test("the private engine starts empty; refused credentials: ImagePullError on registryAuth", async () => {
-    const engine = second!.client;
+    const engine = second().client;
     assert.deepEqual(await engine.listImages(), [], "the private engine has no image before");
     const err = await serve({
       image: repoDigest,
-      docker: second!.connection,
+      docker: second().connection,
       registryAuth: { ...auth(), password: "not-the-password" },
     }).catch((e: unknown) => e);
     assert.ok(err instanceof ImagePullError, String(err));
@@ -118,9 +121,9 @@ describe("serve a pushed digest on two engines", { concurrency: false }, () => {
   });
 
   test("an unknown digest: ImagePullError on image, nothing left", async () => {
-    const engine = second!.client;
+    const engine = second().client;
     const unknown = `${env.registryTls}/${repository}@sha256:${"0".repeat(64)}`;
-    const err = await serve({ image: unknown, docker: second!.connection, registryAuth: auth() }).catch(
+    const err = await serve({ image: unknown, docker: second().connection, registryAuth: auth() }).catch(
       (e: unknown) => e,
     );
     assert.ok(err instanceof ImagePullError, String(err));
@@ -134,12 +137,12 @@ describe("serve a pushed digest on two engines", { concurrency: false }, () => {
   test("a tag the engine lacks is still never pulled", async () => {
     const err = await serve({
       image: `${env.registryTls}/${repository}:0.1.0`,
-      docker: second!.connection,
+      docker: second().connection,
       registryAuth: auth(),
     }).catch((e: unknown) => e);
     assert.ok(err instanceof UserError, String(err));
     assert.match(err.message, /never pulls images by tag, only pushed digests/);
-    assert.deepEqual(await second!.client.listImages(), []);
+    assert.deepEqual(await second().client.listImages(), []);
   });
 
   test("the shared engine serves the digest it built (no pull); apply answers", async () => {
@@ -151,28 +154,50 @@ describe("serve a pushed digest on two engines", { concurrency: false }, () => {
     assert.deepEqual(out.outputs, { greeting: "Hello, shared!" });
   });
 
-  test("the private engine pulls exactly that image, with progress; apply answers", async () => {
-    const engine = second!.client;
-    const { value: res, lines } = await collectingProgress(() =>
-      serve({ image: repoDigest, docker: second!.connection, registryAuth: auth(), hostIp: "127.0.0.1" }),
+  test("both private engines pull exactly that image (one build, two pulls), with progress; apply answers", async () => {
+    const { value: served, lines } = await collectingProgress(() =>
+      Promise.all(
+        privates.map((p) =>
+          serve({ image: repoDigest, docker: p.connection, registryAuth: auth(), hostIp: "127.0.0.1" }),
+        ),
+      ),
     );
-    const images = await engine.listImages();
-    assert.equal(images.length, 1, `exactly one image pulled: ${JSON.stringify(images.map((i) => i.RepoDigests))}`);
-    assert.equal(images[0].Id, built!.imageId, "the very image built on the shared engine, not a second build");
-    assert.ok((images[0].RepoDigests ?? []).includes(repoDigest));
-    assert.deepEqual(res.outs.imageIds, [built!.imageId]);
     const text = lines.join("\n");
-    assert.match(text, new RegExp(`pulling ${repoDigest.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} on .* as tesseract`));
+    const escaped = repoDigest.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    for (const [i, p] of privates.entries()) {
+      const images = await p.client.listImages();
+      assert.equal(
+        images.length,
+        1,
+        `engine ${i + 1}: exactly one image pulled: ${JSON.stringify(images.map((x) => x.RepoDigests))}`,
+      );
+      assert.equal(
+        images[0].Id,
+        built!.imageId,
+        `engine ${i + 1}: the very image built on the shared engine, not a second build`,
+      );
+      assert.ok((images[0].RepoDigests ?? []).includes(repoDigest));
+      assert.deepEqual(served[i].outs.imageIds, [built!.imageId]);
+      assert.match(
+        text,
+        new RegExp(`pulling ${escaped} on ${p.connection.host?.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} as tesseract`),
+      );
+      const out = await apply({ url: served[i].outs.url as string, inputs: { name: `private ${i + 1}` } });
+      assert.deepEqual(out.outputs, { greeting: `Hello, private ${i + 1}!` });
+    }
+    assert.equal(text.match(/pulled .*@sha256:[0-9a-f]{64} in [\d.]+ s/g)?.length, 2, "two pulls");
     assert.match(text, /layer [0-9a-f]+: Pull complete/);
-    assert.match(text, /pulled .*@sha256:[0-9a-f]{64} in [\d.]+ s/);
     assert.ok(!text.includes(env.registryPassword), "the password is never shown");
-    const out = await apply({ url: res.outs.url as string, inputs: { name: "private" } });
-    assert.deepEqual(out.outputs, { greeting: "Hello, private!" });
 
     // delete removes the containers and leaves the pulled image (other services may run it).
-    const mine = created.pop()!;
-    await service.remove(mine.id, mine.outs as never);
-    assert.deepEqual(await engine.listContainers({}), []);
-    assert.equal((await engine.listImages()).length, 1, "the pulled image stays on the engine");
+    for (const [i, p] of privates.entries()) {
+      created.splice(
+        created.findIndex((c) => c.outs === served[i].outs),
+        1,
+      );
+      await service.remove(served[i].id, served[i].outs as never);
+      assert.deepEqual(await p.client.listContainers({}), []);
+      assert.equal((await p.client.listImages()).length, 1, "the pulled image stays on the engine");
+    }
   });
 });

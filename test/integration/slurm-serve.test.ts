@@ -17,7 +17,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEFAULT_RUNTIME_VERSION } from "../../provider/build-context/context";
@@ -41,6 +41,8 @@ import { openSlurmTunnel, type Reach, withSlurmTunnel } from "../../provider/ser
 import { ensureHelloImage } from "../helpers/service-fixture";
 import {
   loginSessions,
+  podmanJobOptions,
+  removePodmanStorage,
   slurmLeftovers,
   startSlurmCluster,
   type SlurmCluster as TestCluster,
@@ -154,18 +156,7 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
       if (submitted.size) await cluster.cancel([...submitted], { timeoutMs: 60_000 });
     } finally {
       await cluster?.close();
-      if (existsSync(path.join(workDir, "podman"))) {
-        try {
-          execFileSync("podman", [...podmanOptions(), "rmi", "-a", "-f"], { stdio: "ignore", timeout: 120_000 });
-        } catch {
-          // whatever is left goes with the folder below
-        }
-        // overlay mounts a container left behind would keep the folder from going.
-        for (const line of readFileSync("/proc/mounts", "utf8").split("\n").reverse()) {
-          const where = line.split(" ")[1];
-          if (where?.startsWith(`${workDir}/`)) execFileSync("umount", ["-l", where], { stdio: "ignore" });
-        }
-      }
+      if (workDir) removePodmanStorage(workDir);
       if (workDir) rmSync(workDir, { recursive: true, force: true });
       testCluster?.stop();
       if (testCluster?.started) assert.deepEqual(slurmLeftovers(), [], "the Slurm cluster left on the host");
@@ -388,19 +379,8 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
     let t0 = Date.now();
     execFileSync("docker", ["save", image, "-o", archive], { timeout: 300_000 });
     timings.push(`docker save of ${image}: ${secs(Date.now() - t0)}`);
-    mkdirSync(path.join(workDir, "podman"), { recursive: true });
-    const s = inputs({
-      mode: "podman",
-      walltime: "10",
-      nodes: ["node2"],
-      runtimeOptions: podmanOptions(),
-      setup: [
-        // Root podman gives containers rlimits above this machine's hard limits (runc: "error
-        // setting rlimit type 7/6: operation not permitted"): keep them within the job's own.
-        `printf '[containers]\\ndefault_ulimits = ["nofile=%s:%s", "nproc=4096:4096"]\\n' "$(ulimit -Hn)" "$(ulimit -Hn)" >"${workDir}/podman/containers.conf"`,
-        `export CONTAINERS_CONF="${workDir}/podman/containers.conf"`,
-      ],
-    });
+    const podman = podmanJobOptions(workDir);
+    const s = inputs({ mode: "podman", walltime: "10", nodes: ["node2"], ...podman });
     t0 = Date.now();
     const [r] = await startReplicas(
       cluster,
@@ -419,7 +399,7 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
     t0 = Date.now();
     await stopReplicas(cluster, workDir, [r.jobId]);
     timings.push(`podman replica stop (scancel, container removed): ${secs(Date.now() - t0)}`);
-    const left = execFileSync("podman", [...podmanOptions(), "ps", "-a", "--format", "{{.Names}}"], {
+    const left = execFileSync("podman", [...podman.runtimeOptions, "ps", "-a", "--format", "{{.Names}}"], {
       encoding: "utf8",
     });
     assert.equal(left.trim(), "", "the job's container went with it");
@@ -449,15 +429,3 @@ describe("Slurm serve domain layer on the test cluster", { timeout: 900_000 }, (
     assert.ok(!envs.some((n) => n.endsWith(".link")), "no half-published environment");
   });
 });
-
-/** podman's storage inside the work folder (removed with it); no systemd or journald here. */
-function podmanOptions(): string[] {
-  const p = path.join(workDir, "podman");
-  return [
-    `--root=${p}/root`,
-    `--runroot=${p}/run`,
-    "--storage-driver=overlay",
-    "--cgroup-manager=cgroupfs",
-    "--events-backend=file",
-  ];
-}

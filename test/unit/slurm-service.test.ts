@@ -70,6 +70,24 @@ describe("TesseractService slurm input at check", () => {
     assert.match(src.failures[0].reason, /srcDir/);
   });
 
+  test("files on the cluster's shared file system: a docker-archive for podman, a .sif for apptainer, neither elsewhere", () => {
+    const podman = slurm({ srcDir: undefined, mode: "podman" });
+    const apptainer = slurm({ srcDir: undefined, mode: "apptainer" });
+    assert.deepEqual(check({ slurm: podman, image: "docker-archive:/shared/hello.tar" }).failures, []);
+    assert.deepEqual(check({ slurm: apptainer, image: "/shared/hello.sif" }).failures, []);
+    assert.match(check({ slurm: apptainer, image: "docker-archive:/shared/hello.tar" }).failures[0].reason, /\.sif/);
+    assert.match(check({ slurm: podman, image: "/shared/hello.sif" }).failures[0].reason, /docker-archive/);
+    // A Docker engine or Kubernetes cannot serve them: refused by name, with what to give instead.
+    const docker = check({ image: "docker-archive:/shared/hello.tar" }).failures;
+    assert.deepEqual(
+      docker.map((f) => f.property),
+      ["image"],
+    );
+    assert.match(docker[0].reason, /only a Slurm container mode serves/);
+    const several = check({ images: ["hello:1", "/shared/hello.sif"], kubernetes: {} }).failures;
+    assert.ok(several.some((f) => f.property === "images[1]"), JSON.stringify(several));
+  });
+
   test("a bad field names slurm.<field>; the private key is never echoed", () => {
     const { failures } = check({
       slurm: slurm({ walltime: "soon", login: { host: "h", privateKey: "not a key but a secret value" } }),
