@@ -196,7 +196,8 @@ export const SCHEMA = {
     },
     "tesseract:index:ContainerSettings": {
       type: "object",
-      description: "{@link ContainerSettings} with every field an Input.",
+      description:
+        "Typed container settings: the equivalents of the `docker run` arguments upstream passes through\n`docker_args`. Docker maps each onto the container's HostConfig; on Kubernetes `cpus`,\n`capAdd`/`capDrop`, `extraHosts`, `shmSize` and `tmpfs` map onto the pod spec, and `devices`,\n`ulimits` and `logConfig` are refused.",
       properties: {
         shmSize: {
           type: "string",
@@ -297,7 +298,8 @@ export const SCHEMA = {
     },
     "tesseract:index:KubernetesTarget": {
       type: "object",
-      description: "{@link KubernetesTarget} with every field an Input (keep `kubeconfig` content a secret).",
+      description:
+        "The `kubernetes` input: the cluster, the objects' settings and the pods' placement (keep `kubeconfig` content a secret).",
       properties: {
         kubeconfig: {
           type: "string",
@@ -407,7 +409,7 @@ export const SCHEMA = {
     },
     "tesseract:index:KubernetesToleration": {
       type: "object",
-      description: "A toleration (core/v1 Toleration) with every field an Input.",
+      description: "A toleration (core/v1 Toleration).",
       properties: {
         key: {
           type: "string",
@@ -557,8 +559,7 @@ export const SCHEMA = {
     },
     "tesseract:index:SlurmLogin": {
       type: "object",
-      description:
-        "How to reach the Slurm login node over ssh (the `slurm.login` input); every field may be an Output.",
+      description: "How to reach the Slurm login node over ssh (the `slurm.login` input).",
       properties: {
         host: {
           type: "string",
@@ -1452,7 +1453,8 @@ export const SCHEMA = {
         },
         gpus: {
           $ref: "pulumi.json#/Any",
-          description: 'GPUs: `"all"` or a list of device ids (`["0", "1"]`), passed as Docker DeviceRequests.',
+          description:
+            'GPUs: `"all"` or a list of device ids (`["0", "1"]`; an index may be a number), passed as Docker DeviceRequests.',
         },
         numWorkers: {
           type: "number",
@@ -1604,7 +1606,8 @@ export const SCHEMA = {
         },
         gpus: {
           $ref: "pulumi.json#/Any",
-          description: 'GPUs: `"all"` or a list of device ids (`["0", "1"]`), passed as Docker DeviceRequests.',
+          description:
+            'GPUs: `"all"` or a list of device ids (`["0", "1"]`; an index may be a number), passed as Docker DeviceRequests.',
         },
         numWorkers: {
           type: "number",

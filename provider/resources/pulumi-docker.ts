@@ -45,8 +45,8 @@ function isResourceWith<K extends string>(value: unknown, key: K): value is Reco
  * that built it has it under that digest too); without one the image's own name.
  */
 export function imageReference(
-  image: pulumi.Input<string> | DockerImageLike | DockerRemoteImageLike | undefined,
-): pulumi.Input<string> | undefined {
+  image: pulumi.Input<string | undefined> | DockerImageLike | DockerRemoteImageLike,
+): pulumi.Input<string | undefined> {
   const name = localImageReference(image);
   // A TesseractImage knows whether it pushes (see TesseractImage.servedReference).
   if (isResourceWith(image, "servedReference")) return image.servedReference;
@@ -55,17 +55,17 @@ export function imageReference(
 }
 
 function localImageReference(
-  image: pulumi.Input<string> | DockerImageLike | DockerRemoteImageLike | undefined,
-): pulumi.Input<string> | undefined {
+  image: pulumi.Input<string | undefined> | DockerImageLike | DockerRemoteImageLike,
+): pulumi.Input<string | undefined> {
   if (isResourceWith(image, "imageName")) return image.imageName;
   if (isResourceWith(image, "imageId") && isResourceWith(image, "name")) return image.name;
-  return image as pulumi.Input<string> | undefined;
+  return image as pulumi.Input<string | undefined>;
 }
 
 /** The network name behind a string or a `docker.Network`. */
 export function networkName(
-  network: pulumi.Input<string> | DockerNetworkLike | undefined,
-): pulumi.Input<string> | undefined {
+  network: pulumi.Input<string | undefined> | DockerNetworkLike,
+): pulumi.Input<string | undefined> {
   if (isResourceWith(network, "name")) return network.name;
-  return network as pulumi.Input<string> | undefined;
+  return network as pulumi.Input<string | undefined>;
 }

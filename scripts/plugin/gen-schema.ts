@@ -1,8 +1,9 @@
 /**
  * Generates the Pulumi package schema of the `tesseract` provider plugin from the TypeScript API:
  * property names, types, optionality and descriptions come from the resources' definitions
- * (provider/resources/definitions/: the JSDoc'd plain inputs behind each `…Args = ArgsOf<…>`, the
- * outputs, secret paths and replace keys), the resource classes' remaining `declare readonly`
+ * (provider/resources/definitions/: the JSDoc'd plain inputs behind each `…Args` (`ArgsOf<…>`, or
+ * `ArgsWithResources<…>`, whose mapped members keep the definition's declarations), the outputs,
+ * secret paths and replace keys), the resource classes' remaining `declare readonly`
  * outputs and the functions' `…Args` / `…Result` types,
  * so the TypeScript API and the schema (and the SDKs generated from it) cannot drift apart.
  *
@@ -82,7 +83,6 @@ const RESOURCES = [
 /** Schema names of the object types the API refers to by TypeScript name. */
 const TYPE_NAMES: Record<string, string> = {
   DockerConnection: "DockerConnection",
-  DockerConnectionInput: "DockerConnection",
   TaskGroupPip: "TaskGroupPip",
   TaskGroupCustom: "TaskGroupCustom",
   TaskGroupServer: "TaskGroupServer",
@@ -93,23 +93,21 @@ const TYPE_NAMES: Record<string, string> = {
   ContainerRecord: "TesseractServiceContainer",
   RegistryPush: "RegistryPush",
   RegistryPushInput: "RegistryPush",
-  KubernetesTarget: "KubernetesTarget",
-  KubernetesTargetInput: "KubernetesTarget",
+  KubernetesTargetFields: "KubernetesTarget",
   KubernetesEndpoint: "KubernetesEndpoint",
-  KubernetesPullSecretInput: "KubernetesPullSecret",
-  RegistryAuthInput: "ServiceRegistryAuth",
+  KubernetesPullSecretFields: "KubernetesPullSecret",
+  ServiceRegistryAuthFields: "ServiceRegistryAuth",
   TesseractImageInfo: "TesseractImageInfo",
   TesseractContainerInfo: "TesseractContainerInfo",
   TesseractServiceLog: "TesseractServiceLog",
   TesseractTestCaseResult: "TesseractTestCaseResult",
   ContainerSettings: "ContainerSettings",
-  ContainerSettingsInput: "ContainerSettings",
   ContainerLogConfig: "ContainerLogConfig",
-  KubernetesTolerationInput: "KubernetesToleration",
-  KubernetesRequestsInput: "KubernetesRequests",
-  KubernetesDisruptionBudgetInput: "KubernetesDisruptionBudget",
-  SlurmTargetInput: "SlurmTarget",
-  SlurmLoginInput: "SlurmLogin",
+  KubernetesTolerationFields: "KubernetesToleration",
+  KubernetesRequestsFields: "KubernetesRequests",
+  KubernetesDisruptionBudgetFields: "KubernetesDisruptionBudget",
+  SlurmTargetFields: "SlurmTarget",
+  SlurmLoginFields: "SlurmLogin",
   SlurmLogin: "SlurmLogin",
   SlurmEndpoint: "SlurmEndpoint",
   SlurmJobRecord: "SlurmJob",

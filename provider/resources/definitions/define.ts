@@ -1,12 +1,12 @@
 /**
  * The building blocks of a resource's definition (`definitions/<name>.ts`): the one place a
  * resource's inputs, outputs, secret paths and replace keys are written. Everything else derives
- * from it: the `…Args` a program passes ({@link ArgsOf}), the class's output fields
- * ({@link OutputFieldsOf}) and their placeholders ({@link outputPlaceholders}), the keys dropped when
- * state is read back, the plugin schema (scripts/plugin/gen-schema.ts reads the definitions' JSDoc),
- * `check`'s redaction (provider/common/secret-fields.ts re-exports the secret paths) and the
- * plugin's `prepare`. The zod schema that validates the inputs is tied to the definition by
- * {@link Equivalent} (a compile-time check next to the schema).
+ * from it: the `…Args` a program passes ({@link ArgsOf}, {@link ArgsWithResources}), the class's
+ * output fields ({@link OutputFieldsOf}) and their placeholders ({@link outputPlaceholders}), the
+ * keys dropped when state is read back, the plugin schema (scripts/plugin/gen-schema.ts reads the
+ * definitions' JSDoc), `check`'s redaction (provider/common/secret-fields.ts re-exports the secret
+ * paths) and the plugin's `prepare`. The zod schema that validates the inputs is tied to the
+ * definition by {@link SchemaMatches} (a compile-time check in the definition).
  *
  * Kept free of zod and of Pulumi values (types only) so that the resource classes load it cheaply.
  */
@@ -36,6 +36,16 @@ export type InputOf<T> = unknown extends T
  * its JSDoc (editors show the definition's docs on the Args).
  */
 export type ArgsOf<T> = { [K in keyof T]: pulumi.Input<InputOf<T[K]>> };
+
+/**
+ * {@link ArgsOf} for a resource some of whose inputs also take a resource: field `K` of `R` is
+ * `R[K]` or an Input of its plain type (e.g. TesseractService's `image`: a TesseractImage or a
+ * name). Homomorphic in `T` like {@link ArgsOf}, so every field, those in `R` too, keeps its
+ * optionality and the definition's JSDoc. `R` may only name fields of `T`.
+ */
+export type ArgsWithResources<T, R extends { [K in keyof R]: K extends keyof T ? unknown : never }> = {
+  [K in keyof T]: K extends keyof R ? pulumi.Input<InputOf<T[K]>> | R[K] : pulumi.Input<InputOf<T[K]>>;
+};
 
 /**
  * The output fields of a resource class from its plain outputs definition: `readonly x:

@@ -170,21 +170,29 @@ function envHashOf(inputs: SlurmServiceInputs): string | undefined {
   });
 }
 
+/**
+ * True when new inputs hold a known `slurm`: an object with no preview unknown in it. The rest are
+ * the inputs `check` returned (validated where known); other unknowns only make the comparisons
+ * below see a change.
+ */
+function knowsSlurm(news: Record<string, unknown>): news is Record<string, unknown> & SlurmServiceInputs {
+  const s = news.slurm;
+  return typeof s === "object" && s !== null && !JSON.stringify(s).includes(UNKNOWN);
+}
+
 async function diff(olds: SlurmServiceState, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
   // Unknown until `up` (another cluster, maybe): new jobs.
-  if (typeof news.slurm !== "object" || news.slurm === null || JSON.stringify(news.slurm).includes(UNKNOWN))
-    return { changes: true, replaces: ["slurm"], deleteBeforeReplace: false };
-  const next = news as unknown as SlurmServiceInputs;
+  if (!knowsSlurm(news)) return { changes: true, replaces: ["slurm"], deleteBeforeReplace: false };
   const previous = inputsOfState(olds);
   const replaces: string[] = [];
-  if (olds.serviceName !== next.serviceName) replaces.push("serviceName");
+  if (olds.serviceName !== news.serviceName) replaces.push("serviceName");
   let nextHash: string | undefined;
   try {
-    nextHash = envHashOf(next);
+    nextHash = envHashOf(news);
   } catch {
     nextHash = "unreadable"; // the source went away: `up` says why
   }
-  if (!isDeepStrictEqual(replaceKey(previous, olds.slurmServed.envHash), replaceKey(next, nextHash)))
+  if (!isDeepStrictEqual(replaceKey(previous, olds.slurmServed.envHash), replaceKey(news, nextHash)))
     replaces.push("slurm");
   let changes = replaces.length > 0;
   const before: Record<string, unknown> = { ...previous };
