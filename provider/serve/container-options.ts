@@ -6,7 +6,6 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
-import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { CheckFailure } from "../common/check";
 import type { Assert, SameKeys } from "../common/inputs";
@@ -313,8 +312,6 @@ export interface ContainerSettings {
   logConfig?: ContainerLogConfig;
 }
 
-/** {@link ContainerSettings} with every field an Input. */
-export type ContainerSettingsInput = { [K in keyof ContainerSettings]?: pulumi.Input<ContainerSettings[K]> };
 
 /** Compile-time check: the documented interface and the schema name the same keys. */
 export type ContainerSettingsMatchSchema = Assert<SameKeys<ContainerSettings, ContainerOptions>>;
