@@ -78,7 +78,7 @@ export async function ensureRuntimeImage(
   }
   const p = (async () => {
     if (!fresh) {
-      const found = await engine.inspectImage(runtime.image);
+      const found = (await engine.inspectImage(runtime.image)) ?? (await retagHeldRuntime(engine, runtime));
       if (found) return found.Id;
     }
     const id = await buildRuntime(engine, runtime, { ...opts, noCache: fresh });
@@ -91,6 +91,24 @@ export async function ensureRuntimeImage(
     () => inFlight.delete(flightKey),
   );
   return p;
+}
+
+/**
+ * A runtime base image of this hash that a resource still holds but that lost its
+ * `pulumi-tesseract-runtime:<hash16>` tag (a noCache build moved the tag to a fresh image, which
+ * went with its last holder): the same inputs made it, so it is tagged again instead of installing
+ * the runtime once more. Only runtime images carry runtime holder tags (build stages and final
+ * images inherit the hash label through FROM, never those tags).
+ */
+async function retagHeldRuntime(engine: ContainerEngine, runtime: RuntimeBase): Promise<{ Id: string } | undefined> {
+  const labelled = await engine.listImages({ label: [`${LABELS.managed}=true`, `${RUNTIME_LABEL}=${runtime.hash}`] });
+  const [held] = labelled
+    .filter((i) => (i.RepoTags ?? []).some(isRuntimeHolderTag))
+    .sort((a, b) => b.Created - a.Created);
+  if (!held) return undefined;
+  const colon = runtime.image.lastIndexOf(":");
+  await engine.tagImage(held.Id, runtime.image.slice(0, colon), runtime.image.slice(colon + 1));
+  return { Id: held.Id };
 }
 
 async function buildRuntime(engine: ContainerEngine, runtime: RuntimeBase, opts: RuntimeBuildOptions): Promise<string> {

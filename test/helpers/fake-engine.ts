@@ -31,7 +31,8 @@ interface FakeContainer {
 const hex = (n: number) => randomBytes(n).toString("hex");
 
 export class FakeEngine implements ContainerEngine {
-  readonly host = "unix:///fake/docker.sock";
+  /** Its address (a test that needs a fresh per-engine state of the process gives its own). */
+  host = "unix:///fake/docker.sock";
   readonly images = new Map<string, FakeImage>();
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, T.NetworkInspect & { Containers: Record<string, object> }>();

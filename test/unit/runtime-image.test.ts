@@ -194,6 +194,34 @@ describe("building and holding", () => {
     assert.match(runtimeBuilds[1], / noCache$/);
   });
 
+  test("a held runtime whose tag a noCache build took is tagged again, not built again", async () => {
+    // (noCache rebuilds a runtime once per process and engine: an engine this process has not seen)
+    engine.host = "unix:///fake/retag.sock";
+    const kept = await inResource(urn("dev", "a"), () =>
+      buildTesseractImage(tesseract("a"), { ...opts, tag: "a" }, engine),
+    );
+    const held = runtimeImages()[0].Id;
+    // another stack builds with noCache: a fresh runtime takes the tag, then goes with its holder
+    const fresh = await inResource(urn("prod", "b"), () =>
+      buildTesseractImage(tesseract("b"), { ...opts, tag: "b", noCache: true, configOverride: { name: "b" } }, engine),
+    );
+    assert.equal(engine.runtimeBuilds, 2);
+    await removeTesseractImage(fresh, [], engine);
+    assert.deepEqual(
+      runtimeImages().map((i) => i.Id),
+      [held],
+      "only the runtime stack dev holds is left, without its runtime tag",
+    );
+    // a third stack's build finds it by its hash and holder, tags it again and builds no runtime
+    await inResource(urn("qa", "c"), () =>
+      buildTesseractImage(tesseract("c"), { ...opts, tag: "c", configOverride: { name: "c" } }, engine),
+    );
+    assert.equal(engine.runtimeBuilds, 2, "no third runtime build");
+    assert.ok([...(engine.images.get(held)?.tags ?? [])].some((t) => t.startsWith("pulumi-tesseract-runtime:")));
+    assert.equal(holders().length, 2, "held by dev and qa");
+    await removeTesseractImage(kept, [], engine);
+  });
+
   test("a failed runtime build fails every waiting build, holds nothing, and the next one tries again", async () => {
     engine.runtimeBuildFailure = new DockerBuildError("pip install failed", "Step 5/5 : RUN pip install x", ["log"]);
     const results = await Promise.allSettled(
