@@ -79,7 +79,7 @@ files="$(for f in $files; do grep -qxF "$f" <<<"$cluster_files" || echo "$f"; do
 export PT_FAULTS_DIR="${PT_FAULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pulumi-tesseract-faults-XXXXXX")}"
 # What of this package is on the shared engine before the first test: the leak check leaves it out
 # (an earlier, interrupted run's objects are not this run's leaks).
-export PT_LEAKS_BASELINE="${PT_LEAKS_BASELINE:-$PT_FAULTS_DIR/leaks-baseline.json}"
+export PT_LEAKS_BASELINE="${PT_LEAKS_BASELINE:-$PT_FAULTS_DIR/leaks-baseline.ids}"
 node --import tsx test/helpers/leaks-baseline.ts "$PT_LEAKS_BASELINE"
 # The runtime base image the tests' builds share, built once and held for the run: every test's
 # stack removes it on destroy when nothing else holds it, and the next would build it again.

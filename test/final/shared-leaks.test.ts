@@ -8,7 +8,7 @@
  * Other test tiers may run in parallel on a development machine, so objects younger than
  * PT_LEAKS_GRACE_SECONDS (default 900) are skipped and orphans only fail the test when
  * PT_LEAKS_STRICT=1 (the tier run alone, e.g. in CI: `PT_LEAKS_STRICT=1 npm run test:faults`).
- * Objects listed in PT_LEAKS_BASELINE (a JSON array scripts/test.sh writes before the first test:
+ * Objects listed in PT_LEAKS_BASELINE (a JSON array, not a .json file: the summary reads those; scripts/test.sh writes it before the first test:
  * test/helpers/leaks-baseline.ts) were there before the run and are not judged; they are counted.
  */
 import assert from "node:assert/strict";
