@@ -253,7 +253,12 @@ test("slurm container mode: podman serves the image from an archive; the walltim
     3_000,
   );
   await podmanStack.refresh();
-  const [seen] = (await podmanStack.outputs()).jobs.value as { jobId: string; status: string; text?: string }[];
+  // The resource's state after refresh (the stack outputs stay what the last up computed).
+  const exported = await podmanStack.exportStack();
+  const resource = (exported.deployment.resources ?? []).find((r: { type: string }) =>
+    r.type.endsWith("TesseractService"),
+  ) as { outputs: { jobs: { jobId: string; status: string; text?: string }[] } };
+  const [seen] = resource.outputs.jobs;
   console.log(`slurm e2e: walltime end seen on refresh ${(Date.now() - t) / 1000} s after up`);
   assert.equal(seen.status, "TIMEOUT", JSON.stringify(seen));
   assert.match(seen.text ?? "", /walltime/);
