@@ -296,6 +296,8 @@ export function generateBuildContext(
   // requirements: local path dependencies staged into local_requirements/ and rewritten
   let requirementsFile = "tesseract_requirements.txt";
   let hasRequirements = false;
+  /** The requirements file is a PEP 751 lock file (installed as it is, by uv). */
+  let lockFile = false;
   let hasLocalRequirements = false;
   let needsGit = false;
   const stage = (p: string, extras: string, used: Set<string>): string | undefined => {
@@ -325,14 +327,30 @@ export function generateBuildContext(
   };
   if (bc.requirements.provider === "uv-pip") {
     requirementsFile = bc.requirements.requirements_file;
-    if (isPylock(requirementsFile)) {
-      problems.push(
-        `requirements_file ${requirementsFile}: PEP 751 lock files need uv, which TesseractImage does not use (fix: export a requirements.txt, e.g. \`uv export --format requirements-txt\`)`,
-      );
-    }
     const reqPath = path.join(src, requirementsFile);
     const lines: string[] = [];
-    if (existsSync(reqPath) && !leavesSrc(reqPath)) {
+    if (isPylock(requirementsFile)) {
+      // A PEP 751 lock file: uv installs it as it is (exact versions, hashes), alone.
+      lockFile = true;
+      if ((options.installer ?? "pip") !== "uv")
+        problems.push(
+          `requirements_file ${requirementsFile}: a PEP 751 lock file is installed with uv (fix: set installer: "uv", or export a requirements.txt, e.g. \`uv export --format requirements-txt\`)`,
+        );
+      if (!existsSync(reqPath))
+        problems.push(
+          `${reqPath}: requirements_file not found (fix: create it or remove requirements_file from tesseract_config.yaml)`,
+        );
+      else if (!leavesSrc(reqPath)) {
+        const text = readFileSync(reqPath, "utf8");
+        // Local `directory`/`archive` entries name paths on this machine, which the build cannot see.
+        if (/^\s*(directory|archive)\s*=\s*\{[^}]*\bpath\s*=/m.test(text))
+          problems.push(
+            `${reqPath}: a package from a local path (directory/archive with path =) cannot be installed in the build (fix: lock packages from an index, or list the local package in a requirements.txt)`,
+          );
+        addFile(`__tesseract_source__/${requirementsFile}`, text, 0o777, 0o777);
+        hasRequirements = true;
+      }
+    } else if (existsSync(reqPath) && !leavesSrc(reqPath)) {
       const parsed = parseRequirementsFile(reqPath);
       const used = new Set<string>();
       lines.push(...parsed.remote);
@@ -345,9 +363,11 @@ export function generateBuildContext(
         `${reqPath}: requirements_file not found (fix: create it or remove requirements_file from tesseract_config.yaml)`,
       );
     }
-    hasRequirements = lines.length > 0;
-    needsGit = lines.some((l) => /(^|\s|@\s*)git\+/.test(l));
-    addFile(`__tesseract_source__/${requirementsFile}`, lines.length ? `${lines.join("\n")}\n` : "", 0o777, 0o777);
+    if (!lockFile) {
+      hasRequirements = lines.length > 0;
+      needsGit = lines.some((l) => /(^|\s|@\s*)git\+/.test(l));
+      addFile(`__tesseract_source__/${requirementsFile}`, lines.length ? `${lines.join("\n")}\n` : "", 0o777, 0o777);
+    }
   } else {
     requirementsFile = "tesseract_environment.yaml";
     const envPath = path.join(src, requirementsFile);
@@ -440,6 +460,7 @@ export function generateBuildContext(
     runtimeVersion: options.runtimeVersion ?? DEFAULT_RUNTIME_VERSION,
     requirementsFile,
     hasRequirements,
+    lockFile,
     hasLocalRequirements,
     needsGit,
     packageData,

@@ -8,6 +8,12 @@ export interface DockerfileOptions {
   requirementsFile: string;
   /** Whether the (rewritten) requirements file has any line to install. */
   hasRequirements: boolean;
+  /**
+   * The requirements file is a PEP 751 lock file (`pylock.toml`): uv installs it alone, as locked
+   * (it cannot be combined with other requirements), then `uv pip check` fails the build when the
+   * locked versions break the runtime's own requirements.
+   */
+  lockFile?: boolean;
   /** Whether local path requirements were staged into `local_requirements/`. */
   hasLocalRequirements: boolean;
   /** Whether some requirement needs git (`git+...`). */
@@ -248,7 +254,12 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
       L.push("# Then the requirements, resolved together with the runtime so that conflicts fail the build");
       L.push(`COPY ${jsonArgs(`__tesseract_source__/${opts.requirementsFile}`, `./${opts.requirementsFile}`)}`);
       if (opts.hasLocalRequirements) L.push("COPY local_requirements/ ./local_requirements/");
-      L.push(`RUN ${installCommand(opts)} -r ${shq(opts.requirementsFile)} "${runtimeSpec}"`);
+      L.push(
+        opts.lockFile
+          ? `RUN ${installCommand(opts)} -r ${shq(opts.requirementsFile)} \\
+    && ${uvEnv(opts)} /opt/uv/bin/uv pip check --python /python-env/bin/python`
+          : `RUN ${installCommand(opts)} -r ${shq(opts.requirementsFile)} "${runtimeSpec}"`,
+      );
     }
   }
   blank();

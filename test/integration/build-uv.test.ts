@@ -3,11 +3,16 @@
  * runtime and the requirements with `uv pip install`, and the image works: examples/tesseracts/
  * vectoradd (numpy from the index) built with uv answers `apply` through runTesseract. Its
  * /python-env still has pip (custom_build_steps such as `RUN pip install …` need it) and uv itself
- * stayed in the build stage.
+ * stayed in the build stage. A PEP 751 lock file (`requirements_file: pylock.toml`, pinning `six`)
+ * builds with uv the same way (both builds at once: they share one runtime build) and the image
+ * imports exactly the locked version; with pip it is refused before the engine is called.
  */
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
-import { buildTesseractImage } from "../../provider/build";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type BuiltTesseractImage, buildTesseractImage, prepareBuild } from "../../provider/build";
 import { DockerClient } from "../../provider/docker";
 import { runTesseract } from "../../provider/run/run-tesseract";
 import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
@@ -17,24 +22,63 @@ const docker = DockerClient.for();
 /** The build stage's cache tag carries no test label: removed by name. */
 const cacheTags: string[] = [];
 
+const tmp = mkdtempSync(path.join(tmpdir(), "pt-uv-"));
 after(async () => {
   await cleanupRun(docker, RUN_ID);
   for (const t of cacheTags) await docker.removeImage(t).catch(() => undefined);
+  rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
-  it("builds vectoradd with uv pip install, and the image runs", async () => {
-    const lines: string[] = [];
-    const built = await buildTesseractImage(`${EXAMPLES}/vectoradd`, {
+/** A lock file as `uv pip compile --format pylock.toml` writes it, pinning six 1.16.0 (wheel and sdist, with hashes). */
+const PYLOCK = `lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.8"
+
+[[packages]]
+name = "six"
+version = "1.16.0"
+sdist = { url = "https://files.pythonhosted.org/packages/71/39/171f1c67cd00715f190ba0b100d606d440a28c93c7714febeca8b79af85e/six-1.16.0.tar.gz", upload-time = 2021-05-05T14:18:18Z, size = 34041, hashes = { sha256 = "1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926" } }
+wheels = [{ url = "https://files.pythonhosted.org/packages/d9/5a/e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/six-1.16.0-py2.py3-none-any.whl", upload-time = 2021-05-05T14:18:17Z, size = 11053, hashes = { sha256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254" } }]
+`;
+
+/** hello with `requirements_file: pylock.toml` and the lock above. */
+function lockedHello(): string {
+  const dir = path.join(tmp, "locked");
+  cpSync(`${EXAMPLES}/hello`, dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, "tesseract_config.yaml"),
+    'name: pt-locked\nversion: "0.1.0"\nbuild_config:\n  requirements:\n    provider: uv-pip\n    requirements_file: pylock.toml\n',
+  );
+  writeFileSync(path.join(dir, "pylock.toml"), PYLOCK);
+  return dir;
+}
+
+const vectoraddLines: string[] = [];
+const lockedLines: string[] = [];
+let vectoradd: BuiltTesseractImage;
+let locked: BuiltTesseractImage;
+before(async () => {
+  // At once, both noCache: one fresh runtime build serves both (shared in flight by this process).
+  const build = (src: string, tag: string, lines: string[]) =>
+    buildTesseractImage(src, {
       ...hostBuildOptions(RUN_ID),
-      tag: `uv-${RUN_ID}`,
+      tag,
       installer: "uv",
       noCache: true,
       onLine: (l: string) => lines.push(l),
     });
-    if (built.cacheTag) cacheTags.push(built.cacheTag);
+  [vectoradd, locked] = await Promise.all([
+    build(`${EXAMPLES}/vectoradd`, `uv-${RUN_ID}`, vectoraddLines),
+    build(lockedHello(), `lock-${RUN_ID}`, lockedLines),
+  ]);
+  for (const b of [vectoradd, locked]) if (b.cacheTag) cacheTags.push(b.cacheTag);
+});
+
+describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
+  it("builds vectoradd with uv pip install, and the image runs", async () => {
+    const built = vectoradd;
     assert.ok(
-      lines.some((l) => /uv pip install/.test(l)),
+      vectoraddLines.some((l) => /uv pip install/.test(l)),
       "the build ran uv pip install",
     );
     const r = await runTesseract({
@@ -65,5 +109,43 @@ describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
     } finally {
       await docker.removeContainer(id);
     }
+  });
+
+  it("installs a PEP 751 lock file as locked (uv), and the image imports the locked version", async () => {
+    assert.ok(
+      lockedLines.some((l) => /uv pip install .*-r pylock\.toml/.test(l)),
+      lockedLines.filter((l) => /Step/.test(l)).join("\n"),
+    );
+    assert.ok(lockedLines.some((l) => /uv pip check/.test(l)));
+    const r = await runTesseract({
+      image: locked.imageName,
+      command: "apply",
+      args: [JSON.stringify({ inputs: { name: "lock" } })],
+      labels: { "pulumi-tesseract.test": RUN_ID },
+    });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { greeting: "Hello, lock!" });
+    const id = await docker.createContainer(`lock-probe-${RUN_ID}`, {
+      Image: locked.imageName,
+      Entrypoint: ["/python-env/bin/python", "-c"],
+      Cmd: ["import six; print('six', six.__version__)"],
+      Labels: { "pulumi-tesseract.test": RUN_ID },
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    try {
+      await docker.startContainer(id);
+      assert.equal(await docker.waitContainer(id), 0);
+      assert.match(await docker.containerLogs(id), /six 1\.16\.0/);
+    } finally {
+      await docker.removeContainer(id);
+    }
+  });
+
+  it("with pip, a lock file is refused before the engine is called, saying to use uv", () => {
+    assert.throws(
+      () => prepareBuild({ srcDir: lockedHello(), installer: "pip" }),
+      (err: Error) => /PEP 751 lock file is installed with uv \(fix: set installer: "uv"/.test(err.message),
+    );
   });
 });
