@@ -312,7 +312,6 @@ export interface ContainerSettings {
   logConfig?: ContainerLogConfig;
 }
 
-
 /** Compile-time check: the documented interface and the schema name the same keys. */
 export type ContainerSettingsMatchSchema = Assert<SameKeys<ContainerSettings, ContainerOptions>>;
 

@@ -85,7 +85,10 @@ describe("TesseractService slurm input at check", () => {
     );
     assert.match(docker[0].reason, /only a Slurm container mode serves/);
     const several = check({ images: ["hello:1", "/shared/hello.sif"], kubernetes: {} }).failures;
-    assert.ok(several.some((f) => f.property === "images[1]"), JSON.stringify(several));
+    assert.ok(
+      several.some((f) => f.property === "images[1]"),
+      JSON.stringify(several),
+    );
   });
 
   test("a bad field names slurm.<field>; the private key is never echoed", () => {
