@@ -16,7 +16,9 @@
 # /etc. `down` leaves nothing on the host (the last logs go to $CACHE_DIR/slurm-last-logs).
 # shellcheck shell=bash
 SLURM_PACKAGES=(slurm-wlm munge openssh-server openssh-client iproute2 iptables util-linux procps python3)
-SLURM_DIR="${PULUMI_TESSERACT_SLURM_DIR:-$CACHE_DIR/slurm}"
+# The real path: a shell whose HOME reaches the cache through a symbolic link (the examples test's
+# user) must see the daemons that run (their command lines name this path) and not start second ones.
+SLURM_DIR="$(realpath -m "${PULUMI_TESSERACT_SLURM_DIR:-$CACHE_DIR/slurm}")"
 SLURM_CONF_FILE="$SLURM_DIR/etc/slurm.conf"
 SLURM_MUNGE_SOCKET="$SLURM_DIR/munge/munge.socket"
 # 37xxx: clear of the registries (35xxx), Kubernetes (36xxx), fractal-server (1877x), postgres.
@@ -293,6 +295,11 @@ slurm_down() {
   fi
   slurm_stop "${SLURM_NODES[@]/#/slurmd-}"
   slurm_stop slurmctld munged
+  # Any other process of this cluster (a daemon whose pid file was overwritten by a second start).
+  local proc
+  for proc in /proc/[0-9]*; do
+    grep -qa -- "$SLURM_DIR/" "$proc/cmdline" 2>/dev/null && kill -KILL "${proc#/proc/}" 2>/dev/null || true
+  done
   for n in ctld "${SLURM_NODES[@]}"; do
     ns="$(slurm_netns "$n")"
     if [ -e "/run/netns/$ns" ]; then
