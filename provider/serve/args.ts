@@ -11,6 +11,7 @@ import { parsePort, portCount } from "./ports";
 import { registryAuthSchema } from "./pull";
 import { MEMORY, memoryBytes } from "./sizes";
 import { slurmTargetSchema } from "./slurm/inputs";
+import { ARCHIVE_REF, SIF_PATH } from "./slurm/job-script";
 import { resolveSlurm, servesFromSource, slurmServiceFailures } from "./slurm/service-inputs";
 import { absolutePath, CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "./volumes";
 
@@ -42,9 +43,6 @@ export function isImageRef(value: string): boolean {
  * `containerImageRef` says which mode takes which): a `docker save` archive for podman, a `.sif`
  * for apptainer. No engine target can serve them.
  */
-const ARCHIVE_REF = /^docker-archive:\/[A-Za-z0-9_.,:=/@+%-]+$/;
-const SIF_PATH = /^\/[A-Za-z0-9_.,:=/@+%-]+\.sif$/;
-
 /** True for an image only Slurm serves: `docker-archive:/path.tar` or `/path/image.sif`. */
 export function isClusterFileImage(value: string): boolean {
   return ARCHIVE_REF.test(value) || SIF_PATH.test(value);

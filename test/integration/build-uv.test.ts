@@ -53,6 +53,25 @@ function lockedHello(): string {
   return dir;
 }
 
+/** Runs one command in a container of `image` (removed right after): its exit code and output. */
+async function runProbe(name: string, image: string, entrypoint: string[], cmd: string[]) {
+  const id = await docker.createContainer(name, {
+    Image: image,
+    Entrypoint: entrypoint,
+    Cmd: cmd,
+    Labels: { "pulumi-tesseract.test": RUN_ID },
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  try {
+    await docker.startContainer(id);
+    const code = await docker.waitContainer(id);
+    return { code, logs: await docker.containerLogs(id) };
+  } finally {
+    await docker.removeContainer(id);
+  }
+}
+
 const vectoraddLines: string[] = [];
 const lockedLines: string[] = [];
 let vectoradd: BuiltTesseractImage;
@@ -91,24 +110,15 @@ describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
     assert.deepEqual(JSON.parse(r.stdout).result.data.buffer ?? JSON.parse(r.stdout).result, [5, 8]);
 
     // pip in the venv, no uv anywhere in the image: one shell in a container removed right after
-    const id = await docker.createContainer(`uv-probe-${RUN_ID}`, {
-      Image: built.imageName,
-      Entrypoint: ["/bin/sh", "-c"],
-      Cmd: ["/python-env/bin/python -m pip --version && ! command -v uv && ! test -e /opt/uv && echo probe-ok"],
-      Labels: { "pulumi-tesseract.test": RUN_ID },
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    try {
-      await docker.startContainer(id);
-      const code = await docker.waitContainer(id);
-      const logs = await docker.containerLogs(id);
-      assert.equal(code, 0, logs);
-      assert.match(logs, /pip \d+.*python-env/);
-      assert.match(logs, /probe-ok/);
-    } finally {
-      await docker.removeContainer(id);
-    }
+    const probe = await runProbe(
+      `uv-probe-${RUN_ID}`,
+      built.imageName,
+      ["/bin/sh", "-c"],
+      ["/python-env/bin/python -m pip --version && ! command -v uv && ! test -e /opt/uv && echo probe-ok"],
+    );
+    assert.equal(probe.code, 0, probe.logs);
+    assert.match(probe.logs, /pip \d+.*python-env/);
+    assert.match(probe.logs, /probe-ok/);
   });
 
   it("installs a PEP 751 lock file as locked (uv), and the image imports the locked version", async () => {
@@ -125,21 +135,14 @@ describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
     });
     assert.equal(r.exitCode, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { greeting: "Hello, lock!" });
-    const id = await docker.createContainer(`lock-probe-${RUN_ID}`, {
-      Image: locked.imageName,
-      Entrypoint: ["/python-env/bin/python", "-c"],
-      Cmd: ["import six; print('six', six.__version__)"],
-      Labels: { "pulumi-tesseract.test": RUN_ID },
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    try {
-      await docker.startContainer(id);
-      assert.equal(await docker.waitContainer(id), 0);
-      assert.match(await docker.containerLogs(id), /six 1\.16\.0/);
-    } finally {
-      await docker.removeContainer(id);
-    }
+    const probe = await runProbe(
+      `lock-probe-${RUN_ID}`,
+      locked.imageName,
+      ["/python-env/bin/python", "-c"],
+      ["import six; print('six', six.__version__)"],
+    );
+    assert.equal(probe.code, 0, probe.logs);
+    assert.match(probe.logs, /six 1\.16\.0/);
   });
 
   it("with pip, a lock file is refused before the engine is called, saying to use uv", () => {

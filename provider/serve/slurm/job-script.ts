@@ -69,6 +69,10 @@ export function endpointUrl(host: string, port: number): string {
 }
 
 const DIGEST_REF = /^[a-z0-9][a-z0-9._:/-]*@sha256:[0-9a-f]{64}$/;
+/** A `docker save` archive on the cluster's shared file system (podman mode). */
+export const ARCHIVE_REF = /^docker-archive:\/[A-Za-z0-9_.,:=/@+%-]+$/;
+/** An Apptainer image file on the cluster's shared file system (apptainer mode). */
+export const SIF_PATH = /^\/[A-Za-z0-9_.,:=/@+%-]+\.sif$/;
 
 /**
  * The image reference the runtime is given, checked: podman takes `name@sha256:<digest>` (pulled
@@ -80,8 +84,8 @@ export function containerImageRef(mode: "podman" | "apptainer", image: string): 
   const bare = image.replace(/^docker:\/\//, "");
   // Both runtimes take the docker:// transport (podman also pulls `name@sha256:` alone).
   if (DIGEST_REF.test(bare)) return `docker://${bare}`;
-  if (mode === "podman" && /^docker-archive:\/[A-Za-z0-9_.,:=/@+%-]+$/.test(image)) return image;
-  if (mode === "apptainer" && /^\/[A-Za-z0-9_.,:=/@+%-]+\.sif$/.test(image)) return image;
+  if (mode === "podman" && ARCHIVE_REF.test(image)) return image;
+  if (mode === "apptainer" && SIF_PATH.test(image)) return image;
   throw new TesseractPulumiError(
     `slurm.mode ${mode}: the image ${JSON.stringify(image)} is not a pushed image by digest` +
       (mode === "podman" ? " nor a docker-archive: file" : " nor a .sif file"),
