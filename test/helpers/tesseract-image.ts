@@ -37,3 +37,31 @@ export async function removeRunContainers(docker: DockerClient, runId: string): 
   for (const c of await docker.listContainers({ label: [`pulumi-tesseract.test=${runId}`] }))
     await docker.removeContainer(c.Id);
 }
+
+/**
+ * Runs one command in a container of `image` (labelled with the test run, removed right after):
+ * its exit code and output. For looking inside a built image.
+ */
+export async function runProbe(
+  docker: DockerClient,
+  runId: string,
+  image: string,
+  entrypoint: string[],
+  cmd: string[],
+): Promise<{ code: number; logs: string }> {
+  const id = await docker.createContainer(`probe-${runId}-${Date.now()}`, {
+    Image: image,
+    Entrypoint: entrypoint,
+    Cmd: cmd,
+    Labels: { "pulumi-tesseract.test": runId },
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  try {
+    await docker.startContainer(id);
+    const code = await docker.waitContainer(id);
+    return { code, logs: await docker.containerLogs(id) };
+  } finally {
+    await docker.removeContainer(id);
+  }
+}

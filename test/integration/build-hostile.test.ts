@@ -28,7 +28,7 @@ import { promisify } from "node:util";
 import { buildTesseractImage, prepareBuild } from "../../provider/build";
 import { DockerClient } from "../../provider/docker";
 import { startPrivateIndex } from "../helpers/private-index";
-import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
+import { cleanupRun, EXAMPLES, hostBuildOptions, runProbe } from "../helpers/tesseract-image";
 
 const exec = promisify(execFile);
 const RUN_ID = `hostile-${process.pid}-${Date.now()}`;
@@ -126,26 +126,18 @@ describe("hostile build inputs on the real engine", { concurrency: false, timeou
       rmSync(saved, { recursive: true, force: true });
 
       // the packages are there, and the link inside srcDir stayed a link
-      const id = await docker.createContainer(`hostile-probe-${RUN_ID}`, {
-        Image: built.imageName,
-        Entrypoint: ["/bin/sh", "-c"],
-        Cmd: [
+      const probe = await runProbe(
+        docker,
+        RUN_ID,
+        built.imageName,
+        ["/bin/sh", "-c"],
+        [
           "/python-env/bin/python -c 'import pt_secret_req, pt_steps_pkg' && readlink /tesseract/data/alias.txt && cat /tesseract/data/alias.txt",
         ],
-        Labels: { "pulumi-tesseract.test": RUN_ID },
-        AttachStdout: true,
-        AttachStderr: true,
-      });
-      try {
-        await docker.startContainer(id);
-        const code = await docker.waitContainer(id);
-        const logs = await docker.containerLogs(id);
-        assert.equal(code, 0, logs);
-        assert.match(logs, /^real\.txt$/m);
-        assert.match(logs, /^inside$/m);
-      } finally {
-        await docker.removeContainer(id);
-      }
+      );
+      assert.equal(probe.code, 0, probe.logs);
+      assert.match(probe.logs, /^real\.txt$/m);
+      assert.match(probe.logs, /^inside$/m);
     } finally {
       await index.stop();
     }

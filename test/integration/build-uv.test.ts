@@ -15,7 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { type BuiltTesseractImage, buildTesseractImage, prepareBuild } from "../../provider/build";
 import { DockerClient } from "../../provider/docker";
 import { runTesseract } from "../../provider/run/run-tesseract";
-import { cleanupRun, EXAMPLES, hostBuildOptions } from "../helpers/tesseract-image";
+import { cleanupRun, EXAMPLES, hostBuildOptions, runProbe } from "../helpers/tesseract-image";
 
 const RUN_ID = `uv-${process.pid}-${Date.now()}`;
 const docker = DockerClient.for();
@@ -51,25 +51,6 @@ function lockedHello(): string {
   );
   writeFileSync(path.join(dir, "pylock.toml"), PYLOCK);
   return dir;
-}
-
-/** Runs one command in a container of `image` (removed right after): its exit code and output. */
-async function runProbe(name: string, image: string, entrypoint: string[], cmd: string[]) {
-  const id = await docker.createContainer(name, {
-    Image: image,
-    Entrypoint: entrypoint,
-    Cmd: cmd,
-    Labels: { "pulumi-tesseract.test": RUN_ID },
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  try {
-    await docker.startContainer(id);
-    const code = await docker.waitContainer(id);
-    return { code, logs: await docker.containerLogs(id) };
-  } finally {
-    await docker.removeContainer(id);
-  }
 }
 
 const vectoraddLines: string[] = [];
@@ -111,7 +92,8 @@ describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
 
     // pip in the venv, no uv anywhere in the image: one shell in a container removed right after
     const probe = await runProbe(
-      `uv-probe-${RUN_ID}`,
+      docker,
+      RUN_ID,
       built.imageName,
       ["/bin/sh", "-c"],
       ["/python-env/bin/python -m pip --version && ! command -v uv && ! test -e /opt/uv && echo probe-ok"],
@@ -136,7 +118,8 @@ describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { greeting: "Hello, lock!" });
     const probe = await runProbe(
-      `lock-probe-${RUN_ID}`,
+      docker,
+      RUN_ID,
       locked.imageName,
       ["/python-env/bin/python", "-c"],
       ["import six; print('six', six.__version__)"],
