@@ -145,14 +145,56 @@ function installCommand(opts: DockerfileOptions): string {
   return opts.installer === "uv" ? uvInstall(opts) : "/python-env/bin/python -m pip install --no-cache-dir";
 }
 
+/**
+ * Where uv puts a CPython it downloads for `python_version` (build stage); the run stage copies the
+ * folder (empty when the base image's Python was the one asked for), so /python-env's interpreter
+ * exists there too.
+ */
+export const UV_PYTHON_DIR = "/opt/uv-python";
+
+/** `build_config.requirements.python_version`, when set (uv-pip only). */
+export function pythonVersionOf(config: TesseractConfig): string | undefined {
+  const req = config.build_config.requirements;
+  return req.provider === "uv-pip" && req.python_version != null ? req.python_version : undefined;
+}
+
+/**
+ * The command that makes /python-env. With `python_version`, uv takes the base image's Python when
+ * it is that version, else downloads a CPython build (the only step that may); pip can only use
+ * the base image's. Either way a failure says exactly which Python was missing and why.
+ */
+function venvCommand(config: TesseractConfig, opts: DockerfileOptions): string {
+  const systemSite = config.build_config.inherit_base_image_packages ? "--system-site-packages " : "";
+  // prepareBuild lets only `3.N` / `3.N.M` through, so the version is safe inside the shell words below
+  const version = pythonVersionOf(config);
+  if (opts.installer === "uv") {
+    // uv makes the venv itself (no ensurepip run) and seeds pip into it, for custom_build_steps
+    if (!version) return `${uvEnv(opts)} /opt/uv/bin/uv venv --seed ${systemSite}--python python3 /python-env`;
+    const env = uvEnv(opts).replace("UV_PYTHON_DOWNLOADS=never", "UV_PYTHON_DOWNLOADS=automatic");
+    return (
+      `mkdir -p ${UV_PYTHON_DIR} \\\n    && { ${env} UV_PYTHON_INSTALL_DIR=${UV_PYTHON_DIR} ` +
+      `/opt/uv/bin/uv venv --seed ${systemSite}--python ${version} /python-env \\\n` +
+      `    || { echo "python_version ${version}: the base image has no Python ${version}, and uv could not download` +
+      ` a CPython ${version} build (its download source, python-build-standalone on GitHub or UV_PYTHON_INSTALL_MIRROR,` +
+      ` must be reachable from the build; fix: use a base image with Python ${version}, or remove python_version)" >&2;` +
+      " exit 1; }; }"
+    );
+  }
+  if (!version) return `python3 -m venv ${systemSite}/python-env`;
+  return (
+    `mkdir -p ${UV_PYTHON_DIR} \\\n    && { python3 -c "import platform, sys; v = platform.python_version();` +
+    ` sys.exit(not (v == '${version}' or v.startswith('${version}.')))" \\\n` +
+    `    || { echo "python_version ${version}: the base image's Python is $(python3 -V 2>&1), and the pip installer` +
+    ` cannot provide another (fix: set installer to uv, which downloads CPython ${version} where it can reach one,` +
+    ` or use a base image with Python ${version})" >&2; exit 1; }; } \\\n` +
+    `    && python3 -m venv ${systemSite}/python-env`
+  );
+}
+
 /** uv (when it is the installer), then /python-env with the runtime, in its own layer. */
 function venvAndRuntime(config: TesseractConfig, opts: DockerfileOptions, runtimeSpec: string): string[] {
   const uv = opts.installer === "uv";
-  const systemSite = config.build_config.inherit_base_image_packages ? "--system-site-packages " : "";
-  // uv makes the venv itself (no ensurepip run) and seeds pip into it, for custom_build_steps
-  const venv = uv
-    ? `${uvEnv(opts)} /opt/uv/bin/uv venv --seed ${systemSite}--python python3 /python-env`
-    : `python3 -m venv ${systemSite}/python-env`;
+  const venv = venvCommand(config, opts);
   const out: string[] = [];
   if (uv) {
     out.push("# uv from the package index (build stage only: it never reaches the image)");
@@ -285,6 +327,7 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
       "    && mkdir -p -m 777 /home/tesseract-user",
   );
   L.push('VOLUME ["/tesseract/input_data", "/tesseract/output_data"]');
+  if (pythonVersionOf(config)) L.push(`COPY --from=build_stage ${UV_PYTHON_DIR} ${UV_PYTHON_DIR}`);
   L.push("COPY --from=build_stage /python-env /python-env");
   L.push("COPY entrypoint.sh /tesseract/entrypoint.sh");
   L.push(

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { caFiles, DEFAULT_RUNTIME_VERSION, generateBuildContext } from "../build-context/context";
+import { pythonVersionOf } from "../build-context/dockerfile";
 import { type RuntimeBase, runtimeBase } from "../build-context/runtime";
 import { UserError } from "../common/errors";
 import { LABELS } from "../common/labels";
@@ -52,6 +53,9 @@ export interface PreparedBuild {
 }
 
 /** Predefined proxy build args: the classic builder keeps them out of the history unless declared. */
+/** The CPython versions `python_version` may name (3.N or 3.N.M): they reach RUN lines, so nothing else. */
+const PYTHON_VERSION = /^3\.\d{1,2}(\.\d{1,3})?$/;
+
 const PROXY_ARGS = /^(https?_proxy|ftp_proxy|no_proxy|all_proxy)$/i;
 
 /**
@@ -114,10 +118,10 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
 
   const bc = config.build_config;
   const unsupported: string[] = [];
-  if (bc.requirements.provider === "uv-pip" && bc.requirements.python_version != null) {
+  const pythonVersion = pythonVersionOf(config);
+  if (pythonVersion !== undefined && !PYTHON_VERSION.test(pythonVersion)) {
     unsupported.push(
-      `build_config.requirements.python_version (${bc.requirements.python_version}) needs uv to download a CPython build; ` +
-        "TesseractImage uses the base image's Python (fix: remove python_version, or use a base image with that Python)",
+      `build_config.requirements.python_version ${JSON.stringify(pythonVersion)} is not a CPython version (fix: e.g. "3.12" or "3.12.7")`,
     );
   }
   if (bc.host_credentials.length) {

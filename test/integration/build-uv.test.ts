@@ -6,13 +6,17 @@
  * stayed in the build stage. A PEP 751 lock file (`requirements_file: pylock.toml`, pinning `six`)
  * builds with uv the same way (both builds at once: they share one runtime build) and the image
  * imports exactly the locked version; with pip it is refused before the engine is called.
+ * `python_version`: the base image's own Python version (3.11 on bookworm) builds with uv and the
+ * image runs on it; one the base image lacks (3.12) fails the build with the message saying uv
+ * could not download it (no CPython download is reachable here) or, with pip, that pip cannot
+ * provide another Python.
  */
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type BuiltTesseractImage, buildTesseractImage, prepareBuild } from "../../provider/build";
+import { type BuiltTesseractImage, buildTesseractImage, prepareBuild, TesseractBuildError } from "../../provider/build";
 import { DockerClient } from "../../provider/docker";
 import { runTesseract } from "../../provider/run/run-tesseract";
 import { cleanupRun, EXAMPLES, hostBuildOptions, runProbe } from "../helpers/tesseract-image";
@@ -132,6 +136,70 @@ describe("TesseractImage installer uv", { timeout: 1_200_000 }, () => {
     assert.throws(
       () => prepareBuild({ srcDir: lockedHello(), installer: "pip" }),
       (err: Error) => /PEP 751 lock file is installed with uv \(fix: set installer: "uv"/.test(err.message),
+    );
+  });
+});
+
+/** hello with `python_version` set (a copy per version and installer). */
+function helloWithPython(version: string, installer: string): string {
+  const dir = path.join(tmp, `py-${version.replace(/[^\w.]/g, "_")}-${installer}`);
+  cpSync(`${EXAMPLES}/hello`, dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, "tesseract_config.yaml"),
+    `name: pt-py\nversion: "0.1.0"\nbuild_config:\n  requirements:\n    provider: uv-pip\n    python_version: "${version}"\n`,
+  );
+  return dir;
+}
+
+describe("TesseractImage python_version", { timeout: 1_200_000 }, () => {
+  const build = (version: string, installer: "uv" | "pip", tag: string) =>
+    buildTesseractImage(helloWithPython(version, installer), {
+      ...hostBuildOptions(RUN_ID),
+      tag,
+      installer,
+      onLine: () => undefined,
+    });
+
+  it("the base image's Python version builds with uv, and the image runs on it", async () => {
+    const built = await build("3.11", "uv", `py311-${RUN_ID}`);
+    if (built.cacheTag) cacheTags.push(built.cacheTag);
+    const probe = await runProbe(
+      docker,
+      RUN_ID,
+      built.imageName,
+      ["/python-env/bin/python", "-c"],
+      ["import platform, tesseract_core; print('py', platform.python_version())"],
+    );
+    assert.equal(probe.code, 0, probe.logs);
+    assert.match(probe.logs, /py 3\.11\./);
+    const r = await runTesseract({
+      image: built.imageName,
+      command: "apply",
+      args: [JSON.stringify({ inputs: { name: "py" } })],
+      labels: { "pulumi-tesseract.test": RUN_ID },
+    });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { greeting: "Hello, py!" });
+  });
+
+  for (const installer of ["uv", "pip"] as const) {
+    it(`a Python the base image lacks fails the build saying why (${installer})`, async () => {
+      await assert.rejects(build("3.12", installer, `py312-${installer}-${RUN_ID}`), (err: Error) => {
+        assert.ok(err instanceof TesseractBuildError, String(err));
+        const why =
+          installer === "uv"
+            ? /python_version 3\.12: the base image has no Python 3\.12, and uv could not download a CPython 3\.12 build/
+            : /python_version 3\.12: the base image's Python is Python 3\.11\.\d+, and the pip installer cannot provide another/;
+        assert.match(err.message, why);
+        return true;
+      });
+    });
+  }
+
+  it("a python_version that is not a CPython version is refused before the engine is called", () => {
+    assert.throws(
+      () => prepareBuild({ srcDir: helloWithPython("3.12; rm -rf /", "uv"), installer: "uv" }),
+      (err: Error) => /python_version "3\.12; rm -rf \/" is not a CPython version/.test(err.message),
     );
   });
 });
