@@ -1,58 +1,9 @@
-import { z } from "zod";
-import { dockerConnectionSchema } from "../docker/connection";
-import type { TesseractImageOutputFields } from "../resources/definitions/tesseract-image";
-import { type RecordedPush, registryPushSchema } from "./push";
+import type { z } from "zod";
+import { type TesseractImageOutputFields, tesseractImageSchema } from "../resources/definitions/tesseract-image";
+import type { RecordedPush } from "./push";
 
-const RUNTIME_VERSION = /^\d+\.\d+\.\d+([a-z]+\d+|\.post\d+|\.dev\d+)*$/;
-
-/** The inputs of a TesseractImage (and the options of `buildTesseractImage`): the one source of their shape. */
-export const tesseractImageSchema = z.strictObject({
-  srcDir: z.string().min(1, "must be the folder holding tesseract_api.py and tesseract_config.yaml"),
-  tag: z.string().optional(),
-  configOverride: z.record(z.string(), z.unknown()).optional(),
-  noCache: z.boolean().optional(),
-  // Optional (not a zod default), so library callers may leave it out; absent means true.
-  keepBuildCache: z
-    .boolean({ error: "must be true (keep the build stage image as the dependency cache) or false (remove it)" })
-    .optional(),
-  // Keys checked by a refine: zod 4 replaces a record key schema's message with "Invalid key in record".
-  buildArgs: z
-    .record(z.string(), z.string())
-    .refine((r) => Object.keys(r).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)), {
-      message:
-        "build arg names must be identifiers (fix: e.g. PIP_TIMEOUT; letters, digits and _, not starting with a digit)",
-    })
-    .optional(),
-  runtimeVersion: z.string().regex(RUNTIME_VERSION, "must be a tesseract-core release such as 1.15.0").optional(),
-  pipIndexUrl: z.url({ error: "must be a URL such as https://pypi.org/simple" }).optional(),
-  pipExtraIndexUrls: z.array(z.url({ error: "must be a URL" })).optional(),
-  installer: z.enum(["pip", "uv"], { error: 'must be "pip" or "uv"' }).optional(),
-  followLinksOutside: z
-    .boolean({ error: "must be true (copy what links leaving srcDir point to) or false (refuse such links)" })
-    .optional(),
-  caCertificates: z
-    .string()
-    .includes("-----BEGIN CERTIFICATE-----", { message: "must be PEM text (-----BEGIN CERTIFICATE-----...)" })
-    .optional(),
-  buildNetwork: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]+$/, "must be a Docker network mode such as host, bridge or none")
-    .optional(),
-  platform: z
-    .string()
-    .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, "must look like linux/amd64 or linux/arm64/v8")
-    .optional(),
-  labels: z.record(z.string().min(1), z.string()).optional(),
-  contextDir: z.string().min(1).optional(),
-  timeoutSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(24 * 3600)
-    .optional(),
-  docker: dockerConnectionSchema.optional(),
-  push: registryPushSchema.optional(),
-});
+/** The inputs of a TesseractImage (and the options of `buildTesseractImage`), defined in its definition. */
+export { tesseractImageSchema };
 
 /** Plain inputs of a TesseractImage, as the provider sees them (inferred from the schema). */
 export type TesseractImageInputs = z.output<typeof tesseractImageSchema>;

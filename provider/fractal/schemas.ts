@@ -4,6 +4,7 @@
  * `TaskCollectCustom` (as `pip` / `custom` resource inputs), plus the resource's own options.
  */
 import { z } from "zod";
+import type { TaskGroupInputsSchema } from "../resources/definitions/task-group";
 import {
   absolutePathStr,
   cmdSafeStr,
@@ -235,12 +236,22 @@ export function parseManifest(value: unknown): { manifest?: ManifestV2; problems
 /** `pip` input: `TaskCollectPip` in camelCase, with a local `wheelFile` instead of the upload. */
 export const PipSpec = z
   .strictObject({
+    /** Package-index name (exactly one of `package` / `wheelFile`). Forbidden: any of `` `#$&*()\|[]{};<>?! ``. */
     package: cmdSafeStr().optional(),
+    /** Absolute path of a local wheel (`<dist>-<version>-...whl`); uploaded to the server, or installed locally. */
     wheelFile: absolutePathStr.optional(),
+    /** Version (index packages only). Exact, or a prefix as fractal-server resolves it; default: newest. */
     packageVersion: cmdSafeStr().optional(),
+    /** Extras, e.g. `"extra1,extra2"` (no brackets). */
     packageExtras: cmdSafeStr().optional(),
+    /**
+     * Python version for the task venv: `3.9` … `3.15` (3.15 needs fractal-server 2.25.3+); default: the
+     * server's default (local: `python3` on PATH). Checked at preview against what the server offers.
+     */
     pythonVersion: z.enum(PYTHON_VERSIONS, { error: `must be one of ${PYTHON_VERSIONS.join(", ")}` }).optional(),
+    /** `{package: version}` installed before the package (keys may use `[extra]`). */
     pinnedPackageVersionsPre: dictStrStr({ cmd: true, keyAllow: "[]" }).optional(),
+    /** `{package: version}` installed after the package (overrides its dependencies). */
     pinnedPackageVersionsPost: dictStrStr({ cmd: true, keyAllow: "[]" }).optional(),
   })
   .check((ctx) => {
@@ -273,15 +284,21 @@ export type PipSpec = z.output<typeof PipSpec>;
 /** `custom` input: `TaskCollectCustom` in camelCase; `manifest` may be a path to the JSON file. */
 export const CustomSpec = z
   .strictObject({
+    /** The manifest object, or an absolute path to `__FRACTAL_MANIFEST__.json`. */
     manifest: z.union([absolutePathStr, z.record(z.string(), z.unknown())], {
       error: "must be a manifest object or an absolute path to __FRACTAL_MANIFEST__.json",
     }),
+    /** Absolute path of the interpreter that runs the tasks. */
     pythonInterpreter: absolutePathStr,
+    /** Name of the task group (its `pkgName`; not normalised). */
     label: nonEmptyStr,
+    /** Absolute folder of the installed package (exactly one of `packageRoot` / `packageName`). */
     packageRoot: absolutePathStr.optional(),
+    /** Importable package name; its folder is found with the interpreter (exactly one of `packageRoot` / `packageName`). */
     packageName: cmdSafeStr().optional(),
     // Required (`TaskCollectCustom.version: NonEmptyStr` since 2.23); checked below, so that the
     // other rules are reported together with it.
+    /** Version recorded for the group and its tasks. */
     version: nonEmptyStr.optional(),
   })
   .check((ctx) => {
@@ -314,8 +331,11 @@ export type CustomSpec = z.output<typeof CustomSpec>;
  * one is refused at `check`: no pixi binary or conda channel here). Adopted only on an exact match.
  */
 export const PixiSpec = z.strictObject({
+  /** Package name of the group (normalised like the server does). */
   package: cmdSafeStr(),
+  /** Version of the group. */
   version: cmdSafeStr(),
+  /** Pixi version the group was collected with (checked when set). */
   pixiVersion: cmdSafeStr().optional(),
 });
 export type PixiSpec = z.output<typeof PixiSpec>;
@@ -328,9 +348,17 @@ export type PixiSpec = z.output<typeof PixiSpec>;
  */
 export const ServerSpec = z
   .strictObject({
+    /** Base URL, e.g. `http://127.0.0.1:8000`. */
     url: httpUrlStr,
+    /** Account e-mail (with `password`; not with `token`). */
     email: nonEmptyStr.optional(),
+    /** Account password (with `email`; stored as a Pulumi secret). */
     password: z.string().min(1, "must not be empty").optional(),
+    /**
+     * Bearer token instead of `email`/`password`, e.g. from the server's OAuth login when it runs with
+     * `FRACTAL_DISABLE_BASIC_AUTH=true` (stored as a Pulumi secret). Sent as is, never renewed: it
+     * lasts the server's `JWT_EXPIRE_SECONDS` (180 s by default).
+     */
     token: z.string().min(1, "must not be empty").optional(),
   })
   .check((ctx) => {
@@ -369,59 +397,5 @@ export const ServerSpec = z
   });
 export type ServerSpec = z.output<typeof ServerSpec>;
 
-/** Everything the TaskGroup resource accepts (after defaults). */
-export const TaskGroupInputsSchema = z
-  .strictObject({
-    pip: PipSpec.optional(),
-    custom: CustomSpec.optional(),
-    pixi: PixiSpec.optional(),
-    active: z.boolean().default(true),
-    backend: z.enum(["auto", "server", "local"]).default("auto"),
-    server: ServerSpec.optional(),
-    privateGroup: z.boolean().optional(),
-    userGroupId: z.number().int().nonnegative().optional(),
-    tasksDir: absolutePathStr.optional(),
-    pythonInterpreters: z.partialRecord(z.enum(PYTHON_VERSIONS), absolutePathStr).optional(),
-    pipIndexUrl: httpUrlStr.optional(),
-    pipExtraIndexUrls: z.array(httpUrlStr).optional(),
-    pipFindLinks: z.array(nonEmptyStr).optional(),
-    pipNoIndex: z.boolean().optional(),
-    stepTimeoutSeconds: z.number().positive().max(86400).optional(),
-    timeoutSeconds: z.number().positive().max(86400).optional(),
-  })
-  .check((ctx) => {
-    const v = ctx.value;
-    const sources = (["pip", "custom", "pixi"] as const).filter((k) => v[k] !== undefined);
-    if (sources.length !== 1) {
-      ctx.issues.push({
-        code: "custom",
-        message:
-          sources.length === 0
-            ? "set exactly one of `pip` and `custom` (neither is set; `pixi` adopts a pixi group of the server)"
-            : `set exactly one of \`pip\` and \`custom\` (or \`pixi\`): both are set (${sources.join(", ")})`,
-        input: v,
-      });
-    }
-    if (v.privateGroup === true && v.userGroupId !== undefined) {
-      ctx.issues.push({
-        code: "custom",
-        message: "`privateGroup: true` and `userGroupId` cannot both be set",
-        input: v,
-        path: ["userGroupId"],
-      });
-    }
-    if (v.pipNoIndex && v.pipIndexUrl !== undefined) {
-      ctx.issues.push({
-        code: "custom",
-        message:
-          "`pipNoIndex` and `pipIndexUrl` cannot both be set (fix: remove pipIndexUrl to install from pipFindLinks only, or remove pipNoIndex)",
-        input: v,
-        path: ["pipIndexUrl"],
-      });
-    }
-    for (const [i, s] of (v.pipFindLinks ?? []).entries()) {
-      const err = validateCmd(s);
-      if (err) ctx.issues.push({ code: "custom", message: err, input: v, path: ["pipFindLinks", i] });
-    }
-  });
+/** What the TaskGroup resource accepts, after defaults (its schema is in its definition). */
 export type TaskGroupInputs = z.output<typeof TaskGroupInputsSchema>;

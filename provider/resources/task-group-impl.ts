@@ -17,11 +17,12 @@ import { backendFor, backendOf } from "../fractal/backends";
 import { configuredSecrets, credentials, providerConfig } from "../fractal/config";
 import { customManifest, fileSha256 } from "../fractal/local-custom";
 import { localPreviewFailures, serverPreviewFailures } from "../fractal/preview-checks";
-import { parseManifest, TaskGroupInputsSchema } from "../fractal/schemas";
+import { parseManifest } from "../fractal/schemas";
 import { normalizePackageName, parseWheelFilename } from "../fractal/validators";
 import {
   TASK_GROUP_REPLACE_ON_CHANGES as REPLACE_ON_CHANGES,
   TASK_GROUP_SECRETS,
+  TaskGroupInputsSchema,
   TASK_GROUP_UPDATE_IN_PLACE as UPDATE_IN_PLACE,
 } from "./definitions/task-group";
 

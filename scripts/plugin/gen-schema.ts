@@ -113,6 +113,22 @@ const TYPE_NAMES: Record<string, string> = {
   SlurmJobRecord: "SlurmJob",
 };
 
+/**
+ * Named zod schemas a definition's fields use: their schema type name and the TypeScript type
+ * holding their fields' docs.
+ */
+const SCHEMA_TYPES: Record<string, [string, string]> = {
+  dockerConnectionSchema: ["DockerConnection", "DockerConnection"],
+  PipSpec: ["TaskGroupPip", "TaskGroupPip"],
+  CustomSpec: ["TaskGroupCustom", "TaskGroupCustom"],
+  PixiSpec: ["TaskGroupPixi", "TaskGroupPixi"],
+  ServerSpec: ["TaskGroupServer", "TaskGroupServer"],
+  registryPushSchema: ["RegistryPush", "RegistryPush"],
+};
+
+/** A member as declared: an interface's property or a zod schema's field. */
+type Member = ts.PropertySignature | ts.PropertyAssignment;
+
 /** Provider configuration: `tesseract:<name>`, documented by the input it stands for. */
 const CONFIG = [
   { name: "dockerHost", from: ["DockerConnection", "host"] },
@@ -180,12 +196,14 @@ class Generator {
   }
 
   /** Properties (own and inherited) of an interface or type alias, with their declarations. */
-  members(name: string): { name: string; optional: boolean; node: ts.PropertySignature; doc: string }[] {
+  members(name: string): { name: string; optional: boolean; node: Member; doc: string }[] {
     const decl = this.declaration(name);
     let type: ts.Type;
     let omit: string[] = [];
     if (ts.isTypeAliasDeclaration(decl) && ts.isTypeReferenceNode(decl.type)) {
       const ref = decl.type.typeName.getText();
+      // `z.input<typeof schema>`: a definition whose fields are a zod schema's (their JSDoc and rules)
+      if (ref === "z.input") return this.propertiesOf(this.checker.getTypeAtLocation(decl.name));
       // `ArgsOf<X>` (definitions/define.ts): the definition's plain X, whose fields carry the docs.
       if (ref === "ArgsOf" && decl.type.typeArguments) return this.members(decl.type.typeArguments[0].getText());
       if (ref === "Omit" && decl.type.typeArguments) {
@@ -202,8 +220,13 @@ class Generator {
     if (ts.isInterfaceDeclaration(decl) || ts.isTypeAliasDeclaration(decl)) {
       type = this.checker.getTypeAtLocation(decl.name);
     } else throw new Error(`gen-schema: ${name} is not an interface`);
+    return this.propertiesOf(type);
+  }
+
+  /** The properties of a type with their declarations: a typed member, or a zod schema's field. */
+  propertiesOf(type: ts.Type): { name: string; optional: boolean; node: Member; doc: string }[] {
     return this.checker.getPropertiesOfType(type).map((sym) => {
-      const node = (sym.valueDeclaration ?? sym.declarations?.[0]) as ts.PropertySignature;
+      const node = (sym.valueDeclaration ?? sym.declarations?.[0]) as Member;
       return {
         name: sym.name,
         optional: Boolean(sym.flags & ts.SymbolFlags.Optional),
@@ -260,6 +283,79 @@ class Generator {
     return ANY;
   }
 
+  /**
+   * The schema of a zod rule (a definition's field): `z.string()`, `z.array(x)`, `z.record(k, v)`,
+   * `z.union([...])`, … read from the expression; methods that only refine (`.optional()`,
+   * `.min()`, `.refine()`, …) keep their receiver's type; a named schema (e.g.
+   * `dockerConnectionSchema`) is the object type it stands for in {@link SCHEMA_TYPES}, another
+   * constant is followed to its own rule.
+   */
+  zodSpec(e: ts.Expression): Spec {
+    if (ts.isParenthesizedExpression(e)) return this.zodSpec(e.expression);
+    if (ts.isIdentifier(e)) {
+      const named = SCHEMA_TYPES[e.text];
+      if (named) {
+        if (!this.types[named[0]]) this.objectType(named[0], named[1]);
+        return { $ref: `#/types/tesseract:index:${named[0]}` };
+      }
+      let sym = this.checker.getSymbolAtLocation(e);
+      if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
+      const decl = sym?.valueDeclaration;
+      if (decl && ts.isVariableDeclaration(decl) && decl.initializer) return this.zodSpec(decl.initializer);
+      throw new Error(`gen-schema: no schema for zod rule ${e.text} (add it to SCHEMA_TYPES)`);
+    }
+    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression)) {
+      // `field(onChange, rule)` (definitions/define.ts) marks a rule; a helper returning a rule is followed
+      if (e.expression.text === "field") return this.zodSpec(e.arguments[1]);
+      let sym = this.checker.getSymbolAtLocation(e.expression);
+      if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
+      const fn = sym?.valueDeclaration;
+      const ret =
+        fn && ts.isFunctionDeclaration(fn) ? fn.body?.statements.find(ts.isReturnStatement)?.expression : undefined;
+      if (ret) return this.zodSpec(ret);
+    }
+    if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression)) {
+      const method = e.expression.name.text;
+      const receiver = e.expression.expression;
+      const args = e.arguments;
+      if (!(ts.isIdentifier(receiver) && receiver.text === "z")) return this.zodSpec(receiver);
+      switch (method) {
+        case "string":
+        case "url":
+        case "email":
+        case "enum":
+          return { type: "string" };
+        case "number":
+        case "int":
+          return { type: "number" };
+        case "boolean":
+          return { type: "boolean" };
+        case "literal": {
+          const v = args[0];
+          if (ts.isStringLiteral(v)) return { type: "string" };
+          if (ts.isNumericLiteral(v)) return { type: "number" };
+          return { type: "boolean" };
+        }
+        case "array":
+          return { type: "array", items: this.zodSpec(args[0]) };
+        case "record":
+        case "partialRecord":
+          return { type: "object", additionalProperties: this.zodSpec(args[1]) };
+        case "union": {
+          const list = args[0];
+          if (!ts.isArrayLiteralExpression(list)) return ANY;
+          const parts = list.elements.map((x) => this.zodSpec(x));
+          const texts = new Set(parts.map((p) => JSON.stringify(p)));
+          return texts.size === 1 ? parts[0] : ANY;
+        }
+        case "unknown":
+        case "any":
+          return ANY;
+      }
+    }
+    throw new Error(`gen-schema: no schema for zod rule ${e.getText()}`);
+  }
+
   /** Aliases of primitives and literal unions (e.g. `TaskType`) by their resolved type. */
   primitiveOf(node: ts.TypeNode, name: string): Spec {
     const type = this.checker.getTypeFromTypeNode(node);
@@ -288,12 +384,14 @@ class Generator {
     const properties: Record<string, Spec> = {};
     const required: string[] = [];
     for (const m of members) {
+      const zodField = ts.isPropertyAssignment(m.node);
       properties[m.name] = {
-        ...this.typeOf(m.node.type),
+        ...(ts.isPropertyAssignment(m.node) ? this.zodSpec(m.node.initializer) : this.typeOf(m.node.type)),
         description: m.doc,
         ...(secret.includes(m.name) ? { secret: true } : {}),
       };
-      if (!m.optional && !typeAllowsUndefined(m.node.type)) required.push(m.name);
+      if (!m.optional && (zodField || !typeAllowsUndefined((m.node as ts.PropertySignature).type)))
+        required.push(m.name);
     }
     return { properties, required };
   }

@@ -12,10 +12,10 @@ import type { AddressInfo } from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FractalClient, FractalLoginError } from "../../provider/fractal/client";
 import { credentials, serverCredsFromState } from "../../provider/fractal/config";
-import { TaskGroupInputsSchema } from "../../provider/fractal/schemas";
 import { fractalConfigRequest, parseConfig } from "../../provider/plugin/config";
 import { importServerTaskGroup } from "../../provider/plugin/import-server-task-group";
 import { SCHEMA } from "../../provider/plugin/schema.generated";
+import { TaskGroupInputsSchema } from "../../provider/resources/definitions/task-group";
 import { check, diff } from "../../provider/resources/task-group-impl";
 
 const TOKEN = `pt-token-${process.pid}-${Date.now().toString(36)}-s3cret`;

@@ -8,9 +8,10 @@
  * paths) and the plugin's `prepare`. The zod schema that validates the inputs is tied to the
  * definition by {@link SchemaMatches} (a compile-time check in the definition).
  *
- * Kept free of zod and of Pulumi values (types only) so that the resource classes load it cheaply.
+ * Types, and the marks of how each input's change applies (`field`): no zod schema or Pulumi value lives here.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import type { SameKeys } from "../../common/inputs";
 
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
@@ -114,4 +115,38 @@ export type SecretPath<T> = Extract<keyof T, string> | `${Extract<keyof T, strin
 /** `{ key: undefined }` for each output: the props that make Pulumi create the class's output fields. */
 export function outputPlaceholders(keys: readonly string[]): Record<string, undefined> {
   return Object.fromEntries(keys.map((k) => [k, undefined]));
+}
+
+/**
+ * How a change of an input reaches the resource: `replace` (a new one), `update` (applied in
+ * place, or only stored), or `apart` (the diff judges its parts, e.g. TaskGroup's `server`: another
+ * server replaces, a new password does not).
+ */
+export type OnChange = "replace" | "update" | "apart";
+
+declare const ON_CHANGE: unique symbol;
+
+/** A definition's input field: its zod rule (docs in its JSDoc), marked with how a change applies. */
+export type Field<S extends z.ZodType = z.ZodType> = S & { readonly [ON_CHANGE]: OnChange };
+
+/** What each field's change does, by rule (the rules are the definitions' own objects). */
+const CHANGES = new WeakMap<z.ZodType, OnChange>();
+
+/**
+ * Marks an input's rule with how a change of it applies. A definition's inputs are all marked
+ * ({@link fields} takes nothing else), so a new input cannot miss its diff rule.
+ */
+export function field<S extends z.ZodType>(onChange: OnChange, rule: S): Field<S> {
+  CHANGES.set(rule, onChange);
+  return rule as Field<S>;
+}
+
+/** A definition's input shape: every field marked by {@link field} (a compile-time rule). */
+export function fields<T extends Record<string, Field>>(shape: T): T {
+  return shape;
+}
+
+/** The inputs of a shape whose change applies as `how`, in the shape's order. */
+export function inputsOn(shape: Record<string, z.ZodType>, how: OnChange): string[] {
+  return Object.keys(shape).filter((k) => CHANGES.get(shape[k]) === how);
 }

@@ -1,119 +1,114 @@
 /**
- * TaskGroup's definition: its inputs (with the docs of each field), outputs, secret paths and
- * diff keys, written once (see define.ts for what derives from it; DEVELOPING.md "A resource's
- * definition, end to end"). The zod schema that validates the inputs (`TaskGroupInputsSchema`,
- * provider/fractal/schemas.ts) must accept exactly these types: a compile-time check there says so.
+ * TaskGroup's definition: its inputs (the zod schema `check` validates with: each field's rule, docs
+ * and diff mark once; the nested objects' fields in their schemas, provider/fractal/schemas.ts),
+ * outputs, secret paths and diff keys (see define.ts for what derives from it; DEVELOPING.md "A
+ * resource's definition, end to end").
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { Assert } from "../../common/inputs";
 import type { TaskGroupOutputs } from "../../fractal/backend";
-import type { TaskGroupInputsSchema, TaskInfo } from "../../fractal/schemas";
-import type { ListsKeysOf, SchemaMatches, SecretPath, StateFits } from "./define";
+import { CustomSpec, PipSpec, PixiSpec, ServerSpec, type TaskInfo } from "../../fractal/schemas";
+import { absolutePathStr, httpUrlStr, nonEmptyStr, PYTHON_VERSIONS, validateCmd } from "../../fractal/validators";
+import { field, fields, inputsOn, type ListsKeysOf, type SecretPath, type StateFits } from "./define";
 
 /** `pip` collection: a package from a Python package index, or a local wheel file (uploaded to a server). */
-export interface TaskGroupPip {
-  /** Package-index name (exactly one of `package` / `wheelFile`). Forbidden: any of `` `#$&*()\|[]{};<>?! ``. */
-  package?: string;
-  /** Absolute path of a local wheel (`<dist>-<version>-...whl`); uploaded to the server, or installed locally. */
-  wheelFile?: string;
-  /** Version (index packages only). Exact, or a prefix as fractal-server resolves it; default: newest. */
-  packageVersion?: string;
-  /** Extras, e.g. `"extra1,extra2"` (no brackets). */
-  packageExtras?: string;
-  /**
-   * Python version for the task venv: `3.9` … `3.15` (3.15 needs fractal-server 2.25.3+); default: the
-   * server's default (local: `python3` on PATH). Checked at preview against what the server offers.
-   */
-  pythonVersion?: "3.9" | "3.10" | "3.11" | "3.12" | "3.13" | "3.14" | "3.15";
-  /** `{package: version}` installed before the package (keys may use `[extra]`). */
-  pinnedPackageVersionsPre?: Record<string, string>;
-  /** `{package: version}` installed after the package (overrides its dependencies). */
-  pinnedPackageVersionsPost?: Record<string, string>;
-}
+export type TaskGroupPip = z.input<typeof PipSpec>;
 
 /** `custom` collection: register the tasks of an existing Python environment (nothing is installed). */
-export interface TaskGroupCustom {
-  /** The manifest object, or an absolute path to `__FRACTAL_MANIFEST__.json`. */
-  manifest: string | Record<string, unknown>;
-  /** Absolute path of the interpreter that runs the tasks. */
-  pythonInterpreter: string;
-  /** Name of the task group (its `pkgName`; not normalised). */
-  label: string;
-  /** Absolute folder of the installed package (exactly one of `packageRoot` / `packageName`). */
-  packageRoot?: string;
-  /** Importable package name; its folder is found with the interpreter (exactly one of `packageRoot` / `packageName`). */
-  packageName?: string;
-  /** Version recorded for the group and its tasks. */
-  version?: string;
-}
+export type TaskGroupCustom = z.input<typeof CustomSpec>;
 
 /**
  * `pixi` source: adopt a pixi task group that was collected on the server through fractal-server's
  * `/api/v2/task/collect/pixi/` (exact match only). Creating pixi groups is refused at preview.
  */
-export interface TaskGroupPixi {
-  /** Package name of the group (normalised like the server does). */
-  package: string;
-  /** Version of the group. */
-  version: string;
-  /** Pixi version the group was collected with (checked when set). */
-  pixiVersion?: string;
-}
+export type TaskGroupPixi = z.input<typeof PixiSpec>;
 
 /**
  * Per-resource fractal-server connection; overrides the provider config `fractal:url|email|password|token`.
  * The account is `email` + `password` (password login), or `token` (exactly one of the two).
  */
-export interface TaskGroupServer {
-  /** Base URL, e.g. `http://127.0.0.1:8000`. */
-  url: string;
-  /** Account e-mail (with `password`; not with `token`). */
-  email?: string;
-  /** Account password (with `email`; stored as a Pulumi secret). */
-  password?: string;
-  /**
-   * Bearer token instead of `email`/`password`, e.g. from the server's OAuth login when it runs with
-   * `FRACTAL_DISABLE_BASIC_AUTH=true` (stored as a Pulumi secret). Sent as is, never renewed: it
-   * lasts the server's `JWT_EXPIRE_SECONDS` (180 s by default).
-   */
-  token?: string;
-}
+export type TaskGroupServer = z.input<typeof ServerSpec>;
+
+/**
+ * Everything the TaskGroup resource accepts (after defaults): each field's rule, its docs (JSDoc) and
+ * how a change of it applies (`field`), once. `check` validates with it; the plain inputs, the Args,
+ * the diff's key lists and the plugin schema derive from it.
+ */
+export const TaskGroupInputsSchema = z
+  .strictObject(
+    fields({
+      /** Collect a pip package or wheel (exactly one of `pip` / `custom`). */
+      pip: field("replace", PipSpec.optional()),
+      /** Register an existing environment (exactly one of `pip` / `custom`). */
+      custom: field("replace", CustomSpec.optional()),
+      /** Server backend: adopt an existing pixi group (instead of `pip` / `custom`). */
+      pixi: field("replace", PixiSpec.optional()),
+      /** Whether the group's environment is installed (default true). `false` deactivates (removes the venv, keeps the freeze). */
+      active: field("update", z.boolean().default(true)),
+      /** `auto` (default: `server` when a server is configured, else `local`), `server`, or `local`. */
+      backend: field("update", z.enum(["auto", "server", "local"]).default("auto")),
+      /** Server connection overriding the provider config (the whole value is stored as a secret). */
+      server: field("apart", ServerSpec.optional()),
+      /** Server backend: keep the group private (no user group). */
+      privateGroup: field("replace", z.boolean().optional()),
+      /** Server backend: share the group with this user group (changed in place). */
+      userGroupId: field("update", z.number().int().nonnegative().optional()),
+      /** Local backend: base folder (default `<base>/<project>/<stack>`, `<base>` = `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`). */
+      tasksDir: field("replace", absolutePathStr.optional()),
+      /** Local backend: base interpreters per Python version, e.g. `{"3.12": "/usr/bin/python3.12"}`. */
+      pythonInterpreters: field("replace", z.partialRecord(z.enum(PYTHON_VERSIONS), absolutePathStr).optional()),
+      /** Local backend: pip `--index-url`. */
+      pipIndexUrl: field("update", httpUrlStr.optional()),
+      /** Local backend: pip `--extra-index-url` values. */
+      pipExtraIndexUrls: field("update", z.array(httpUrlStr).optional()),
+      /** Local backend: pip `--find-links` values (folders or URLs). */
+      pipFindLinks: field("update", z.array(nonEmptyStr).optional()),
+      /** Local backend: pip `--no-index` (then `pip.packageVersion` is required). */
+      pipNoIndex: field("update", z.boolean().optional()),
+      /** Local backend: timeout of each step (venv, each pip call), seconds (default 600). */
+      stepTimeoutSeconds: field("update", z.number().positive().max(86400).optional()),
+      /** Server backend: timeout of each server activity (collect, deactivate, reactivate, delete), seconds (default 1800). */
+      timeoutSeconds: field("update", z.number().positive().max(86400).optional()),
+    }),
+  )
+  .check((ctx) => {
+    const v = ctx.value;
+    const sources = (["pip", "custom", "pixi"] as const).filter((k) => v[k] !== undefined);
+    if (sources.length !== 1) {
+      ctx.issues.push({
+        code: "custom",
+        message:
+          sources.length === 0
+            ? "set exactly one of `pip` and `custom` (neither is set; `pixi` adopts a pixi group of the server)"
+            : `set exactly one of \`pip\` and \`custom\` (or \`pixi\`): both are set (${sources.join(", ")})`,
+        input: v,
+      });
+    }
+    if (v.privateGroup === true && v.userGroupId !== undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message: "`privateGroup: true` and `userGroupId` cannot both be set",
+        input: v,
+        path: ["userGroupId"],
+      });
+    }
+    if (v.pipNoIndex && v.pipIndexUrl !== undefined) {
+      ctx.issues.push({
+        code: "custom",
+        message:
+          "`pipNoIndex` and `pipIndexUrl` cannot both be set (fix: remove pipIndexUrl to install from pipFindLinks only, or remove pipNoIndex)",
+        input: v,
+        path: ["pipIndexUrl"],
+      });
+    }
+    for (const [i, s] of (v.pipFindLinks ?? []).entries()) {
+      const err = validateCmd(s);
+      if (err) ctx.issues.push({ code: "custom", message: err, input: v, path: ["pipFindLinks", i] });
+    }
+  });
 
 /** The inputs of a TaskGroup, plain (the Args are these with every part an Input). */
-export interface TaskGroupInputFields {
-  /** Collect a pip package or wheel (exactly one of `pip` / `custom`). */
-  pip?: TaskGroupPip;
-  /** Register an existing environment (exactly one of `pip` / `custom`). */
-  custom?: TaskGroupCustom;
-  /** Server backend: adopt an existing pixi group (instead of `pip` / `custom`). */
-  pixi?: TaskGroupPixi;
-  /** Whether the group's environment is installed (default true). `false` deactivates (removes the venv, keeps the freeze). */
-  active?: boolean;
-  /** `auto` (default: `server` when a server is configured, else `local`), `server`, or `local`. */
-  backend?: "auto" | "server" | "local";
-  /** Server connection overriding the provider config (the whole value is stored as a secret). */
-  server?: TaskGroupServer;
-  /** Server backend: keep the group private (no user group). */
-  privateGroup?: boolean;
-  /** Server backend: share the group with this user group (changed in place). */
-  userGroupId?: number;
-  /** Local backend: base folder (default `<base>/<project>/<stack>`, `<base>` = `$PULUMI_TESSERACT_TASKS_DIR` or `~/.cache/pulumi-tesseract/fractal-tasks`). */
-  tasksDir?: string;
-  /** Local backend: base interpreters per Python version, e.g. `{"3.12": "/usr/bin/python3.12"}`. */
-  pythonInterpreters?: Record<string, string>;
-  /** Local backend: pip `--index-url`. */
-  pipIndexUrl?: string;
-  /** Local backend: pip `--extra-index-url` values. */
-  pipExtraIndexUrls?: string[];
-  /** Local backend: pip `--find-links` values (folders or URLs). */
-  pipFindLinks?: string[];
-  /** Local backend: pip `--no-index` (then `pip.packageVersion` is required). */
-  pipNoIndex?: boolean;
-  /** Local backend: timeout of each step (venv, each pip call), seconds (default 600). */
-  stepTimeoutSeconds?: number;
-  /** Server backend: timeout of each server activity (collect, deactivate, reactivate, delete), seconds (default 1800). */
-  timeoutSeconds?: number;
-}
+export type TaskGroupInputFields = z.input<typeof TaskGroupInputsSchema>;
 
 /** A collected task: name, type, commands, metadata, args schemas, category, modality, tags, docs. */
 export type TaskGroupTask = Omit<TaskInfo, "version">;
@@ -185,47 +180,19 @@ export const TASK_GROUP_SECRETS = [
 /** Hashes `check` adds of the files the inputs name (a changed wheel or manifest file replaces the group). */
 export const TASK_GROUP_DERIVED_INPUTS = ["wheelSha256", "manifestSha256"] as const;
 
-/** Inputs whose change replaces the group (and the derived file hashes). */
-export const TASK_GROUP_REPLACE_ON_CHANGES = [
-  "pip",
-  "custom",
-  "pixi",
-  "privateGroup",
-  "tasksDir",
-  "pythonInterpreters",
+/** Inputs whose change replaces the group (marked `replace` in the schema), and the derived file hashes. */
+export const TASK_GROUP_REPLACE_ON_CHANGES: readonly string[] = [
+  ...inputsOn(TaskGroupInputsSchema.shape, "replace"),
   ...TASK_GROUP_DERIVED_INPUTS,
-] as const;
+];
 
-/** Inputs that are applied in place (or only stored). */
-export const TASK_GROUP_UPDATE_IN_PLACE = [
-  "active",
-  "userGroupId",
-  "pipIndexUrl",
-  "pipExtraIndexUrls",
-  "pipFindLinks",
-  "pipNoIndex",
-  "stepTimeoutSeconds",
-  "timeoutSeconds",
-  "backend",
-] as const;
+/** Inputs that are applied in place (or only stored): marked `update` in the schema. */
+export const TASK_GROUP_UPDATE_IN_PLACE: readonly string[] = inputsOn(TaskGroupInputsSchema.shape, "update");
 
-/** Inputs the diff judges by their parts: `server` (another server or account replaces, a new password or token does not). */
-export const TASK_GROUP_DIFFED_APART = ["server"] as const;
+/** Inputs the diff judges by their parts (marked `apart`): `server` (another server or account replaces, a new password or token does not). */
+export const TASK_GROUP_DIFFED_APART: readonly string[] = inputsOn(TaskGroupInputsSchema.shape, "apart");
 
 /** Compile-time check: the output list names exactly the output fields. */
 export type TaskGroupOutputsListed = Assert<ListsKeysOf<typeof TASK_GROUP_OUTPUTS, TaskGroupOutputFields>>;
 /** Compile-time check: the state the provider returns fills every output field with its type. */
 export type TaskGroupStateFits = Assert<StateFits<TaskGroupOutputs, TaskGroupOutputFields>>;
-/** Compile-time check: every input, and nothing else, is in a diff list (replace, in place, or judged apart). */
-export type TaskGroupInputsDiffed = Assert<
-  ListsKeysOf<
-    readonly (
-      | Exclude<(typeof TASK_GROUP_REPLACE_ON_CHANGES)[number], (typeof TASK_GROUP_DERIVED_INPUTS)[number]>
-      | (typeof TASK_GROUP_UPDATE_IN_PLACE)[number]
-      | (typeof TASK_GROUP_DIFFED_APART)[number]
-    )[],
-    TaskGroupInputFields
-  >
->;
-/** Compile-time check: the zod schema `check` validates with accepts exactly the inputs defined here. */
-export type TaskGroupSchemaMatches = Assert<SchemaMatches<z.input<typeof TaskGroupInputsSchema>, TaskGroupInputFields>>;

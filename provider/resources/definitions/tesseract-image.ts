@@ -1,34 +1,41 @@
 /**
  * TesseractImage's definition: its inputs (with the docs of each field), outputs, the inputs its
  * state keeps, and its secret paths, written once (see define.ts for what derives from it;
- * DEVELOPING.md "A resource's definition, end to end"). The zod schema that validates the inputs
- * (`tesseractImageSchema`, provider/build/inputs.ts) must accept exactly these types: a
- * compile-time check below says so.
+ * DEVELOPING.md "A resource's definition, end to end"). The inputs are the zod schema `check`
+ * validates with (`tesseractImageSchema`): a field is its rule and its JSDoc, once; the plain
+ * inputs are its input type, so nothing else can disagree with it.
  */
-import type { z } from "zod";
-import type { TesseractImageOutputs, tesseractImageSchema } from "../../build/inputs";
-import type { RegistryPush } from "../../build/push";
+import { z } from "zod";
+import type { TesseractImageOutputs } from "../../build/inputs";
+import { registryPushSchema } from "../../build/push";
 import type { Assert } from "../../common/inputs";
-import type { DockerConnection } from "../../docker/connection";
-import type { ListsKeysOf, SchemaMatches, SecretPath } from "./define";
+import { dockerConnectionSchema } from "../../docker/connection";
+import type { ListsKeysOf, SecretPath } from "./define";
 
-/** The inputs of a TesseractImage, plain (the Args are these with every part an Input). */
-export interface TesseractImageInputFields {
+const RUNTIME_VERSION = /^\d+\.\d+\.\d+([a-z]+\d+|\.post\d+|\.dev\d+)*$/;
+
+/**
+ * The inputs of a TesseractImage (and the options of `buildTesseractImage`): each field's rule and,
+ * in its JSDoc, its docs. The one source of their shape: `check` validates with it, the plain
+ * inputs, the Args and the plugin schema derive from it.
+ */
+export const tesseractImageSchema = z.strictObject({
   /** Folder holding `tesseract_api.py` and `tesseract_config.yaml` (and `tesseract_requirements.txt`). */
-  srcDir: string;
+  srcDir: z.string().min(1, "must be the folder holding tesseract_api.py and tesseract_config.yaml"),
   /**
    * Image tag. Absent: the image is tagged `name:version` and `name:latest`, as `tesseract build`
    * does; given: `name:<tag>` only. Letters, digits, `_`, `.`, `-`; at most 128 characters.
    */
-  tag?: string;
+  tag: z.string().optional(),
   /**
    * Overrides of `tesseract_config.yaml` entries by dotted key path, like
    * `tesseract build --config-override`, e.g. `{"name": "hello-dev", "build_config.skip_checks": true}`.
    * A string value is read as YAML first (so `"[a, b]"` is a list). Validated like the file.
    */
-  configOverride?: Record<string, unknown>;
+  configOverride: z.record(z.string(), z.unknown()).optional(),
   /** Build without the layer cache. Does not by itself trigger a rebuild. */
-  noCache?: boolean;
+  noCache: z.boolean().optional(),
+  // Optional (not a zod default), so library callers may leave it out; absent means true.
   /**
    * Keep the build stage image (the installed dependencies) tagged `pulumi-tesseract-cache/<name>:<hash>`
    * while the resource exists, so rebuilds after source edits reuse it; removed on destroy. Default
@@ -36,51 +43,76 @@ export interface TesseractImageInputFields {
    * less disk, but every rebuild installs the dependencies again. Does not by itself trigger a
    * rebuild. BuildKit engines have no stage image: their cache is the engine's (`docker builder prune`).
    */
-  keepBuildCache?: boolean;
+  keepBuildCache: z
+    .boolean({ error: "must be true (keep the build stage image as the dependency cache) or false (remove it)" })
+    .optional(),
+  // Keys checked by a refine: zod 4 replaces a record key schema's message with "Invalid key in record".
   /** Docker build arguments (for `ARG`s in `custom_build_steps`). */
-  buildArgs?: Record<string, string>;
+  buildArgs: z
+    .record(z.string(), z.string())
+    .refine((r) => Object.keys(r).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)), {
+      message:
+        "build arg names must be identifiers (fix: e.g. PIP_TIMEOUT; letters, digits and _, not starting with a digit)",
+    })
+    .optional(),
   /** tesseract-core version whose runtime is pip-installed into the image. Default `1.15.0`. */
-  runtimeVersion?: string;
+  runtimeVersion: z.string().regex(RUNTIME_VERSION, "must be a tesseract-core release such as 1.15.0").optional(),
   /**
    * Primary Python package index for the build (`PIP_INDEX_URL`), e.g. a mirror. Passed as a build
    * argument: it is not baked into the final image. With credentials (`https://user:token@host/simple`)
    * and `custom_build_steps`, the build gets a loopback proxy URL that adds them instead (needs
    * `buildNetwork: "host"`), so the pushed image's history never holds them (docs/tesseract-image.md).
    */
-  pipIndexUrl?: string;
+  pipIndexUrl: z.url({ error: "must be a URL such as https://pypi.org/simple" }).optional(),
   /** Extra package indexes (`PIP_EXTRA_INDEX_URL`), build stage only. */
-  pipExtraIndexUrls?: string[];
+  pipExtraIndexUrls: z.array(z.url({ error: "must be a URL" })).optional(),
   /**
    * What installs the runtime and requirements in the build stage: `"pip"` (default) or `"uv"`
    * (`pip install uv` from the package index, then `uv pip install`, as upstream's image does).
    */
-  installer?: "pip" | "uv";
+  installer: z.enum(["pip", "uv"], { error: 'must be "pip" or "uv"' }).optional(),
   /**
    * Copy what symbolic links in `srcDir` (and local package folders) point to outside of them.
    * Default false: such a link is an error naming it, links inside stay links (as the Docker CLI
    * does), so nothing from outside the folder (e.g. `~/.ssh`) reaches the image by accident.
    */
-  followLinksOutside?: boolean;
+  followLinksOutside: z
+    .boolean({ error: "must be true (copy what links leaving srcDir point to) or false (refuse such links)" })
+    .optional(),
   /**
    * PEM text of CA certificates to trust while building (e.g. a TLS-intercepting proxy's CA):
    * installed with `update-ca-certificates`; pip, requests and OpenSSL are pointed at the bundle.
    */
-  caCertificates?: string;
+  caCertificates: z
+    .string()
+    .includes("-----BEGIN CERTIFICATE-----", { message: "must be PEM text (-----BEGIN CERTIFICATE-----...)" })
+    .optional(),
   /** Network mode of the build's `RUN` steps, e.g. `host` to reach indexes or proxies on the host. */
-  buildNetwork?: string;
+  buildNetwork: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, "must be a Docker network mode such as host, bridge or none")
+    .optional(),
   /** Platform to build for, e.g. `linux/amd64` (default: the engine's). */
-  platform?: string;
+  platform: z
+    .string()
+    .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, "must look like linux/amd64 or linux/arm64/v8")
+    .optional(),
   /** Extra labels on the image (next to `pulumi-tesseract.managed` and `pulumi-tesseract.context-hash`). */
-  labels?: Record<string, string>;
+  labels: z.record(z.string().min(1), z.string()).optional(),
   /** Also write the generated build context to this folder (like `tesseract build --generate-only`). */
-  contextDir?: string;
+  contextDir: z.string().min(1).optional(),
   /** Give up on a build after this many seconds (default 3600). */
-  timeoutSeconds?: number;
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600)
+    .optional(),
   /**
    * Docker engine to build on (default: `DOCKER_HOST`, else the local socket). Changing it replaces
    * the image. Stored as a Pulumi secret (it may hold TLS key material), like `TesseractService.docker`.
    */
-  docker?: DockerConnection;
+  docker: dockerConnectionSchema.optional(),
   /**
    * Push the image to a registry after each build: `registry` (host[:port]), `repository`, an
    * optional `tag` (default: the image's own) and `username`/`password` (keep the password a
@@ -88,8 +120,11 @@ export interface TesseractImageInputFields {
    * nothing changed; deleting the resource removes only the local tags (the registry keeps what
    * was pushed: its history is the registry's to prune).
    */
-  push?: RegistryPush;
-}
+  push: registryPushSchema.optional(),
+});
+
+/** The inputs of a TesseractImage, plain (the Args are these with every part an Input). */
+export type TesseractImageInputFields = z.input<typeof tesseractImageSchema>;
 
 /** The outputs of a TesseractImage (the class's output fields; the state, `TesseractImageOutputs`, extends them). */
 export interface TesseractImageOutputFields {
@@ -143,8 +178,4 @@ export const TESSERACT_IMAGE_SECRETS = [
 /** Compile-time check: the output list names exactly the output fields. */
 export type TesseractImageOutputsListed = Assert<
   ListsKeysOf<typeof TESSERACT_IMAGE_OUTPUTS, TesseractImageOutputFields>
->;
-/** Compile-time check: the zod schema `check` validates with accepts exactly the inputs defined here. */
-export type TesseractImageSchemaMatches = Assert<
-  SchemaMatches<z.input<typeof tesseractImageSchema>, TesseractImageInputFields>
 >;
