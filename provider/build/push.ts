@@ -8,18 +8,7 @@ import { type LayerProgressKind, layerReporter } from "../docker/layer-progress"
 import { tagProblem } from "../tesseract-config/names";
 
 /** Where (and as whom) a TesseractImage is pushed after it is built. */
-export interface RegistryPush {
-  /** Registry host with optional port, no scheme: `ghcr.io`, `registry.example.org:5000`, `127.0.0.1:5000`. */
-  registry: string;
-  /** Repository inside the registry, e.g. `team/hello`. Lowercase path components. */
-  repository: string;
-  /** Tag to push (default: the image's first tag's, e.g. the Tesseract's version). */
-  tag?: string;
-  /** User name for the registry (omit for registries without authentication). */
-  username?: string;
-  /** Password or access token for `username`. Keep it a Pulumi secret. */
-  password?: string;
-}
+export type RegistryPush = z.input<typeof registryPushSchema>;
 
 /** What state keeps of a push: everything but the credentials' secret part. */
 export type RecordedPush = Omit<RegistryPush, "password">;
@@ -30,12 +19,14 @@ const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[.
 
 export const registryPushSchema = z
   .strictObject({
+    /** Registry host with optional port, no scheme: `ghcr.io`, `registry.example.org:5000`, `127.0.0.1:5000`. */
     registry: z
       .string()
       .regex(
         REGISTRY,
         "must be a registry host with an optional port and no scheme (fix: e.g. ghcr.io or 127.0.0.1:5000)",
       ),
+    /** Repository inside the registry, e.g. `team/hello`. Lowercase path components. */
     repository: z
       .string()
       .max(255)
@@ -43,11 +34,14 @@ export const registryPushSchema = z
         REPOSITORY,
         'must be lowercase path components separated by "/" (fix: e.g. team/hello; letters, digits, ".", "_", "-")',
       ),
+    /** Tag to push (default: the image's first tag's, e.g. the Tesseract's version). */
     tag: z
       .string()
       .refine((t) => !tagProblem(t), { message: 'must be 1-128 letters, digits, "_", "." or "-" (fix: e.g. 1.0.0)' })
       .optional(),
+    /** User name for the registry (omit for registries without authentication). */
     username: z.string().min(1).optional(),
+    /** Password or access token for `username`. Keep it a Pulumi secret. */
     password: z.string().min(1).optional(),
   })
   .refine((p) => (p.username === undefined) === (p.password === undefined), {

@@ -8,26 +8,7 @@ import { describeDefault, resolveExplicit } from "./discovery";
  * can place resources on several engines. Leave it out to find the engine the way the Docker CLI
  * does (DOCKER_HOST, then the current context, then the local sockets; see docs/docker-engines.md).
  */
-export interface DockerConnection {
-  /**
-   * The engine's address: `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2376` or
-   * `ssh://user@host[:port][/path/to/docker.sock]` (runs `docker system dial-stdio` on that host
-   * through the local `ssh`, like the Docker CLI). Default: discovered.
-   */
-  host?: string;
-  /** A Docker CLI context to use (`docker context ls`), e.g. `remote`. Excludes `host`. */
-  context?: string;
-  /** PEM of the CA that signed the engine's TLS certificate (tcp only). Enables TLS. */
-  caPem?: string;
-  /** PEM client certificate for TLS client authentication. */
-  certPem?: string;
-  /** PEM client key for TLS client authentication. Keep it a Pulumi secret. */
-  keyPem?: string;
-  /** Extra options for the `ssh` command of an `ssh://` host, e.g. `["-i", "/path/key"]`. */
-  sshOptions?: string[];
-  /** Engine API version to use, e.g. `1.41`. Default: DOCKER_API_VERSION, else negotiated with the engine. */
-  apiVersion?: string;
-}
+export type DockerConnection = z.input<typeof dockerConnectionSchema>;
 
 const pem = (what: string) =>
   z
@@ -41,6 +22,11 @@ const HOST =
 
 export const dockerConnectionSchema = z
   .strictObject({
+    /**
+     * The engine's address: `unix:///var/run/docker.sock`, `tcp://10.0.0.5:2376` or
+     * `ssh://user@host[:port][/path/to/docker.sock]` (runs `docker system dial-stdio` on that host
+     * through the local `ssh`, like the Docker CLI). Default: discovered.
+     */
     host: z
       .string()
       .regex(
@@ -51,14 +37,20 @@ export const dockerConnectionSchema = z
       .refine((h) => !/^ssh:\/\/[^@/]*:[^@/]*@/.test(h), "must not carry a password (ssh uses keys or its agent)")
       .refine((h) => !/[?#]/.test(h), "must not carry a query or fragment")
       .optional(),
+    /** A Docker CLI context to use (`docker context ls`), e.g. `remote`. Excludes `host`. */
     context: z
       .string()
       .regex(contextNamePattern, "must be a Docker context name (letters, digits, `_.+-`; see `docker context ls`)")
       .optional(),
+    /** PEM of the CA that signed the engine's TLS certificate (tcp only). Enables TLS. */
     caPem: pem("CERTIFICATE"),
+    /** PEM client certificate for TLS client authentication. */
     certPem: pem("CERTIFICATE"),
+    /** PEM client key for TLS client authentication. Keep it a Pulumi secret. */
     keyPem: pem("... PRIVATE KEY"),
+    /** Extra options for the `ssh` command of an `ssh://` host, e.g. `["-i", "/path/key"]`. */
     sshOptions: z.array(z.string().min(1)).optional(),
+    /** Engine API version to use, e.g. `1.41`. Default: DOCKER_API_VERSION, else negotiated with the engine. */
     apiVersion: z
       .string()
       .regex(/^1\.\d{2}$/, "must look like 1.41")

@@ -301,34 +301,9 @@ export const SCHEMA = {
       description:
         "The `kubernetes` input: the cluster, the objects' settings and the pods' placement (keep `kubeconfig` content a secret).",
       properties: {
-        kubeconfig: {
-          type: "string",
-          description:
-            "A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`.",
-        },
-        context: {
-          type: "string",
-          description: "Kubeconfig context (default: its current context).",
-        },
-        namespace: {
-          type: "string",
-          description: "Namespace of the objects (default: the context's, else `default`); it must exist.",
-        },
-        serviceType: {
-          type: "string",
-          description: "`ClusterIP` (default), `NodePort` or `LoadBalancer`.",
-        },
-        imagePullPolicy: {
-          type: "string",
-          description: "`IfNotPresent` (default), `Always` or `Never`.",
-        },
-        imagePullSecret: {
-          $ref: "#/types/tesseract:index:KubernetesPullSecret",
-          description: "Registry credentials for the cluster's pulls.",
-        },
-        cpu: {
-          type: "string",
-          description: "CPU request and limit per replica, e.g. `500m`.",
+        rolloutTimeout: {
+          type: "number",
+          description: "Seconds to wait for a rollout (default 300).",
         },
         nodeSelector: {
           type: "object",
@@ -382,30 +357,36 @@ export const SCHEMA = {
           },
           description: "Merged onto the pod spec for everything else; fields the provider manages are refused.",
         },
-        rolloutTimeout: {
-          type: "number",
-          description: "Seconds to wait for a rollout (default 300).",
+        kubeconfig: {
+          type: "string",
+          description:
+            "A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`.",
+        },
+        context: {
+          type: "string",
+          description: "Kubeconfig context (default: its current context).",
+        },
+        namespace: {
+          type: "string",
+          description: "Namespace of the objects (default: the context's, else `default`); it must exist.",
+        },
+        serviceType: {
+          type: "string",
+          description: "`ClusterIP` (default), `NodePort` or `LoadBalancer`.",
+        },
+        imagePullPolicy: {
+          type: "string",
+          description: "`IfNotPresent` (default), `Always` or `Never`.",
+        },
+        imagePullSecret: {
+          $ref: "#/types/tesseract:index:KubernetesPullSecret",
+          description: "Registry credentials for the cluster's pulls.",
+        },
+        cpu: {
+          type: "string",
+          description: "CPU request and limit per replica, e.g. `500m`.",
         },
       },
-    },
-    "tesseract:index:KubernetesPullSecret": {
-      type: "object",
-      description: "Registry credentials the cluster pulls with (a `kubernetes.io/dockerconfigjson` Secret).",
-      properties: {
-        registry: {
-          type: "string",
-          description: "Registry host, e.g. `ghcr.io` or `127.0.0.1:5000`.",
-        },
-        username: {
-          type: "string",
-          description: "User name for the registry.",
-        },
-        password: {
-          type: "string",
-          description: "Password or token (keep it a secret).",
-        },
-      },
-      required: ["registry", "username", "password"],
     },
     "tesseract:index:KubernetesToleration": {
       type: "object",
@@ -460,6 +441,25 @@ export const SCHEMA = {
           description: "Pods that may be unavailable during drains.",
         },
       },
+    },
+    "tesseract:index:KubernetesPullSecret": {
+      type: "object",
+      description: "Registry credentials the cluster pulls with (a `kubernetes.io/dockerconfigjson` Secret).",
+      properties: {
+        registry: {
+          type: "string",
+          description: "Registry host, e.g. `ghcr.io` or `127.0.0.1:5000`.",
+        },
+        username: {
+          type: "string",
+          description: "User name for the registry.",
+        },
+        password: {
+          type: "string",
+          description: "Password or token (keep it a secret).",
+        },
+      },
+      required: ["registry", "username", "password"],
     },
     "tesseract:index:SlurmTarget": {
       type: "object",
@@ -1379,6 +1379,19 @@ export const SCHEMA = {
           description:
             "How a caller outside the cluster reaches the service: pass it as `url` to `apply`,\n`applyOutput` and the other functions, which then open a port-forward through the API server\nfor the call (spread over the ready pods). A secret when the kubeconfig content is. On Slurm,\nthe functions open a tunnel through the login node to the first running replica per call (a\nsecret when `slurm.login.privateKey` is given). For the Docker target it is the `url`.",
         },
+        labels: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: "Extra labels on the containers (and on a network the service creates).",
+        },
+        docker: {
+          $ref: "#/types/tesseract:index:DockerConnection",
+          description:
+            "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
+          secret: true,
+        },
         image: {
           type: "string",
           description:
@@ -1483,13 +1496,6 @@ export const SCHEMA = {
           description:
             "Docker restart policy: `unless-stopped` (default), `always`, `on-failure[:N]` or `no`. Changes apply in place.",
         },
-        labels: {
-          type: "object",
-          additionalProperties: {
-            type: "string",
-          },
-          description: "Extra labels on the containers (and on a network the service creates).",
-        },
         skipHealthCheck: {
           type: "boolean",
           description:
@@ -1504,12 +1510,6 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:ContainerSettings",
           description:
             "Typed container settings, the equivalents of upstream's `docker_args`: `shmSize`, `ulimits`,\n`cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`. Changes replace\nthe containers.",
-        },
-        docker: {
-          $ref: "#/types/tesseract:index:DockerConnection",
-          description:
-            "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
-          secret: true,
         },
         registryAuth: {
           $ref: "#/types/tesseract:index:ServiceRegistryAuth",
@@ -1532,6 +1532,19 @@ export const SCHEMA = {
       },
       required: ["url", "urls", "serviceId", "engine", "endpoint"],
       inputProperties: {
+        labels: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: "Extra labels on the containers (and on a network the service creates).",
+        },
+        docker: {
+          $ref: "#/types/tesseract:index:DockerConnection",
+          description:
+            "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
+          secret: true,
+        },
         image: {
           type: "string",
           description:
@@ -1636,13 +1649,6 @@ export const SCHEMA = {
           description:
             "Docker restart policy: `unless-stopped` (default), `always`, `on-failure[:N]` or `no`. Changes apply in place.",
         },
-        labels: {
-          type: "object",
-          additionalProperties: {
-            type: "string",
-          },
-          description: "Extra labels on the containers (and on a network the service creates).",
-        },
         skipHealthCheck: {
           type: "boolean",
           description:
@@ -1657,12 +1663,6 @@ export const SCHEMA = {
           $ref: "#/types/tesseract:index:ContainerSettings",
           description:
             "Typed container settings, the equivalents of upstream's `docker_args`: `shmSize`, `ulimits`,\n`cpus`, `capAdd`, `capDrop`, `devices`, `tmpfs`, `extraHosts`, `logConfig`. Changes replace\nthe containers.",
-        },
-        docker: {
-          $ref: "#/types/tesseract:index:DockerConnection",
-          description:
-            "Docker engine to serve on (default: `DOCKER_HOST` or the local socket). Key material is stored as a secret.",
-          secret: true,
         },
         registryAuth: {
           $ref: "#/types/tesseract:index:ServiceRegistryAuth",

@@ -1,173 +1,17 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { type CheckFailure, zodFailures } from "../common/check";
-import { LABELS } from "../common/labels";
 import { TESSERACT_SERVICE_SECRETS } from "../common/secret-fields";
 import { InputSecrets } from "../common/secrets";
-import { type DockerConnection, dockerConnectionSchema, resolveHost } from "../docker/connection";
-import { containerOptionsSchema, gpuTransportSchema, optionFailures } from "./container-options";
+import { type DockerConnection, resolveHost } from "../docker/connection";
+import { serviceSchema } from "../resources/definitions/tesseract-service";
+import { optionFailures } from "./container-options";
+import { isClusterFileImage, isImageRef, RESERVED_LABELS } from "./input-rules";
 import { kubernetesOptionFailures } from "./kubernetes/container-options";
-import { kubernetesFailures, kubernetesTargetSchema } from "./kubernetes/inputs";
+import { kubernetesFailures } from "./kubernetes/inputs";
 import { parsePort, portCount } from "./ports";
-import { registryAuthSchema } from "./pull";
 import { MEMORY, memoryBytes } from "./sizes";
-import { slurmTargetSchema } from "./slurm/inputs";
-import { ARCHIVE_REF, SIF_PATH } from "./slurm/job-script";
 import { resolveSlurm, servesFromSource, slurmServiceFailures } from "./slurm/service-inputs";
 import { absolutePath, CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "./volumes";
-
-/** Label keys the provider sets itself; user labels may not override them. */
-export const RESERVED_LABELS: string[] = [
-  LABELS.managed,
-  LABELS.service,
-  LABELS.serviceId,
-  LABELS.stack,
-  LABELS.project,
-  LABELS.replica,
-  LABELS.image,
-];
-
-const NAME_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const IMAGE_REF = new RegExp(
-  `^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9-]+)*(?::\\d+)?|localhost(?::\\d+)?)/)?` +
-    `${NAME_COMPONENT}(?:/${NAME_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
-);
-const IMAGE_ID = /^(sha256:)?[a-f0-9]{12,64}$/;
-
-/** True for a Docker image reference (`name[:tag][@digest]`) or an image ID (`sha256:...`). */
-export function isImageRef(value: string): boolean {
-  return IMAGE_ID.test(value) || IMAGE_REF.test(value);
-}
-
-/**
- * Files a Slurm container mode serves from the cluster's shared file system (job-script.ts
- * `containerImageRef` says which mode takes which): a `docker save` archive for podman, a `.sif`
- * for apptainer. No engine target can serve them.
- */
-/** True for an image only Slurm serves: `docker-archive:/path.tar` or `/path/image.sif`. */
-export function isClusterFileImage(value: string): boolean {
-  return ARCHIVE_REF.test(value) || SIF_PATH.test(value);
-}
-
-const imageRef = z
-  .string()
-  .min(1, "must not be empty")
-  .refine((v) => isImageRef(v) || isClusterFileImage(v), {
-    message:
-      "is not a valid Docker image reference (fix: lowercase `name[:tag]`, e.g. `helloworld:latest`, or an image ID `sha256:...`)",
-  });
-
-export { MEMORY, memoryBytes };
-
-const RESTART = /^(no|always|unless-stopped|on-failure(?::\d+)?)$/;
-
-/** Schema of the known parts of the inputs; cross-field rules are in {@link validateInputs}. */
-export const serviceSchema = z.strictObject({
-  image: imageRef.optional(),
-  images: z.array(imageRef).min(1, "must list at least one image").optional(),
-  replicas: z
-    .number()
-    .int("must be a whole number")
-    .min(1, "must be at least 1 (fix: delete the resource to stop serving)")
-    .max(100, "must be at most 100")
-    .default(1),
-  port: z
-    .union([z.string(), z.number()])
-    .transform((v) => String(v).trim())
-    .optional(),
-  hostIp: z.ipv4("must be an IPv4 address (fix: 127.0.0.1, or 0.0.0.0 for all interfaces)").default("127.0.0.1"),
-  volumes: z.array(z.string()).optional(),
-  inputPath: z.string().min(1, "must not be empty").optional(),
-  outputPath: z.string().min(1, "must not be empty").optional(),
-  // Each bad name is reported at its own path, so no failure points at the whole (maybe secret) map.
-  environment: z
-    .record(z.string(), z.string())
-    .superRefine((r, ctx) => {
-      for (const k of Object.keys(r))
-        if (!/^[^=\s]+$/.test(k))
-          ctx.addIssue({
-            code: "custom",
-            path: [k],
-            message: "variable names must not be empty or contain `=` or spaces (fix: e.g. API_TOKEN)",
-          });
-    })
-    .optional(),
-  runtimeConfig: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-    .refine((r) => Object.keys(r).every((k) => /^[A-Za-z][A-Za-z0-9_]*$/.test(k)), {
-      message: "keys must be identifiers such as `profiling`",
-    })
-    .optional(),
-  outputFormat: z
-    .enum(["json", "json+base64", "json+binref"], {
-      message: 'must be "json", "json+base64" or "json+binref"',
-    })
-    .optional(),
-  user: z
-    .string()
-    .regex(/^[\w.-]+(?::[\w.-]+)?$/, 'must be "uid", "uid:gid" or a user name (fix: e.g. "1000:1000")')
-    .optional(),
-  memory: z
-    .string()
-    .regex(MEMORY, 'must be a number with an optional unit b, k, m or g (fix: e.g. "512m" or "2g")')
-    .refine((v) => !MEMORY.test(v) || memoryBytes(v) >= 6 * 1024 ** 2, {
-      message: 'must be at least 6m, Docker\'s minimum (fix: e.g. "512m")',
-    })
-    .optional(),
-  gpus: z
-    .union([
-      z.literal("all"),
-      z
-        .array(
-          z
-            .union([z.string(), z.number()])
-            .transform((v) => String(v))
-            .refine((v) => /^(\d+|GPU-[0-9a-fA-F-]+)$/.test(v), {
-              message: 'GPU ids must be indexes ("0") or UUIDs ("GPU-...")',
-            }),
-        )
-        .min(1, 'must list at least one GPU id, or be "all"'),
-    ])
-    .optional(),
-  numWorkers: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
-  network: z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "is not a valid Docker network name")
-    .refine((v) => v !== "none", {
-      message: 'cannot be "none": the service must be reachable for its health check',
-    })
-    .optional(),
-  networkAlias: z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "is not a valid DNS alias")
-    .optional(),
-  debug: z.boolean().default(false),
-  startupTimeout: z
-    .number()
-    .positive("must be more than 0 seconds (fix: e.g. 120 for slow-starting Tesseracts)")
-    .max(3600, "must be at most 3600 seconds")
-    .default(30),
-  restartPolicy: z
-    .string()
-    .regex(RESTART, 'must be "no", "always", "unless-stopped" or "on-failure[:N]"')
-    .default("unless-stopped"),
-  labels: z
-    .record(z.string(), z.string())
-    .refine((r) => Object.keys(r).every((k) => !RESERVED_LABELS.includes(k)), {
-      message: `must not use the provider's own keys (${RESERVED_LABELS.join(", ")})`,
-    })
-    .optional(),
-  // Optional without a default: existing state has no value, and `undefined` means false.
-  skipHealthCheck: z.boolean().optional(),
-  gpuTransport: gpuTransportSchema.optional(),
-  container: containerOptionsSchema.optional(),
-  docker: dockerConnectionSchema.optional(),
-  registryAuth: registryAuthSchema.optional(),
-  kubernetes: kubernetesTargetSchema.optional(),
-  slurm: slurmTargetSchema.optional(),
-  serviceName: z.string().min(1),
-  stack: z.string().optional(),
-  project: z.string().optional(),
-});
 
 /**
  * Plain (resolved) inputs of a TesseractService, as the provider sees them after `check`: inferred
@@ -175,6 +19,8 @@ export const serviceSchema = z.strictObject({
  * class, not by the program.
  */
 export type ServiceInputs = z.output<typeof serviceSchema>;
+
+export { isClusterFileImage, isImageRef, MEMORY, memoryBytes, RESERVED_LABELS, serviceSchema };
 
 /** True when the engine runs on this host, so host paths and port probes mean the same thing there. */
 export function isLocalEngine(docker: DockerConnection | undefined): boolean {

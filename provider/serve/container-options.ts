@@ -8,7 +8,6 @@ import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import type { CheckFailure } from "../common/check";
-import type { Assert, SameKeys } from "../common/inputs";
 import { MEMORY, memoryBytes } from "./sizes";
 
 /** Linux capability names (without `CAP_`), as `docker run --cap-add` and Kubernetes take them. */
@@ -221,19 +220,35 @@ function specList<T>(parse: (s: string) => T | { error: string }, hint: string) 
   });
 }
 
+/** Log driver of a container (`--log-driver`, `--log-opt`). */
+export const containerLogConfigSchema = z.strictObject({
+  /** Driver: `json-file` (Docker's default), `local`, `journald`, `syslog`, `gelf`, `fluentd`, `awslogs`, `splunk`, `gcplogs`, `none`, or a plugin. `getTesseractServiceLogs` needs `json-file`, `local` or `journald`. */
+  type: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9_.-]*(\/[a-z0-9][a-z0-9_.-]*)*(:[\w][\w.-]*)?$/,
+      `is not a log driver name (fix: one of ${LOG_DRIVERS.join(", ")}, or a plugin such as org/driver:tag)`,
+    ),
+  /** Driver options, e.g. `{"max-size": "10m", "max-file": "3"}`. */
+  config: z
+    .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "option names are letters, digits, _ . -"), z.string())
+    .optional(),
+});
+
 /**
  * Typed container settings (upstream passes these as raw `docker_args`). Each maps onto one Engine
  * API HostConfig field; on Kubernetes, see `kubernetes/container-options.ts` for what maps and what
  * is refused.
  */
+
 export const containerOptionsSchema = z.strictObject({
-  /** `/dev/shm` size (`--shm-size`), e.g. `1g`. */
+  /** Size of `/dev/shm` (`--shm-size`), e.g. `"1g"` (Docker's default is 64m). */
   shmSize: z
     .string()
     .regex(MEMORY, `must be ${SIZE_HINT}`)
     .refine((v) => !MEMORY.test(v) || memoryBytes(v) > 0, { message: "must be more than 0" })
     .optional(),
-  /** Resource limits (`--ulimit`): name → limit, or `{soft, hard}`; -1 is unlimited. */
+  /** Resource limits (`--ulimit`): name → limit, or `{soft, hard}`; -1 is unlimited. E.g. `{nofile: {soft: 1024, hard: 4096}}`. */
   ulimits: z
     .record(z.string(), ulimit)
     .superRefine((r, ctx) => {
@@ -246,44 +261,27 @@ export const containerOptionsSchema = z.strictObject({
           });
     })
     .optional(),
-  /** CPUs the container may use (`--cpus`), e.g. 0.5 or 2. */
+  /** CPUs the container may use (`--cpus`), e.g. `0.5` or `2`. */
   cpus: z.number().min(0.01, "must be at least 0.01 (fix: e.g. 0.5 or 2)").max(1024, "must be at most 1024").optional(),
-  /** Capabilities to add (`--cap-add`), e.g. `["SYS_PTRACE"]`. */
+  /** Linux capabilities to add (`--cap-add`), e.g. `["SYS_PTRACE"]`. */
   capAdd: z.array(capability).optional(),
-  /** Capabilities to drop (`--cap-drop`), e.g. `["NET_RAW"]` or `["ALL"]`. */
+  /** Linux capabilities to drop (`--cap-drop`), e.g. `["NET_RAW"]` or `["ALL"]`. */
   capDrop: z.array(capability).optional(),
-  /** Host devices (`--device`), `HOST[:CONTAINER[:PERMS]]`, e.g. `/dev/fuse`. */
+  /** Host devices (`--device`): `HOST[:CONTAINER[:PERMS]]`, e.g. `"/dev/fuse"` or `"/dev/sdb:/dev/xvdb:r"`. */
   devices: specList(parseDevice, "map each container path once").optional(),
-  /** tmpfs mounts (`--tmpfs`), `PATH[:OPTIONS]`, e.g. `/scratch:size=64m`. */
+  /** tmpfs mounts (`--tmpfs`): `PATH[:OPTIONS]`, e.g. `"/scratch:size=64m,mode=1777"`. */
   tmpfs: specList(parseTmpfs, "mount each path once").optional(),
-  /** Extra `/etc/hosts` entries (`--add-host`), `HOST:IP`, e.g. `db.internal:10.0.0.5`. */
+  /** Extra `/etc/hosts` entries (`--add-host`): `HOST:IP`, e.g. `"db.internal:10.0.0.5"` or `"host.docker.internal:host-gateway"`. */
   extraHosts: specList(parseExtraHost, "give each host name once").optional(),
   /** Log driver and its options (`--log-driver`, `--log-opt`). */
-  logConfig: z
-    .strictObject({
-      type: z
-        .string()
-        .regex(
-          /^[a-z0-9][a-z0-9_.-]*(\/[a-z0-9][a-z0-9_.-]*)*(:[\w][\w.-]*)?$/,
-          `is not a log driver name (fix: one of ${LOG_DRIVERS.join(", ")}, or a plugin such as org/driver:tag)`,
-        ),
-      config: z
-        .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "option names are letters, digits, _ . -"), z.string())
-        .optional(),
-    })
-    .optional(),
+  logConfig: containerLogConfigSchema.optional(),
 });
 
 /** Plain container options after `check`. */
 export type ContainerOptions = z.output<typeof containerOptionsSchema>;
 
 /** Log driver of a container (`--log-driver`, `--log-opt`). */
-export interface ContainerLogConfig {
-  /** Driver: `json-file` (Docker's default), `local`, `journald`, `syslog`, `gelf`, `fluentd`, `awslogs`, `splunk`, `gcplogs`, `none`, or a plugin. `getTesseractServiceLogs` needs `json-file`, `local` or `journald`. */
-  type: string;
-  /** Driver options, e.g. `{"max-size": "10m", "max-file": "3"}`. */
-  config?: Record<string, string>;
-}
+export type ContainerLogConfig = z.input<typeof containerLogConfigSchema>;
 
 /**
  * Typed container settings: the equivalents of the `docker run` arguments upstream passes through
@@ -291,29 +289,7 @@ export interface ContainerLogConfig {
  * `capAdd`/`capDrop`, `extraHosts`, `shmSize` and `tmpfs` map onto the pod spec, and `devices`,
  * `ulimits` and `logConfig` are refused.
  */
-export interface ContainerSettings {
-  /** Size of `/dev/shm` (`--shm-size`), e.g. `"1g"` (Docker's default is 64m). */
-  shmSize?: string;
-  /** Resource limits (`--ulimit`): name → limit, or `{soft, hard}`; -1 is unlimited. E.g. `{nofile: {soft: 1024, hard: 4096}}`. */
-  ulimits?: Record<string, number | { soft: number; hard: number }>;
-  /** CPUs the container may use (`--cpus`), e.g. `0.5` or `2`. */
-  cpus?: number;
-  /** Linux capabilities to add (`--cap-add`), e.g. `["SYS_PTRACE"]`. */
-  capAdd?: string[];
-  /** Linux capabilities to drop (`--cap-drop`), e.g. `["NET_RAW"]` or `["ALL"]`. */
-  capDrop?: string[];
-  /** Host devices (`--device`): `HOST[:CONTAINER[:PERMS]]`, e.g. `"/dev/fuse"` or `"/dev/sdb:/dev/xvdb:r"`. */
-  devices?: string[];
-  /** tmpfs mounts (`--tmpfs`): `PATH[:OPTIONS]`, e.g. `"/scratch:size=64m,mode=1777"`. */
-  tmpfs?: string[];
-  /** Extra `/etc/hosts` entries (`--add-host`): `HOST:IP`, e.g. `"db.internal:10.0.0.5"` or `"host.docker.internal:host-gateway"`. */
-  extraHosts?: string[];
-  /** Log driver and its options (`--log-driver`, `--log-opt`). */
-  logConfig?: ContainerLogConfig;
-}
-
-/** Compile-time check: the documented interface and the schema name the same keys. */
-export type ContainerSettingsMatchSchema = Assert<SameKeys<ContainerSettings, ContainerOptions>>;
+export type ContainerSettings = z.input<typeof containerOptionsSchema>;
 
 /** Upstream's `gpu_transport`: `none` (default) or `cuda_ipc` (GPU arrays passed by CUDA IPC handle). */
 export const gpuTransportSchema = z.enum(["none", "cuda_ipc"], {

@@ -9,6 +9,7 @@ import { Progress } from "../common/log";
 import { toPlainJson } from "../common/plain";
 import { UNKNOWN } from "../common/unknown";
 import { type DockerConnection, resolveHost } from "../docker/connection";
+import { CONTAINER_REPLACE_ON_CHANGES, CONTAINER_UPDATE_IN_PLACE } from "../resources/definitions/tesseract-service";
 import { imagesOf, type ServiceInputs } from "./args";
 import type { ContainerRecord, ContainerServiceInputs, ContainerServiceState, ServedSet } from "./container-state";
 import { DockerPlatform } from "./docker-platform";
@@ -39,40 +40,14 @@ export interface ContainerPlatform {
   mustDeleteFirst(state: ContainerServiceState, news: Record<string, unknown>, imageCount: number): boolean;
 }
 
-/** Inputs whose change needs new containers (Docker cannot change them in place). */
-export const REPLACE_ON_CHANGES = [
-  "image",
-  "images",
-  "port",
-  "hostIp",
-  "volumes",
-  "inputPath",
-  "outputPath",
-  "environment",
-  "runtimeConfig",
-  "outputFormat",
-  "user",
-  "memory",
-  "gpus",
-  "numWorkers",
-  "network",
-  "networkAlias",
-  "debug",
-  "labels",
-  "container",
-  "gpuTransport",
-  "serviceName",
-] as const;
+/**
+ * The diff's keys on a Docker engine: the service's definition marks each input
+ * (definitions/tesseract-service.ts: `replace` needs new containers, `update` applies in place).
+ */
+const REPLACE_ON_CHANGES = CONTAINER_REPLACE_ON_CHANGES;
+const UPDATE_IN_PLACE = CONTAINER_UPDATE_IN_PLACE;
 
-/** Inputs applied in place by `update`: scaling, the restart policy, the health wait, TLS material, pull credentials. */
-export const UPDATE_IN_PLACE = [
-  "replicas",
-  "restartPolicy",
-  "startupTimeout",
-  "skipHealthCheck",
-  "docker",
-  "registryAuth",
-] as const;
+export { REPLACE_ON_CHANGES, UPDATE_IN_PLACE };
 
 /** Known image names of raw inputs, or undefined while any is unknown. */
 function imageList(raw: Record<string, unknown>): string[] | undefined {

@@ -26,13 +26,16 @@ const REGISTRY_HOST =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/;
 
 export const registryAuthSchema = z.strictObject({
+  /** Registry host with optional port, no scheme: `ghcr.io`, `127.0.0.1:5000`. */
   registry: z
     .string()
     .regex(
       REGISTRY_HOST,
       "must be a registry host with an optional port and no scheme (fix: e.g. ghcr.io or 127.0.0.1:5000)",
     ),
+  /** User name for the registry. */
   username: z.string().min(1, "must not be empty"),
+  /** Password or access token (a secret). */
   password: z.string().min(1, "must not be empty"),
 });
 

@@ -117,7 +117,19 @@ const TYPE_NAMES: Record<string, string> = {
  * Named zod schemas a definition's fields use: their schema type name and the TypeScript type
  * holding their fields' docs.
  */
-const SCHEMA_TYPES: Record<string, [string, string]> = {
+const SCHEMA_TYPES: Record<string, [string, string] | Spec> = {
+  containerLogConfigSchema: ["ContainerLogConfig", "ContainerLogConfig"],
+  containerOptionsSchema: ["ContainerSettings", "ContainerSettings"],
+  kubernetesTargetSchema: ["KubernetesTarget", "KubernetesTargetFields"],
+  kubernetesPullSecretSchema: ["KubernetesPullSecret", "KubernetesPullSecretFields"],
+  tolerationSchema: ["KubernetesToleration", "KubernetesTolerationFields"],
+  requestsSchema: ["KubernetesRequests", "KubernetesRequestsFields"],
+  podDisruptionBudgetSchema: ["KubernetesDisruptionBudget", "KubernetesDisruptionBudgetFields"],
+  // core/v1 Affinity, passed through as given: a free-form object in the schema
+  affinitySchema: { type: "object", additionalProperties: ANY },
+  slurmLoginSchema: ["SlurmLogin", "SlurmLoginFields"],
+  slurmTargetSchema: ["SlurmTarget", "SlurmTargetFields"],
+  registryAuthSchema: ["ServiceRegistryAuth", "ServiceRegistryAuthFields"],
   dockerConnectionSchema: ["DockerConnection", "DockerConnection"],
   PipSpec: ["TaskGroupPip", "TaskGroupPip"],
   CustomSpec: ["TaskGroupCustom", "TaskGroupCustom"],
@@ -294,6 +306,7 @@ class Generator {
     if (ts.isParenthesizedExpression(e)) return this.zodSpec(e.expression);
     if (ts.isIdentifier(e)) {
       const named = SCHEMA_TYPES[e.text];
+      if (named && !Array.isArray(named)) return named;
       if (named) {
         if (!this.types[named[0]]) this.objectType(named[0], named[1]);
         return { $ref: `#/types/tesseract:index:${named[0]}` };
@@ -305,14 +318,9 @@ class Generator {
       throw new Error(`gen-schema: no schema for zod rule ${e.text} (add it to SCHEMA_TYPES)`);
     }
     if (ts.isCallExpression(e) && ts.isIdentifier(e.expression)) {
-      // `field(onChange, rule)` (definitions/define.ts) marks a rule; a helper returning a rule is followed
+      // `field(onChange, rule)` (definitions/define.ts) marks a rule; a helper's rule by its input type
       if (e.expression.text === "field") return this.zodSpec(e.arguments[1]);
-      let sym = this.checker.getSymbolAtLocation(e.expression);
-      if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
-      const fn = sym?.valueDeclaration;
-      const ret =
-        fn && ts.isFunctionDeclaration(fn) ? fn.body?.statements.find(ts.isReturnStatement)?.expression : undefined;
-      if (ret) return this.zodSpec(ret);
+      return this.specOfType(this.zodInput(e));
     }
     if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression)) {
       const method = e.expression.name.text;
@@ -350,10 +358,45 @@ class Generator {
         }
         case "unknown":
         case "any":
+        // an object without a schema type of its own (as an inline type literal was)
+        case "object":
+        case "strictObject":
           return ANY;
+        default:
+          // another kind of string or number rule (`z.ipv4()`, …): by its input type
+          return this.specOfType(this.zodInput(e));
       }
     }
     throw new Error(`gen-schema: no schema for zod rule ${e.getText()}`);
+  }
+
+  /** The input type of a zod rule (its `_zod.input`). */
+  zodInput(e: ts.Expression): ts.Type {
+    const rule = this.checker.getTypeAtLocation(e);
+    const internals = rule.getProperty("_zod");
+    const input = internals && this.checker.getTypeOfSymbol(internals).getProperty("input");
+    if (!input) throw new Error(`gen-schema: ${e.getText()} is not a zod rule`);
+    return this.checker.getTypeOfSymbol(input);
+  }
+
+  /** The schema of a plain type without a name of its own: primitives, arrays and maps of them. */
+  specOfType(type: ts.Type): Spec {
+    const parts = (type.isUnion() ? type.types : [type]).filter(
+      (t) => !(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null)),
+    );
+    if (parts.length && parts.every((t) => t.flags & ts.TypeFlags.StringLike)) return { type: "string" };
+    if (parts.length && parts.every((t) => t.flags & ts.TypeFlags.NumberLike)) return { type: "number" };
+    if (parts.length && parts.every((t) => t.flags & ts.TypeFlags.BooleanLike)) return { type: "boolean" };
+    if (parts.length !== 1) return ANY;
+    const [t] = parts;
+    if (this.checker.isArrayType(t)) {
+      const [item] = this.checker.getTypeArguments(t as ts.TypeReference);
+      return { type: "array", items: this.specOfType(item) };
+    }
+    const index = this.checker.getIndexInfoOfType(t, ts.IndexKind.String);
+    if (index && !t.getProperties().length)
+      return { type: "object", additionalProperties: this.specOfType(index.type) };
+    return ANY;
   }
 
   /** Aliases of primitives and literal unions (e.g. `TaskType`) by their resolved type. */

@@ -5,14 +5,14 @@
  * output fields ({@link OutputFieldsOf}) and their placeholders ({@link outputPlaceholders}), the
  * keys dropped when state is read back, the plugin schema (scripts/plugin/gen-schema.ts reads the
  * definitions' JSDoc), `check`'s redaction (provider/common/secret-fields.ts re-exports the secret
- * paths) and the plugin's `prepare`. The zod schema that validates the inputs is tied to the
- * definition by {@link SchemaMatches} (a compile-time check in the definition).
+ * paths) and the plugin's `prepare`. A resource's inputs are the zod schema `check` validates
+ * with: each field its rule with its JSDoc (TypeScript keeps the JSDoc through `z.input`, so the
+ * Args show it) and, marked with {@link field}, how a change of it applies.
  *
- * Types, and the marks of how each input's change applies (`field`): no zod schema or Pulumi value lives here.
+ * Types, and those marks: no zod schema or Pulumi value lives here.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { SameKeys } from "../../common/inputs";
 
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
 
@@ -57,36 +57,6 @@ export type ArgsWithResources<T, R extends { [K in keyof R]: K extends keyof T ?
 export type OutputFieldsOf<T> = {
   readonly [K in keyof T]-?: pulumi.Output<Pick<T, K> extends Required<Pick<T, K>> ? T[K] : T[K] | undefined>;
 };
-
-/** `true` when `A` and `B` are assignable to each other (the same values fit both). */
-export type Equivalent<A, B> = [A] extends [B] ? ([B] extends [A] ? true : { notInA: B }) : { notInB: A };
-
-/**
- * `true` when a zod schema's input type `Z` and a definition's plain inputs `D` name the same keys
- * and accept the same values (what {@link Equivalent} alone misses: an optional key on one side only).
- */
-export type SchemaMatches<Z, D> = DeepSameKeys<Z, D> extends true ? Equivalent<Z, D> : DeepSameKeys<Z, D>;
-
-/**
- * `true` when `A` and `B` name the same keys at every depth of their plain objects (array items
- * included; a value that may be a primitive, e.g. `string | Record<…>`, or a map with free keys,
- * e.g. `Record<string, string>`, is compared as a whole by {@link Equivalent}); otherwise what
- * {@link SameKeys} says where they differ.
- */
-export type DeepSameKeys<A, B> = [Extract<A, Primitive>, Extract<B, Primitive>] extends [never, never]
-  ? [A] extends [readonly (infer EA)[]]
-    ? [B] extends [readonly (infer EB)[]]
-      ? DeepSameKeys<EA, EB>
-      : true
-    : string extends keyof A | keyof B
-      ? true
-      : SameKeys<A, B> extends true
-        ? AllTrue<{ [K in keyof A & keyof B]-?: DeepSameKeys<NonNullable<A[K]>, NonNullable<B[K]>> }>
-        : SameKeys<A, B>
-  : true;
-
-/** `true` when every value of `T` is `true`, else the ones that are not. */
-type AllTrue<T> = [Exclude<T[keyof T], true>] extends [never] ? true : Exclude<T[keyof T], true>;
 
 /**
  * `true` when a state type `S` holds every output field of `F` with a value that fits its type (an

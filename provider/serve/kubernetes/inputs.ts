@@ -29,32 +29,44 @@ export interface KubernetesTarget extends KubernetesScheduling {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** Registry credentials the cluster pulls with (a `kubernetes.io/dockerconfigjson` Secret). */
+export const kubernetesPullSecretSchema = z.strictObject({
+  /** Registry host, e.g. `ghcr.io` or `127.0.0.1:5000`. */
+  registry: z.string().min(1, "must be the registry host, e.g. ghcr.io or 127.0.0.1:5000"),
+  /** User name for the registry. */
+  username: z.string().min(1),
+  /** Password or token (keep it a secret). */
+  password: z.string().min(1),
+});
+
 export const kubernetesTargetSchema = z.strictObject({
+  /** A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`. */
   kubeconfig: z.string().min(1, "must be a kubeconfig file path or its YAML content").optional(),
+  /** Kubeconfig context (default: its current context). */
   context: z.string().min(1).optional(),
+  /** Namespace of the objects (default: the context's, else `default`); it must exist. */
   namespace: z
     .string()
     .max(63)
     .regex(DNS_LABEL, "must be a Kubernetes namespace name (lowercase letters, digits and -; fix: e.g. tesseracts)")
     .optional(),
+  /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
   serviceType: z
     .enum(["ClusterIP", "NodePort", "LoadBalancer"], { message: 'must be "ClusterIP", "NodePort" or "LoadBalancer"' })
     .optional(),
+  /** `IfNotPresent` (default), `Always` or `Never`. */
   imagePullPolicy: z
     .enum(["IfNotPresent", "Always", "Never"], { message: 'must be "IfNotPresent", "Always" or "Never"' })
     .optional(),
-  imagePullSecret: z
-    .strictObject({
-      registry: z.string().min(1, "must be the registry host, e.g. ghcr.io or 127.0.0.1:5000"),
-      username: z.string().min(1),
-      password: z.string().min(1),
-    })
-    .optional(),
+  /** Registry credentials for the cluster's pulls. */
+  imagePullSecret: kubernetesPullSecretSchema.optional(),
+  /** CPU request and limit per replica, e.g. `500m`. */
   cpu: z
     .string()
     .regex(/^\d+(\.\d+)?m?$/, 'must be a Kubernetes CPU quantity (fix: e.g. "500m" or "2")')
     .optional(),
   ...schedulingSchemaShape,
+  /** Seconds to wait for a rollout (default 300). */
   rolloutTimeout: z
     .number()
     .positive("must be more than 0 seconds")

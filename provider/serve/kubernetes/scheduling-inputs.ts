@@ -64,17 +64,22 @@ export const nodeSelectorSchema = qualifiedMap(
 
 /** A Toleration (core/v1): lets replicas be scheduled on nodes with a matching taint (GPU nodes often have one). */
 export const tolerationSchema = z.strictObject({
+  /** Taint key; omitted with `operator: Exists`, every taint. */
   key: qualifiedKey("taint", '"nvidia.com/gpu"').optional(),
+  /** `Equal` (default) or `Exists`. */
   operator: z.enum(["Equal", "Exists"], { message: 'must be "Equal" (default) or "Exists"' }).optional(),
+  /** Taint value for `Equal`. */
   value: z
     .string()
     .regex(LABEL_VALUE, 'must be a taint value (fix: [A-Za-z0-9_.-], alphanumeric ends, e.g. "present")')
     .optional(),
+  /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`; omitted: every effect. */
   effect: z
     .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
       message: 'must be "NoSchedule", "PreferNoSchedule" or "NoExecute" (or omitted: every effect)',
     })
     .optional(),
+  /** With `NoExecute`: seconds a pod stays bound after the taint appears. */
   tolerationSeconds: z.number().int("must be a whole number of seconds").optional(),
 });
 
@@ -138,7 +143,9 @@ const quantity = (example: string) =>
 
 /** Resource requests apart from the limits (`cpu` and `memory` set both otherwise). */
 export const requestsSchema = z.strictObject({
+  /** CPU request, e.g. `250m`. */
   cpu: quantity('"250m" or "1"').optional(),
+  /** Memory request, e.g. `256Mi`. */
   memory: quantity('"256Mi" or "1Gi"').optional(),
 });
 
@@ -152,7 +159,12 @@ const budgetValue = z.union(
 
 /** A PodDisruptionBudget for the replicas: exactly one of `minAvailable` or `maxUnavailable`. */
 export const podDisruptionBudgetSchema = z
-  .strictObject({ minAvailable: budgetValue.optional(), maxUnavailable: budgetValue.optional() })
+  .strictObject({
+    /** Pods that must stay available during drains. */
+    minAvailable: budgetValue.optional(),
+    /** Pods that may be unavailable during drains. */
+    maxUnavailable: budgetValue.optional(),
+  })
   .refine(
     (b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined),
     'needs exactly one of minAvailable or maxUnavailable (fix: e.g. {minAvailable: 1} or {maxUnavailable: "25%"})',
@@ -160,13 +172,21 @@ export const podDisruptionBudgetSchema = z
 
 /** The schema members this file adds to `kubernetes` (spread into kubernetesTargetSchema). */
 export const schedulingSchemaShape = {
+  /** Node labels replicas must be scheduled on. */
   nodeSelector: nodeSelectorSchema.optional(),
+  /** Taints the replicas tolerate, e.g. `[{key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule"}]`. */
   tolerations: z.array(tolerationSchema).optional(),
+  /** Node and pod (anti-)affinity (core/v1 Affinity: nodeAffinity, podAffinity, podAntiAffinity), passed through. */
   affinity: affinitySchema.optional(),
+  /** Annotations of the pods. */
   podAnnotations: annotations('"prometheus.io/scrape"').optional(),
+  /** Annotations of the Service. */
   serviceAnnotations: annotations('"service.beta.kubernetes.io/aws-load-balancer-internal"').optional(),
+  /** Resource requests apart from the limits (default: the limits `cpu` and `memory`). */
   requests: requestsSchema.optional(),
+  /** A PodDisruptionBudget for the replicas: exactly one of `minAvailable` or `maxUnavailable`. */
   podDisruptionBudget: podDisruptionBudgetSchema.optional(),
+  /** Merged onto the pod spec for everything else; fields the provider manages are refused. */
   podSpecPatch: z.record(z.string(), z.unknown()).optional(),
 };
 

@@ -110,15 +110,15 @@ export function sbatchOptionProblem(option: string): string | undefined {
 /** How to reach the cluster's login node over ssh (the system `ssh` binary does the work). */
 export const slurmLoginSchema = z
   .strictObject({
-    /** Login node host name or address (or a Host alias of `sshConfig`). */
+    /** Login node host name or address (or a `Host` alias of `sshConfig`). */
     host: z
       .string()
       .regex(HOST, "must be a host name, an address or an ssh_config Host alias (fix: e.g. login.hpc.example.org)"),
-    /** ssh port (default 22, or what `sshConfig` says). */
+    /** ssh port (default 22). */
     port: z.number().int("must be a whole number").min(1, "must be 1-65535").max(65535, "must be 1-65535").optional(),
-    /** Remote user name (default: the local user, or what `sshConfig` says). */
+    /** Remote user (default: the local user, or the ssh_config's). */
     user: z.string().regex(POSIX_USER, "must be a user name (fix: e.g. alice)").optional(),
-    /** Private key content (OpenSSH or PEM; keep it a Pulumi secret). Written to a 0600 temp file for each ssh run and removed. */
+    /** Private key content (keep it a secret; stored as one). */
     privateKey: z
       .string()
       .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
@@ -126,16 +126,13 @@ export const slurmLoginSchema = z
           "must be the content of a private key file (-----BEGIN ... PRIVATE KEY-----) (fix: give the key file's content, or use identityFile for its path)",
       })
       .optional(),
-    /** Path of a private key file on the deploying machine. */
+    /** Path of a private key file instead (not both). */
     identityFile: z.string().min(1, "must be a key file path").optional(),
-    /** Lines of known_hosts for the login node (what `ssh-keyscan -p PORT HOST` prints). Default: the user's known_hosts. */
+    /** known_hosts lines for the login node (`ssh-keyscan -p PORT HOST`); default: the user's known_hosts. */
     knownHosts: z.string().min(1, "must hold known_hosts lines (fix: e.g. the output of ssh-keyscan)").optional(),
-    /**
-     * Host key checking: `strict` (default: the key must be in `knownHosts` or the user's known_hosts)
-     * or `accept-new` (trust a login node seen for the first time and record it; a changed key is refused).
-     */
+    /** `strict` (default: the key must be known) or `accept-new`. */
     hostKeyChecking: z.enum(["strict", "accept-new"], { message: 'must be "strict" or "accept-new"' }).optional(),
-    /** An ssh_config file for `ssh -F` (ProxyJump, aliases...); default: the user's own. */
+    /** An ssh_config file for `ssh -F` (ProxyJump, aliases). */
     sshConfig: z.string().min(1, "must be an ssh_config file path").optional(),
     /** Seconds an ssh connection may take to open (default 20). */
     connectTimeout: z
@@ -157,12 +154,13 @@ export const slurmLoginSchema = z
 /** The `slurm` input of a TesseractService. */
 export const slurmTargetSchema = z
   .strictObject({
+    /** How to reach the login node. */
     login: slurmLoginSchema,
-    /** Partition (`--partition`); default: the cluster's default partition. */
+    /** `--partition` (default: the cluster's default). */
     partition: z.string().regex(NAME, "must be a partition name (fix: see `sinfo -s`)").optional(),
-    /** Account charged (`--account`). */
+    /** `--account`. */
     account: z.string().regex(NAME, "must be an account name (fix: see `sacctmgr show assoc user=$USER`)").optional(),
-    /** Walltime of each replica's job (`--time`): MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS. */
+    /** `--time` of each job: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM` or `D-HH:MM:SS`. */
     walltime: z
       .string()
       .refine((t) => walltimeSeconds(t) !== undefined, {
@@ -170,14 +168,14 @@ export const slurmTargetSchema = z
           'must be a Slurm time limit: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM" or "D-HH:MM:SS", more than 0, minutes and seconds below 60 (fix: e.g. "2:00:00" or "1-00")',
       })
       .optional(),
-    /** CPUs per replica (`--cpus-per-task`, default 1). */
+    /** `--cpus-per-task` (default 1). */
     cpusPerTask: z
       .number()
       .int("must be a whole number")
       .min(1, "must be at least 1")
       .max(1024, "must be at most 1024")
       .optional(),
-    /** Memory per replica's node (`--mem`): a number with K, M, G or T (Slurm's default unit is M). */
+    /** `--mem`, e.g. `4G`. */
     memory: z
       .string()
       .regex(
@@ -185,28 +183,28 @@ export const slurmTargetSchema = z
         'must be a Slurm memory size: a whole number with K, M, G or T (fix: e.g. "4G" or "500M")',
       )
       .optional(),
-    /** GPUs per replica (`--gres=gpu:N`, or `gpu:<gpuType>:N`). */
+    /** GPUs per replica (`--gres=gpu:N`). */
     gpus: z.number().int("must be a whole number").min(0, "must be 0 or more").max(64, "must be at most 64").optional(),
-    /** GPU type for `--gres=gpu:<type>:N` (the names a site gives in its gres.conf, e.g. a100). */
+    /** GPU type for `--gres=gpu:<type>:N`. */
     gpuType: z.string().regex(NAME, "must be a GRES type name (fix: e.g. a100; see `sinfo -o %G`)").optional(),
-    /** Number of replicas: one Slurm job each (default 1). */
+    /** Replicas: one job each (default 1). Changing only this scales in place. */
     replicas: z
       .number()
       .int("must be a whole number")
       .min(1, "must be at least 1")
       .max(64, "must be at most 64")
       .optional(),
-    /** Nodes to pin replicas to (`--nodelist`): replica i runs on nodes[i % length]. */
+    /** `--nodelist` per replica: replica i runs on `nodes[i % length]`. */
     nodes: z
       .array(z.string().regex(NAME, "must be a node name (fix: see `sinfo -N`)"))
       .min(1, "must list at least one node, or be left out")
       .optional(),
-    /** Node features required (`--constraint`), e.g. `gpu&avx2`. */
+    /** `--constraint`, a feature expression. */
     constraint: z
       .string()
       .regex(/^[A-Za-z0-9_.,&|!*()[\]-]+$/, 'must be a Slurm feature expression (fix: e.g. "avx2" or "a100|h100")')
       .optional(),
-    /** Further sbatch options, each `--key=value` or `--flag` (e.g. `--qos=normal`, `--exclusive`). */
+    /** Further sbatch options, each `--key=value` or `--flag`. */
     sbatchOptions: z
       .array(
         z.string().superRefine((o, ctx) => {
@@ -215,7 +213,7 @@ export const slurmTargetSchema = z
         }),
       )
       .optional(),
-    /** Folder on the cluster's shared file system for environments, job scripts and outputs (default `$HOME/.pulumi-tesseract`). */
+    /** Absolute folder on the cluster's shared file system (default `$HOME/.pulumi-tesseract`). */
     workDir: z
       .string()
       .regex(
@@ -223,15 +221,11 @@ export const slurmTargetSchema = z
         "must be an absolute path on the cluster's shared file system, of letters, digits and _.,:=/@+%- (fix: e.g. /home/alice/tesseracts)",
       )
       .optional(),
-    /**
-     * Environment mode: the Tesseract's source folder on the deploying machine (holds
-     * `tesseract_api.py`, as a TesseractImage's `srcDir`); made absolute at check. Its content hash
-     * names the environment built on the login node.
-     */
+    /** Environment mode: the Tesseract's source folder here (holds tesseract_api.py). */
     srcDir: z.string().min(1, "must be a folder path (fix: e.g. ./tesseracts/hello)").optional(),
-    /** What runs the Tesseract in a job: `environment` (default), `podman` or `apptainer`. */
+    /** `environment` (default), `podman` or `apptainer`. */
     mode: z.enum(SLURM_MODES, { message: 'must be "environment", "podman" or "apptainer"' }).optional(),
-    /** Python on the login node (and, at the same path, on the compute nodes) for environment mode (default `python3`). */
+    /** Environment mode: the Python on the login node (same path on the nodes; default `python3`). */
     python: z
       .string()
       .regex(
@@ -239,7 +233,7 @@ export const slurmTargetSchema = z
         'must be a command or an absolute path (fix: e.g. "python3.11" or "/opt/python/3.11/bin/python3")',
       )
       .optional(),
-    /** Global options of podman or apptainer, placed before `run` (e.g. `--root=/scratch/alice/containers`). */
+    /** podman/apptainer global options before `run`. */
     runtimeOptions: z
       .array(
         z
@@ -250,9 +244,9 @@ export const slurmTargetSchema = z
           ),
       )
       .optional(),
-    /** Shell lines run in the job before the server starts (e.g. `module load apptainer`). */
+    /** Shell lines run in the job before the server (e.g. `module load apptainer`). */
     setup: z.array(z.string().regex(/^[^\n\r]*$/, "must be one line (fix: one array entry per line)")).optional(),
-    /** Seconds to wait for each replica to be scheduled and answer GET /health (default 600). */
+    /** Seconds for each replica to be scheduled and healthy (default 600). */
     startTimeout: z
       .number()
       .min(1, "must be more than 0 seconds")
