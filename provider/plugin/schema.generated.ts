@@ -386,6 +386,11 @@ export const SCHEMA = {
           type: "number",
           description: "Seconds to wait for a rollout (default 300).",
         },
+        autoscaling: {
+          $ref: "#/types/tesseract:index:KubernetesAutoscaling",
+          description:
+            "A HorizontalPodAutoscaler (CPU utilization or custom metrics); `replicas` is then the initial count.",
+        },
       },
     },
     "tesseract:index:KubernetesPullSecret": {
@@ -458,6 +463,117 @@ export const SCHEMA = {
         maxUnavailable: {
           $ref: "pulumi.json#/Any",
           description: "Pods that may be unavailable during drains.",
+        },
+      },
+    },
+    "tesseract:index:KubernetesAutoscaling": {
+      type: "object",
+      description:
+        "A HorizontalPodAutoscaler (autoscaling/v2) for the Deployment. `replicas` is then the initial\ncount only (within the bounds); the provider leaves the count to the autoscaler.",
+      properties: {
+        minReplicas: {
+          type: "number",
+          description: "Fewest replicas (default 1).",
+        },
+        maxReplicas: {
+          type: "number",
+          description: "Most replicas (1–1000).",
+        },
+        cpuUtilization: {
+          type: "number",
+          description:
+            "Target average CPU utilization, percent of the CPU request (1–1000); needs `requests.cpu`, `cpu` or `container.cpus`.",
+        },
+        metrics: {
+          type: "array",
+          items: {
+            $ref: "#/types/tesseract:index:KubernetesAutoscalingMetric",
+          },
+          description: "Custom metrics (Pods, Object, External).",
+        },
+        behavior: {
+          $ref: "#/types/tesseract:index:KubernetesAutoscalingBehavior",
+          description: "Stabilization windows of scaling up and down.",
+        },
+      },
+      required: ["maxReplicas"],
+    },
+    "tesseract:index:KubernetesAutoscalingMetric": {
+      type: "object",
+      description:
+        "A custom metric the autoscaler follows (a subset of autoscaling/v2 MetricSpec; needs a metrics adapter).",
+      properties: {
+        type: {
+          type: "string",
+          description:
+            "`Pods` (per pod, averaged: `averageValue`), `Object` (one object's metric: `object`, `value` or `averageValue`) or `External` (`value` or `averageValue`).",
+        },
+        name: {
+          type: "string",
+          description: "The metric's name, e.g. `http_requests_per_second`.",
+        },
+        selector: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: "Labels selecting the metric's series (`selector.matchLabels`).",
+        },
+        object: {
+          $ref: "#/types/tesseract:index:KubernetesMetricObject",
+          description: "`Object` metrics: the object the metric describes.",
+        },
+        averageValue: {
+          type: "string",
+          description: 'Target average over the pods, a Kubernetes quantity (e.g. `"10"`, `"500m"`).',
+        },
+        value: {
+          type: "string",
+          description: "Target value (`Object`, `External`), a Kubernetes quantity.",
+        },
+      },
+      required: ["type", "name"],
+    },
+    "tesseract:index:KubernetesMetricObject": {
+      type: "object",
+      description: "The object an `Object` metric describes (autoscaling/v2 CrossVersionObjectReference).",
+      properties: {
+        apiVersion: {
+          type: "string",
+          description: "API version, e.g. `v1` or `networking.k8s.io/v1` (default `v1`).",
+        },
+        kind: {
+          type: "string",
+          description: "Kind, e.g. `Service` or `Ingress`.",
+        },
+        name: {
+          type: "string",
+          description: "Name (in the service's namespace).",
+        },
+      },
+      required: ["kind", "name"],
+    },
+    "tesseract:index:KubernetesAutoscalingBehavior": {
+      type: "object",
+      description: "How fast the autoscaler scales: stabilization windows up (default 0 s) and down (default 300 s).",
+      properties: {
+        scaleUp: {
+          $ref: "#/types/tesseract:index:KubernetesScalingRules",
+          description: "Scaling up (default window 0 s).",
+        },
+        scaleDown: {
+          $ref: "#/types/tesseract:index:KubernetesScalingRules",
+          description: "Scaling down (default window 300 s).",
+        },
+      },
+    },
+    "tesseract:index:KubernetesScalingRules": {
+      type: "object",
+      description: "Scaling rules of one direction (the stabilization window only).",
+      properties: {
+        stabilizationWindowSeconds: {
+          type: "number",
+          description: "Seconds of past recommendations considered before scaling (0–3600).",
         },
       },
     },

@@ -241,6 +241,63 @@ export interface KubernetesDisruptionBudgetFields {
   maxUnavailable?: number | string;
 }
 
+/** The object an `Object` metric describes (autoscaling/v2 CrossVersionObjectReference). */
+export interface KubernetesMetricObjectFields {
+  /** API version, e.g. `v1` or `networking.k8s.io/v1` (default `v1`). */
+  apiVersion?: string;
+  /** Kind, e.g. `Service` or `Ingress`. */
+  kind: string;
+  /** Name (in the service's namespace). */
+  name: string;
+}
+
+/** A custom metric the autoscaler follows (a subset of autoscaling/v2 MetricSpec; needs a metrics adapter). */
+export interface KubernetesAutoscalingMetricFields {
+  /** `Pods` (per pod, averaged: `averageValue`), `Object` (one object's metric: `object`, `value` or `averageValue`) or `External` (`value` or `averageValue`). */
+  type: "Pods" | "Object" | "External";
+  /** The metric's name, e.g. `http_requests_per_second`. */
+  name: string;
+  /** Labels selecting the metric's series (`selector.matchLabels`). */
+  selector?: Record<string, string>;
+  /** `Object` metrics: the object the metric describes. */
+  object?: KubernetesMetricObjectFields;
+  /** Target average over the pods, a Kubernetes quantity (e.g. `"10"`, `"500m"`). */
+  averageValue?: string;
+  /** Target value (`Object`, `External`), a Kubernetes quantity. */
+  value?: string;
+}
+
+/** Scaling rules of one direction (the stabilization window only). */
+export interface KubernetesScalingRulesFields {
+  /** Seconds of past recommendations considered before scaling (0–3600). */
+  stabilizationWindowSeconds?: number;
+}
+
+/** How fast the autoscaler scales: stabilization windows up (default 0 s) and down (default 300 s). */
+export interface KubernetesAutoscalingBehaviorFields {
+  /** Scaling up (default window 0 s). */
+  scaleUp?: KubernetesScalingRulesFields;
+  /** Scaling down (default window 300 s). */
+  scaleDown?: KubernetesScalingRulesFields;
+}
+
+/**
+ * A HorizontalPodAutoscaler (autoscaling/v2) for the Deployment. `replicas` is then the initial
+ * count only (within the bounds); the provider leaves the count to the autoscaler.
+ */
+export interface KubernetesAutoscalingFields {
+  /** Fewest replicas (default 1). */
+  minReplicas?: number;
+  /** Most replicas (1–1000). */
+  maxReplicas: number;
+  /** Target average CPU utilization, percent of the CPU request (1–1000); needs `requests.cpu`, `cpu` or `container.cpus`. */
+  cpuUtilization?: number;
+  /** Custom metrics (Pods, Object, External). */
+  metrics?: KubernetesAutoscalingMetricFields[];
+  /** Stabilization windows of scaling up and down. */
+  behavior?: KubernetesAutoscalingBehaviorFields;
+}
+
 /** The `kubernetes` input: the cluster, the objects' settings and the pods' placement (keep `kubeconfig` content a secret). */
 export interface KubernetesTargetFields {
   /** A kubeconfig file path or its YAML content (secret). Default: `KUBECONFIG`, else `~/.kube/config`. */
@@ -275,6 +332,8 @@ export interface KubernetesTargetFields {
   podSpecPatch?: Record<string, unknown>;
   /** Seconds to wait for a rollout (default 300). */
   rolloutTimeout?: number;
+  /** A HorizontalPodAutoscaler (CPU utilization or custom metrics); `replicas` is then the initial count. */
+  autoscaling?: KubernetesAutoscalingFields;
 }
 
 /** One served container as recorded in state. */

@@ -2,6 +2,7 @@
 // Kept free of the Kubernetes client so that checking a Docker-targeted service never loads it.
 import { z } from "zod";
 import type { CheckFailure } from "../../common/check";
+import { autoscalingFailures, autoscalingSchemaShape, type KubernetesAutoscaling } from "./autoscaling-inputs";
 import { type SchedulingInputs, schedulingFailures, schedulingSchemaShape } from "./scheduling-inputs";
 
 /** Where a TesseractService runs when it targets Kubernetes instead of a Docker engine. */
@@ -25,6 +26,11 @@ export interface KubernetesTarget extends KubernetesScheduling {
   cpu?: string;
   /** Seconds to wait for a rollout (create or update) to have every replica ready (default 300). */
   rolloutTimeout?: number;
+  /**
+   * A HorizontalPodAutoscaler (autoscaling/v2) for the Deployment: `replicas` is then the initial
+   * count only, and the provider leaves the replica count to the autoscaler.
+   */
+  autoscaling?: KubernetesAutoscaling;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -55,6 +61,7 @@ export const kubernetesTargetSchema = z.strictObject({
     .regex(/^\d+(\.\d+)?m?$/, 'must be a Kubernetes CPU quantity (fix: e.g. "500m" or "2")')
     .optional(),
   ...schedulingSchemaShape,
+  ...autoscalingSchemaShape,
   rolloutTimeout: z
     .number()
     .positive("must be more than 0 seconds")
@@ -127,7 +134,9 @@ export function kubernetesFailures(raw: Record<string, unknown>, v: SharedInputs
       });
     }
   });
-  if (v.kubernetes)
+  if (v.kubernetes) {
     failures.push(...schedulingFailures(v.kubernetes, v, "tesseract" /* manifests.ts CONTAINER_NAME */));
+    failures.push(...autoscalingFailures(v.kubernetes, { ...v, replicasGiven: raw.replicas !== undefined }));
+  }
   return failures;
 }
