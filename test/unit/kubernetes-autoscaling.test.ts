@@ -246,7 +246,8 @@ describe("refresh and diff under an autoscaler", () => {
     };
     return { d, svc, hpa };
   }
-  const observe = (o: ReturnType<typeof fromApi> & { hpa?: k8s.V2HorizontalPodAutoscaler }, replicas = 2) => ({
+  type Found = Omit<ReturnType<typeof fromApi>, "hpa"> & { hpa?: k8s.V2HorizontalPodAutoscaler };
+  const observe = (o: Found, replicas = 2) => ({
     ...served,
     observed: {
       exists: true,
