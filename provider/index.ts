@@ -29,6 +29,7 @@ export * from "./listing/service-logs";
 export { TaskGroup, type TaskGroupArgs, type TaskGroupTask } from "./resources/task-group";
 export { type RegistryPushInput, TesseractImage, type TesseractImageArgs } from "./resources/tesseract-image";
 export {
+  type KubernetesAutoscalingInput,
   type KubernetesDisruptionBudgetInput,
   type KubernetesRequestsInput,
   type KubernetesTargetInput,

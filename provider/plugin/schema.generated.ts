@@ -305,6 +305,11 @@ export const SCHEMA = {
           type: "number",
           description: "Seconds to wait for a rollout (default 300).",
         },
+        autoscaling: {
+          $ref: "#/types/tesseract:index:KubernetesAutoscaling",
+          description:
+            "A HorizontalPodAutoscaler (CPU utilization or custom metrics); `replicas` is then the initial count.",
+        },
         nodeSelector: {
           type: "object",
           additionalProperties: {
@@ -385,6 +390,119 @@ export const SCHEMA = {
         cpu: {
           type: "string",
           description: "CPU request and limit per replica, e.g. `500m`.",
+        },
+      },
+    },
+    "tesseract:index:KubernetesAutoscaling": {
+      type: "object",
+      description:
+        "A HorizontalPodAutoscaler for the Deployment (the `kubernetes.autoscaling` input); `replicas` is then the initial count.",
+      properties: {
+        maxReplicas: {
+          type: "number",
+          description: "Most replicas (1–1000).",
+        },
+        minReplicas: {
+          type: "number",
+          description: "Fewest replicas (default 1).",
+        },
+        cpuUtilization: {
+          type: "number",
+          description:
+            "Target average CPU utilization in percent of the CPU request (1–1000), e.g. 70. Needs a CPU\nrequest: `kubernetes.requests.cpu`, `kubernetes.cpu` or `container.cpus`.",
+        },
+        metrics: {
+          type: "array",
+          items: {
+            $ref: "#/types/tesseract:index:KubernetesAutoscalingMetric",
+          },
+          description: "Custom metrics (Pods, Object, External): each needs a metrics adapter in the cluster.",
+        },
+        behavior: {
+          $ref: "#/types/tesseract:index:KubernetesAutoscalingBehavior",
+          description: "Stabilization windows of scaling up and down.",
+        },
+      },
+      required: ["maxReplicas"],
+    },
+    "tesseract:index:KubernetesAutoscalingMetric": {
+      type: "object",
+      description:
+        "A custom metric the autoscaler follows (a subset of autoscaling/v2 MetricSpec; needs a metrics adapter).",
+      properties: {
+        type: {
+          type: "string",
+          description:
+            "`Pods`: a metric of each pod, averaged (target `averageValue`); `Object`: a metric describing\none object (`object`; target `value` or `averageValue`); `External`: a metric from outside the\ncluster (target `value` or `averageValue`). Served by a custom/external metrics adapter.",
+        },
+        name: {
+          type: "string",
+          description: "The metric's name, e.g. `http_requests_per_second`.",
+        },
+        selector: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description: "Labels selecting the metric's series (`metric.selector.matchLabels`).",
+        },
+        object: {
+          $ref: "#/types/tesseract:index:KubernetesMetricObject",
+          description: '`Object` metrics: the object the metric describes, e.g. `{kind: "Service", name: "front"}`.',
+        },
+        averageValue: {
+          type: "string",
+          description:
+            'Target value of the metric averaged over the pods, a Kubernetes quantity (e.g. `"10"`, `"500m"`).',
+        },
+        value: {
+          type: "string",
+          description: "Target value of the metric itself (`Object`, `External`), a Kubernetes quantity.",
+        },
+      },
+      required: ["type", "name"],
+    },
+    "tesseract:index:KubernetesMetricObject": {
+      type: "object",
+      description: "The object an `Object` metric describes (autoscaling/v2 CrossVersionObjectReference).",
+      properties: {
+        kind: {
+          type: "string",
+          description: "Kind of the object, e.g. `Service` or `Ingress`.",
+        },
+        name: {
+          type: "string",
+          description: "Name of the object (in the service's namespace).",
+        },
+        apiVersion: {
+          type: "string",
+          description: "API version of the object, e.g. `v1` or `networking.k8s.io/v1` (default `v1`).",
+        },
+      },
+      required: ["kind", "name"],
+    },
+    "tesseract:index:KubernetesAutoscalingBehavior": {
+      type: "object",
+      description: "How fast the autoscaler scales: stabilization windows up (default 0 s) and down (default 300 s).",
+      properties: {
+        scaleUp: {
+          $ref: "#/types/tesseract:index:KubernetesScalingRules",
+          description: "Scaling up (default window 0 s).",
+        },
+        scaleDown: {
+          $ref: "#/types/tesseract:index:KubernetesScalingRules",
+          description: "Scaling down (default window 300 s).",
+        },
+      },
+    },
+    "tesseract:index:KubernetesScalingRules": {
+      type: "object",
+      description: "Scaling rules of one direction (the stabilization window only).",
+      properties: {
+        stabilizationWindowSeconds: {
+          type: "number",
+          description:
+            "Seconds of past recommendations considered before scaling (0–3600; Kubernetes' default: 0 up, 300 down).",
         },
       },
     },

@@ -8,6 +8,7 @@ import type { SlurmJobRecord } from "../serve/slurm/state";
 import type { SlurmEndpoint } from "../serve/slurm/tunnel";
 import type { ArgsOf, ArgsWithResources, OutputFieldsOf } from "./definitions/define";
 import {
+  type KubernetesAutoscalingFields,
   type KubernetesDisruptionBudgetFields,
   type KubernetesPullSecretFields,
   type KubernetesRequestsFields,
@@ -70,6 +71,8 @@ export type KubernetesTolerationInput = ArgsOf<KubernetesTolerationFields>;
 export type KubernetesRequestsInput = ArgsOf<KubernetesRequestsFields>;
 /** A PodDisruptionBudget ({@link KubernetesDisruptionBudgetFields}), every field an Input. */
 export type KubernetesDisruptionBudgetInput = ArgsOf<KubernetesDisruptionBudgetFields>;
+/** A HorizontalPodAutoscaler ({@link KubernetesAutoscalingFields}), every part an Input. */
+export type KubernetesAutoscalingInput = ArgsOf<KubernetesAutoscalingFields>;
 /** The `kubernetes` input ({@link KubernetesTargetFields}) with every part an Input (keep `kubeconfig` content a secret). */
 export type KubernetesTargetInput = ArgsOf<KubernetesTargetFields>;
 

@@ -13,14 +13,7 @@ import { type LayerProgressKind, layerReporter } from "../docker/layer-progress"
 import type { RegistryAuth } from "../docker/types";
 
 /** Registry credentials a service pulls with (the `registryAuth` input; `password` is a secret). */
-export interface ServiceRegistryAuth {
-  /** Registry host with optional port, no scheme: `ghcr.io`, `127.0.0.1:5000`. */
-  registry: string;
-  /** User name for the registry. */
-  username: string;
-  /** Password or access token (a Pulumi secret). */
-  password: string;
-}
+export type ServiceRegistryAuth = z.output<typeof registryAuthSchema>;
 
 const REGISTRY_HOST =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/;

@@ -15,6 +15,13 @@ import type { ServiceInputs } from "../../serve/args";
 import { containerOptionsSchema, gpuTransportSchema } from "../../serve/container-options";
 import type { ContainerRecord } from "../../serve/container-state";
 import { imageRef, RESERVED_LABELS, RESTART } from "../../serve/input-rules";
+import type {
+  autoscalingBehaviorSchema,
+  autoscalingSchema,
+  metricObjectSchema,
+  metricSchema,
+  scalingRulesSchema,
+} from "../../serve/kubernetes/autoscaling-inputs";
 import { type kubernetesPullSecretSchema, kubernetesTargetSchema } from "../../serve/kubernetes/inputs";
 import type {
   podDisruptionBudgetSchema,
@@ -291,6 +298,21 @@ export type KubernetesRequestsFields = z.input<typeof requestsSchema>;
 
 /** A PodDisruptionBudget: exactly one of the two, a pod count or `"N%"`. */
 export type KubernetesDisruptionBudgetFields = z.input<typeof podDisruptionBudgetSchema>;
+
+/** A HorizontalPodAutoscaler for the Deployment (the `kubernetes.autoscaling` input); `replicas` is then the initial count. */
+export type KubernetesAutoscalingFields = z.input<typeof autoscalingSchema>;
+
+/** A custom metric the autoscaler follows (a subset of autoscaling/v2 MetricSpec; needs a metrics adapter). */
+export type KubernetesAutoscalingMetricFields = z.input<typeof metricSchema>;
+
+/** The object an `Object` metric describes (autoscaling/v2 CrossVersionObjectReference). */
+export type KubernetesMetricObjectFields = z.input<typeof metricObjectSchema>;
+
+/** How fast the autoscaler scales: stabilization windows up (default 0 s) and down (default 300 s). */
+export type KubernetesAutoscalingBehaviorFields = z.input<typeof autoscalingBehaviorSchema>;
+
+/** Scaling rules of one direction (the stabilization window only). */
+export type KubernetesScalingRulesFields = z.input<typeof scalingRulesSchema>;
 
 /** The `kubernetes` input: the cluster, the objects' settings and the pods' placement (keep `kubeconfig` content a secret). */
 export type KubernetesTargetFields = z.input<typeof kubernetesTargetSchema>;

@@ -74,6 +74,8 @@ export interface KubernetesApis {
   discovery: k8s.DiscoveryV1Api;
   /** PodDisruptionBudgets. */
   policy: k8s.PolicyV1Api;
+  /** HorizontalPodAutoscalers (autoscaling/v2). */
+  autoscaling: k8s.AutoscalingV2Api;
 }
 
 export function apisFor(conn: KubernetesConnection): KubernetesApis {
@@ -83,6 +85,7 @@ export function apisFor(conn: KubernetesConnection): KubernetesApis {
     apps: conn.config.makeApiClient(k8s.AppsV1Api),
     discovery: conn.config.makeApiClient(k8s.DiscoveryV1Api),
     policy: conn.config.makeApiClient(k8s.PolicyV1Api),
+    autoscaling: conn.config.makeApiClient(k8s.AutoscalingV2Api),
   };
 }
 

@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { UserError } from "../../common/errors";
 import type { Progress } from "../../common/log";
+import { autoscalerName } from "./autoscaling";
+import { initialReplicas } from "./autoscaling-inputs";
 import {
   apiMessage,
   apisFor,
@@ -16,6 +18,7 @@ import {
 } from "./connection";
 import { withContainerOptions } from "./container-options";
 import {
+  autoscaler,
   CONTAINER_NAME,
   clusterUrl,
   DEFAULT_ROLLOUT_TIMEOUT,
@@ -65,8 +68,13 @@ async function apply<T extends { metadata?: k8s.V1ObjectMeta }>(
   }
 }
 
-/** Writes the service's objects: pull Secret, Service, Deployment (in that order). */
-async function writeObjects(apis: KubernetesApis, inputs: KubernetesServiceInputs, serviceId: string): Promise<void> {
+/** Writes the service's objects: pull Secret, Service, Deployment, budget, autoscaler (in that order). */
+async function writeObjects(
+  apis: KubernetesApis,
+  inputs: KubernetesServiceInputs,
+  serviceId: string,
+  progress?: Progress,
+): Promise<void> {
   const namespace = apis.conn.namespace;
   const secret = pullSecret(inputs, serviceId, namespace);
   if (secret) {
@@ -104,8 +112,49 @@ async function writeObjects(apis: KubernetesApis, inputs: KubernetesServiceInput
     create: () => apis.apps.createNamespacedDeployment({ namespace, body: dep }),
     read: () => apis.apps.readNamespacedDeployment({ namespace, name: serviceId }),
     replace: (body) => apis.apps.replaceNamespacedDeployment({ namespace, name: serviceId, body }),
+    // Under an autoscaler the replica count is its own: a replacement keeps the one it set (a
+    // replacement without one would reset it to 1).
+    merge: inputs.kubernetes.autoscaling
+      ? (current, next) => ({
+          ...next,
+          spec: { ...(next.spec as k8s.V1DeploymentSpec), replicas: current.spec?.replicas },
+        })
+      : undefined,
   });
   await writeBudget(apis, inputs, serviceId);
+  await writeAutoscaler(apis, inputs, serviceId, progress);
+}
+
+/** Creates, replaces or (when `kubernetes.autoscaling` is gone) deletes the HorizontalPodAutoscaler. */
+async function writeAutoscaler(
+  apis: KubernetesApis,
+  inputs: KubernetesServiceInputs,
+  serviceId: string,
+  progress?: Progress,
+): Promise<void> {
+  const namespace = apis.conn.namespace;
+  const name = autoscalerName(serviceId);
+  const hpa = autoscaler(inputs, serviceId, namespace);
+  if (!hpa) {
+    const removed = await deleteIgnoringMissing(apis, () =>
+      apis.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ namespace, name }),
+    );
+    if (removed) progress?.info(`removed HorizontalPodAutoscaler ${name}: ${inputs.replicas} fixed replica(s)`);
+    return;
+  }
+  const a = inputs.kubernetes.autoscaling;
+  const on = [
+    a?.cpuUtilization !== undefined ? `cpu ${a.cpuUtilization}%` : "",
+    ...(a?.metrics ?? []).map((m) => `${m.type} ${m.name}`),
+  ].filter(Boolean);
+  progress?.info(
+    `HorizontalPodAutoscaler ${name}: ${hpa.spec?.minReplicas}–${hpa.spec?.maxReplicas} replicas on ${on.join(", ")}`,
+  );
+  await apply(apis, hpa, {
+    create: () => apis.autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace, body: hpa }),
+    read: () => apis.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name }),
+    replace: (body) => apis.autoscaling.replaceNamespacedHorizontalPodAutoscaler({ namespace, name, body }),
+  });
 }
 
 /** Creates, replaces or (when `kubernetes.podDisruptionBudget` is gone) deletes the PodDisruptionBudget. */
@@ -132,6 +181,7 @@ export function expectedScheduling(inputs: KubernetesServiceInputs, served: Kube
     service(inputs, served.serviceId, ns),
     disruptionBudget(inputs, served.serviceId, ns),
     CONTAINER_NAME,
+    autoscaler(inputs, served.serviceId, ns),
   );
 }
 
@@ -150,6 +200,10 @@ async function deleteObjects(apis: KubernetesApis, serviceId: string, progress: 
   const namespace = apis.conn.namespace;
   const background = { propagationPolicy: "Background" };
   const removed = [
+    // The autoscaler first, so that it does not act on a Deployment being deleted.
+    await deleteIgnoringMissing(apis, () =>
+      apis.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ namespace, name: autoscalerName(serviceId) }),
+    ),
     await deleteIgnoringMissing(apis, () =>
       apis.apps.deleteNamespacedDeployment({ namespace, name: serviceId, body: background }),
     ),
@@ -193,7 +247,12 @@ function servedOf(apis: KubernetesApis, inputs: KubernetesServiceInputs, service
     image: imageOf(inputs),
     port,
     clusterUrl: clusterUrl(serviceId, apis.conn.namespace, port),
-    observed: { exists: true, replicas: inputs.replicas, readyReplicas: inputs.replicas, image: imageOf(inputs) },
+    observed: {
+      exists: true,
+      replicas: initialReplicas(inputs.replicas, inputs.kubernetes.autoscaling),
+      readyReplicas: initialReplicas(inputs.replicas, inputs.kubernetes.autoscaling),
+      image: imageOf(inputs),
+    },
   };
 }
 
@@ -239,11 +298,12 @@ export async function createKubernetesService(
   await checkNamespace(apis);
   const serviceId = `${dnsLabel(inputs.serviceName, 40)}-${randomBytes(3).toString("hex")}`;
   const timeout = inputs.kubernetes.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT;
+  const replicas = initialReplicas(inputs.replicas, inputs.kubernetes.autoscaling);
   progress.info(
-    `serving ${imageOf(inputs)} as Deployment ${serviceId} (${inputs.replicas} replica(s)) in namespace ${apis.conn.namespace} of ${apis.conn.server}`,
+    `serving ${imageOf(inputs)} as Deployment ${serviceId} (${replicas} replica(s)) in namespace ${apis.conn.namespace} of ${apis.conn.server}`,
   );
   try {
-    await writeObjects(apis, inputs, serviceId);
+    await writeObjects(apis, inputs, serviceId, progress);
   } catch (err) {
     await deleteObjects(apis, serviceId, progress).catch(() => undefined);
     throw apiFailure(apis, err, `creating the objects of ${serviceId}`);
@@ -263,7 +323,7 @@ export async function createKubernetesService(
     await deleteObjects(apis, serviceId, progress).catch(() => undefined);
     throw error;
   }
-  progress.summary(`${inputs.replicas} replica(s) of ${serviceId} ready after ${outcome.seconds.toFixed(1)} s`);
+  progress.summary(`${replicas} replica(s) of ${serviceId} ready after ${outcome.seconds.toFixed(1)} s`);
   return servedWithScheduling(apis, inputs, serviceId);
 }
 
@@ -291,6 +351,15 @@ export async function readKubernetesService(
     if (statusOf(err) === 404) return undefined;
     throw err;
   });
+  const hpa = await call(apis.conn, () =>
+    apis.autoscaling.readNamespacedHorizontalPodAutoscaler({
+      namespace: served.namespace,
+      name: autoscalerName(served.serviceId),
+    }),
+  ).catch((err) => {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  });
   return {
     ...served,
     observed:
@@ -300,7 +369,7 @@ export async function readKubernetesService(
             replicas: d.spec?.replicas,
             readyReplicas: d.status?.readyReplicas ?? 0,
             image: d.spec?.template.spec?.containers[0]?.image,
-            scheduling: observeScheduling(d, svc, pdb, CONTAINER_NAME),
+            scheduling: observeScheduling(d, svc, pdb, CONTAINER_NAME, hpa),
           }
         : { exists: false },
   };
@@ -317,12 +386,15 @@ export function schedulingDriftOf(served: KubernetesServed, inputs: KubernetesSe
   }
 }
 
-/** True when `read` saw the objects differ from what state says (so `update` re-applies them). */
+/**
+ * True when `read` saw the objects differ from what state says (so `update` re-applies them). The
+ * replica count is not compared under an autoscaler: it is the autoscaler's to change.
+ */
 export function drifted(served: KubernetesServed, inputs: KubernetesServiceInputs): boolean {
   const o = served.observed;
   return (
     !o?.exists ||
-    o.replicas !== inputs.replicas ||
+    (!inputs.kubernetes?.autoscaling && o.replicas !== inputs.replicas) ||
     (o.image !== undefined && o.image !== served.image) ||
     schedulingDriftOf(served, inputs).length > 0
   );
@@ -342,9 +414,12 @@ export async function updateKubernetesService(
   const apis = connection(inputs.kubernetes);
   const serviceId = served.serviceId;
   const timeout = inputs.kubernetes.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT;
-  progress.info(`updating Deployment ${serviceId} (${inputs.replicas} replica(s) of ${imageOf(inputs)})`);
+  const count = inputs.kubernetes.autoscaling
+    ? "replicas as the autoscaler sets them"
+    : `${inputs.replicas} replica(s)`;
+  progress.info(`updating Deployment ${serviceId} (${count} of ${imageOf(inputs)})`);
   try {
-    await writeObjects(apis, inputs, serviceId);
+    await writeObjects(apis, inputs, serviceId, progress);
   } catch (err) {
     throw apiFailure(apis, err, `updating the objects of ${serviceId}`);
   }
@@ -382,7 +457,7 @@ function apiFailure(apis: KubernetesApis, err: unknown, what: string): Error {
   if (code === undefined) return err as Error;
   const fix =
     code === 403
-      ? " (fix: the kubeconfig's user needs rights to manage Deployments, Services and Secrets in this namespace)"
+      ? " (fix: the kubeconfig's user needs rights to manage Deployments, Services, Secrets, PodDisruptionBudgets and HorizontalPodAutoscalers in this namespace)"
       : code === 422
         ? " (fix: an input produced an object the API server rejects; see its message)"
         : "";

@@ -2,30 +2,11 @@
 // Kept free of the Kubernetes client so that checking a Docker-targeted service never loads it.
 import { z } from "zod";
 import type { CheckFailure } from "../../common/check";
+import { autoscalingFailures, autoscalingSchemaShape, type KubernetesAutoscaling } from "./autoscaling-inputs";
 import { type SchedulingInputs, schedulingFailures, schedulingSchemaShape } from "./scheduling-inputs";
 
-/** Where a TesseractService runs when it targets Kubernetes instead of a Docker engine. */
-export interface KubernetesTarget extends KubernetesScheduling {
-  /**
-   * A kubeconfig: a file path, or the YAML content itself (keep content a Pulumi secret).
-   * Default: `KUBECONFIG`, else `~/.kube/config`, else the in-cluster service account.
-   */
-  kubeconfig?: string;
-  /** Context of the kubeconfig to use (default: its current context). */
-  context?: string;
-  /** Namespace for the Deployment, Service and pull secret (default: the context's, else `default`). It must exist. */
-  namespace?: string;
-  /** Kubernetes Service type: `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
-  serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer";
-  /** When the kubelet pulls the image: `IfNotPresent` (default; images are referenced by digest), `Always` or `Never`. */
-  imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
-  /** Credentials for pulling the image from a private registry: stored as a `kubernetes.io/dockerconfigjson` Secret. */
-  imagePullSecret?: { registry: string; username: string; password: string };
-  /** CPU request and limit per replica in Kubernetes syntax, e.g. `500m` or `2`. */
-  cpu?: string;
-  /** Seconds to wait for a rollout (create or update) to have every replica ready (default 300). */
-  rolloutTimeout?: number;
-}
+/** Where a TesseractService runs when it targets Kubernetes instead of a Docker engine (validated). */
+export type KubernetesTarget = z.output<typeof kubernetesTargetSchema>;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -66,6 +47,7 @@ export const kubernetesTargetSchema = z.strictObject({
     .regex(/^\d+(\.\d+)?m?$/, 'must be a Kubernetes CPU quantity (fix: e.g. "500m" or "2")')
     .optional(),
   ...schedulingSchemaShape,
+  ...autoscalingSchemaShape,
   /** Seconds to wait for a rollout (default 300). */
   rolloutTimeout: z
     .number()
@@ -139,7 +121,9 @@ export function kubernetesFailures(raw: Record<string, unknown>, v: SharedInputs
       });
     }
   });
-  if (v.kubernetes)
+  if (v.kubernetes) {
     failures.push(...schedulingFailures(v.kubernetes, v, "tesseract" /* manifests.ts CONTAINER_NAME */));
+    failures.push(...autoscalingFailures(v.kubernetes, { ...v, replicasGiven: raw.replicas !== undefined }));
+  }
   return failures;
 }

@@ -108,7 +108,10 @@ async function diff(olds: StoredKubernetesState, news: Record<string, unknown>):
   if (olds.serviceName !== news.serviceName) replaces.push("serviceName");
   let changes = replaces.length > 0;
   const previous: Record<string, unknown> = { ...inputsOfState(olds) };
+  // Under an autoscaler before and after, `replicas` is the initial count only: a new one changes nothing.
+  const autoscaled = Boolean(olds.kubernetes?.autoscaling && news.kubernetes.autoscaling);
   for (const key of Object.keys({ ...news, ...previous })) {
+    if (autoscaled && key === "replicas") continue;
     if (!isDeepStrictEqual(toPlainJson(previous[key] ?? null), toPlainJson(news[key] ?? null))) changes = true;
   }
   // Drift seen by `read` (deleted, scaled or re-imaged by hand): update re-applies the objects.

@@ -5,6 +5,8 @@ import { memoryBytes, type ServiceInputs } from "../args";
 import { CONTAINER_API_PORT } from "../ports";
 import { serviceEnv } from "../spec";
 import { CONTAINER_INPUT_PATH, CONTAINER_OUTPUT_PATH, isUrlPath, parseVolume } from "../volumes";
+import { horizontalPodAutoscaler } from "./autoscaling";
+import { initialReplicas } from "./autoscaling-inputs";
 import type { KubernetesTarget } from "./connection";
 import {
   placement,
@@ -170,7 +172,8 @@ export function deployment(
     kind: "Deployment",
     metadata: { name: serviceId, namespace, labels },
     spec: {
-      replicas: inputs.replicas,
+      // With an autoscaler, the count it starts from (updates keep the count the autoscaler set).
+      replicas: initialReplicas(inputs.replicas, inputs.kubernetes.autoscaling),
       selector: { matchLabels: { [SELECTOR_LABEL]: serviceId } },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       progressDeadlineSeconds: Math.ceil(timeout),
@@ -217,6 +220,15 @@ export function disruptionBudget(
   namespace: string,
 ): k8s.V1PodDisruptionBudget | undefined {
   return podDisruptionBudget(inputs.kubernetes, serviceId, namespace, objectLabels(inputs, serviceId), SELECTOR_LABEL);
+}
+
+/** The HorizontalPodAutoscaler of `kubernetes.autoscaling` (same name and labels as the Deployment). */
+export function autoscaler(
+  inputs: KubernetesServiceInputs,
+  serviceId: string,
+  namespace: string,
+): k8s.V2HorizontalPodAutoscaler | undefined {
+  return horizontalPodAutoscaler(inputs.kubernetes.autoscaling, serviceId, namespace, objectLabels(inputs, serviceId));
 }
 
 /** The Service's port: a fixed `port` input, else 8000. */

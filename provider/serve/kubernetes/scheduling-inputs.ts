@@ -191,61 +191,16 @@ export const schedulingSchemaShape = {
 };
 
 /** The `kubernetes` inputs of this file, as the provider sees them (validated). */
-export interface SchedulingInputs {
-  /** Node labels replicas must be scheduled on, e.g. `{"nvidia.com/gpu.present": "true"}`. */
-  nodeSelector?: Record<string, string>;
-  /** Taints the replicas tolerate (core/v1 Toleration), e.g. `[{key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule"}]`. */
-  tolerations?: KubernetesToleration[];
-  /** Node and pod (anti-)affinity of the replicas (core/v1 Affinity), passed through as given. */
-  affinity?: KubernetesAffinity;
-  /** Annotations of the pods (pod template), e.g. `{"prometheus.io/scrape": "true"}`. */
-  podAnnotations?: Record<string, string>;
-  /** Annotations of the Service, e.g. a cloud load balancer's settings. */
-  serviceAnnotations?: Record<string, string>;
-  /**
-   * Resource requests per replica apart from the limits: `cpu` (e.g. `250m`) and `memory` (e.g.
-   * `256Mi`), Kubernetes quantities. Default: the limits (`kubernetes.cpu`, `memory`). At most the limit.
-   */
-  requests?: KubernetesRequests;
-  /** A PodDisruptionBudget for the replicas: exactly one of `minAvailable` or `maxUnavailable` (pods or `"N%"`). */
-  podDisruptionBudget?: KubernetesDisruptionBudget;
-  /**
-   * Merged onto the pod spec for everything else (maps deeply, lists of named items by `name`,
-   * other lists replaced). Refused: fields with their own input and the Tesseract container's
-   * image, name, ports, probes, command and args. Not read back on refresh.
-   */
-  podSpecPatch?: Record<string, unknown>;
-}
+export type SchedulingInputs = z.output<z.ZodObject<typeof schedulingSchemaShape, z.core.$strict>>;
 
 /** Resource requests apart from the limits. */
-export interface KubernetesRequests {
-  /** CPU request, e.g. `250m` or `1`. */
-  cpu?: string;
-  /** Memory request, e.g. `256Mi` or `1Gi`. */
-  memory?: string;
-}
+export type KubernetesRequests = z.output<typeof requestsSchema>;
 
 /** A PodDisruptionBudget: exactly one of the two. */
-export interface KubernetesDisruptionBudget {
-  /** Pods that must stay available during voluntary disruptions (drains): a count or `"N%"`. */
-  minAvailable?: number | string;
-  /** Pods that may be unavailable during voluntary disruptions: a count or `"N%"`. */
-  maxUnavailable?: number | string;
-}
+export type KubernetesDisruptionBudget = z.output<typeof podDisruptionBudgetSchema>;
 
 /** A toleration, as core/v1 Toleration. */
-export interface KubernetesToleration {
-  /** Taint key; omitted with `operator: Exists` it tolerates every taint. */
-  key?: string;
-  /** `Equal` (default) or `Exists`. */
-  operator?: "Equal" | "Exists";
-  /** Taint value for `Equal` (empty for `Exists`). */
-  value?: string;
-  /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`; omitted: every effect. */
-  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-  /** With `NoExecute`: how long a pod stays bound after the taint appears. */
-  tolerationSeconds?: number;
-}
+export type KubernetesToleration = z.output<typeof tolerationSchema>;
 
 /** An affinity, as core/v1 Affinity (nodeAffinity, podAffinity, podAntiAffinity). */
 export type KubernetesAffinity = z.infer<typeof affinitySchema>;

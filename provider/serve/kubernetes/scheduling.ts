@@ -2,6 +2,7 @@
 // annotations, requests, the PodDisruptionBudget, the pod-spec patch — and how `read` compares
 // the objects found on the cluster with them (drift). Pure functions, like manifests.ts.
 import type * as k8s from "@kubernetes/client-node";
+import { type AutoscalerObserved, observeAutoscaler } from "./autoscaling";
 import type { KubernetesTarget } from "./inputs";
 import { quantityValue } from "./scheduling-inputs";
 
@@ -122,6 +123,8 @@ export interface SchedulingObserved {
   requests?: Record<string, number>;
   /** The budget's spec (`minAvailable` or `maxUnavailable`), null when there is none. */
   podDisruptionBudget: { minAvailable?: number | string; maxUnavailable?: number | string } | null;
+  /** The HorizontalPodAutoscaler's spec as compared, null when there is none (absent in states from before it was read back). */
+  autoscaling?: AutoscalerObserved | null;
 }
 
 /** Annotations that tools set themselves (kubectl's restartedAt and last-applied) and ours: not drift. */
@@ -150,12 +153,13 @@ export function canonical(v: unknown): unknown {
   return v === null ? undefined : v;
 }
 
-/** The scheduling-relevant parts of the objects, in a form that compares equal when they mean the same. */
+/** The scheduling-relevant parts of the objects (and the autoscaler's spec), in a form that compares equal when they mean the same. */
 export function observeScheduling(
   d: k8s.V1Deployment | undefined,
   svc: k8s.V1Service | undefined,
   pdb: k8s.V1PodDisruptionBudget | undefined,
   containerName: string,
+  hpa?: k8s.V2HorizontalPodAutoscaler,
 ): SchedulingObserved {
   const pod = d?.spec?.template;
   const container = pod?.spec?.containers.find((c) => c.name === containerName);
@@ -174,6 +178,7 @@ export function observeScheduling(
     podDisruptionBudget: pdb
       ? { minAvailable: pdb.spec?.minAvailable, maxUnavailable: pdb.spec?.maxUnavailable }
       : null,
+    autoscaling: observeAutoscaler(hpa),
   };
   return (canonical(observed) ?? {}) as SchedulingObserved;
 }
@@ -188,6 +193,7 @@ export function schedulingDrift(observed: SchedulingObserved, expected: Scheduli
     "serviceAnnotations",
     "requests",
     "podDisruptionBudget",
+    "autoscaling",
   ];
   return keys.filter((key) => JSON.stringify(canonical(observed[key])) !== JSON.stringify(canonical(expected[key])));
 }
