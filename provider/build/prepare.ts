@@ -144,7 +144,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     const p = tagProblem(config.version);
     if (p) throw new TesseractSourceError("srcDir", [`tesseract_config.yaml: version ${p}`]);
   }
-  const tags = imageTags(config.name, config.version, inputs.tag);
+  const tags = [...new Set([...imageTags(config.name, config.version, inputs.tag), ...(inputs.extraTags ?? [])])];
   const steps = bc.custom_build_steps ?? [];
   const [secretProblem] = finalImageSecretProblems(inputs, steps);
   if (secretProblem) throw new UserError(secretProblem.reason, { property: secretProblem.property });

@@ -1367,6 +1367,14 @@ export const SCHEMA = {
           description:
             "Extra labels on the image (next to `pulumi-tesseract.managed` and `pulumi-tesseract.context-hash`).",
         },
+        extraTags: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description:
+            'More references to tag the image with, each `name:tag` (e.g. `["team/hello:stable"]`), after\nthe Tesseract\'s own tags. Listed in `tags` and removed with the resource like them.',
+        },
         contextDir: {
           type: "string",
           description:

@@ -41,3 +41,14 @@ export function imageNameProblem(name: string): string | undefined {
 export function imageTags(name: string, version: string, tag?: string): string[] {
   return tag ? [`${name}:${tag}`] : [...new Set([`${name}:${version}`, `${name}:latest`])];
 }
+
+/** Problem with a `name:tag` image reference (e.g. TesseractImage's `extraTags`), or undefined when it is valid. */
+export function referenceProblem(reference: string): string | undefined {
+  const colon = reference.lastIndexOf(":");
+  if (colon <= reference.lastIndexOf("/"))
+    return `${JSON.stringify(reference)} needs a tag (fix: name:tag, e.g. "team/hello:stable")`;
+  const name = reference.slice(0, colon);
+  if (imageNameProblem(name))
+    return `${JSON.stringify(reference)}: ${JSON.stringify(name)} is not a valid Docker repository name (fix: lowercase, e.g. "team/hello:stable")`;
+  return tagProblem(reference.slice(colon + 1));
+}

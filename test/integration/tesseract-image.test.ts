@@ -139,7 +139,7 @@ describe("examples build and run with the real tesseract-core CLI", { concurrenc
     for (const m of mounts) if (m.Type === "volume" && m.Name) await docker.removeVolume(m.Name);
   });
 
-  test("a rebuild of unchanged sources is a full cache hit; editing only the API re-runs only the tail", {
+  test("a rebuild of unchanged sources is a full cache hit; editing only the API re-runs only the tail (and extraTags tag it)", {
     timeout: 600_000,
   }, async () => {
     const dir = copyExample("vectoradd");
@@ -148,9 +148,13 @@ describe("examples build and run with the real tesseract-core CLI", { concurrenc
     writeFileSync(path.join(dir, "tesseract_api.py"), "\n# an edit\n", { flag: "a" });
     const lines: string[] = [];
     const t0 = Date.now();
-    const second = await buildTesseractImage(dir, { ...opts, onLine: (l) => lines.push(l) });
+    // `extraTags` (one field in the definition) tags the rebuild once more, and goes with it
+    const extra = `pt-extra/vectoradd:${tag}-x`;
+    const second = await buildTesseractImage(dir, { ...opts, extraTags: [extra], onLine: (l) => lines.push(l) });
     const secs = (Date.now() - t0) / 1000;
     assert.notEqual(second.imageId, first.imageId);
+    assert.ok(second.tags.includes(extra), second.tags.join(" "));
+    assert.equal((await docker.inspectImage(extra))?.Id, second.imageId);
     const steps = lines.filter((l) => /^Step \d+/.test(l));
     const cachedUntil = lines.findIndex((l) => /^Step \d+\/\d+ : COPY __tesseract_source__\/tesseract_api.py/.test(l));
     assert.ok(cachedUntil > 0, "the API copy step ran");
@@ -170,6 +174,7 @@ describe("examples build and run with the real tesseract-core CLI", { concurrenc
     await impl.removeTesseractImage(second);
     assert.deepEqual(await docker.listImages({ label: [`pulumi-tesseract.context-hash=${second.contextHash}`] }), []);
     assert.equal(await docker.inspectImage(second.cacheTag!), undefined, "the cache tag is removed too");
+    assert.equal(await docker.inspectImage(extra), undefined, "the extra tag is removed too");
   });
 });
 

@@ -10,6 +10,7 @@ import type { TesseractImageOutputs } from "../../build/inputs";
 import { registryPushSchema } from "../../build/push";
 import type { Assert } from "../../common/inputs";
 import { dockerConnectionSchema } from "../../docker/connection";
+import { referenceProblem } from "../../tesseract-config/names";
 import type { ListsKeysOf, SecretPath } from "./define";
 
 const RUNTIME_VERSION = /^\d+\.\d+\.\d+([a-z]+\d+|\.post\d+|\.dev\d+)*$/;
@@ -99,6 +100,14 @@ export const tesseractImageSchema = z.strictObject({
     .optional(),
   /** Extra labels on the image (next to `pulumi-tesseract.managed` and `pulumi-tesseract.context-hash`). */
   labels: z.record(z.string().min(1), z.string()).optional(),
+  /**
+   * More references to tag the image with, each `name:tag` (e.g. `["team/hello:stable"]`), after
+   * the Tesseract's own tags. Listed in `tags` and removed with the resource like them.
+   */
+  extraTags: z
+    .array(z.string().refine((r) => !referenceProblem(r), { error: (i) => referenceProblem(String(i.input)) }))
+    .max(16, "at most 16 extra tags")
+    .optional(),
   /** Also write the generated build context to this folder (like `tesseract build --generate-only`). */
   contextDir: z.string().min(1).optional(),
   /** Give up on a build after this many seconds (default 3600). */
