@@ -36,6 +36,12 @@ export interface DockerfileOptions {
    * stage installs them itself (conda, or an index URL with credentials).
    */
   runtimeImage?: string;
+  /**
+   * The build runs on BuildKit: the requirements install gets a pip/uv cache mount and, per
+   * `build_config.host_credentials` entry, a secret mount turned into a netrc that lives only in a
+   * tmpfs mount of that one `RUN`. Absent: the classic builder's Dockerfile, unchanged.
+   */
+  buildKit?: { credentials: { host: string; username: string; secretId: string }[] };
 }
 
 export const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -95,6 +101,42 @@ function uvEnv(opts: DockerfileOptions): string {
   return env.join(" ");
 }
 
+/** Where the BuildKit path writes the netrc: a tmpfs mount of the one RUN that installs, never a layer. */
+export const NETRC_DIR = "/run/pulumi-tesseract-netrc";
+
+/**
+ * The `RUN` prefix of an install on BuildKit: a cache mount for the installer's downloads (shared
+ * between builds, so a changed requirements file downloads only what is new), one secret mount per
+ * host credential and a tmpfs holding the netrc written from them (pip, through requests, and uv
+ * read `NETRC`), so no credential reaches a layer or the history (the RUN line holds only ids).
+ */
+function buildKitRun(opts: DockerfileOptions, command: string): string {
+  const bk = opts.buildKit;
+  if (!bk) return `RUN ${command}`;
+  const cache = opts.installer === "uv" ? "/root/.cache/uv" : "/root/.cache/pip";
+  const mounts = [`--mount=type=cache,target=${cache},id=pulumi-tesseract-${opts.installer ?? "pip"},sharing=locked`];
+  if (!bk.credentials.length)
+    return `RUN ${mounts[0]} \
+    ${command}`;
+  for (const id of [...new Set(bk.credentials.map((c) => c.secretId))])
+    mounts.push(`--mount=type=secret,id=${id},required=true`);
+  mounts.push(`--mount=type=tmpfs,target=${NETRC_DIR}`);
+  const lines = bk.credentials.map(
+    (c) =>
+      `printf 'machine %s login %s password %s\\n' ${shq(c.host.replace(/:\d+$/, ""))} ${shq(c.username)} "$(cat /run/secrets/${c.secretId})"`,
+  );
+  return (
+    `RUN ${mounts.join(
+      " \
+    ",
+    )} \
+` +
+    `    umask 077 && { ${lines.join("; ")}; } > ${NETRC_DIR}/netrc \
+` +
+    `    && NETRC=${NETRC_DIR}/netrc PIP_NO_INPUT=1 ${command}`
+  );
+}
+
 /** `uv pip install` into /python-env. */
 function uvInstall(opts: DockerfileOptions): string {
   return `${uvEnv(opts)} /opt/uv/bin/uv pip install --compile-bytecode --python /python-env/bin/python`;
@@ -143,6 +185,14 @@ function pythonAndPackages(conda: boolean, extra: string, needsGit: boolean): st
 /** What installs into /python-env: `uv pip install` or the venv's pip. */
 function installCommand(opts: DockerfileOptions): string {
   return opts.installer === "uv" ? uvInstall(opts) : "/python-env/bin/python -m pip install --no-cache-dir";
+}
+
+/** The requirements install: on BuildKit with the cache mount's cache (see {@link buildKitRun}), else without a cache. */
+function requirementsInstall(opts: DockerfileOptions): string {
+  if (!opts.buildKit) return installCommand(opts);
+  return opts.installer === "uv"
+    ? uvInstall(opts).replace("UV_NO_CACHE=1", "UV_LINK_MODE=copy")
+    : "/python-env/bin/python -m pip install";
 }
 
 /** uv (when it is the installer), then /python-env with the runtime, in its own layer. */
@@ -244,10 +294,10 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
   if (conda) {
     L.push(`COPY ${jsonArgs(`__tesseract_source__/${opts.requirementsFile}`, `./${opts.requirementsFile}`)}`);
     if (opts.hasLocalRequirements) L.push("COPY local_requirements/ ./local_requirements/");
-    L.push(
-      `RUN conda env create --file ${opts.requirementsFile} -p /python-env --quiet \\\n` +
-        `    && /python-env/bin/python -m pip install --no-cache-dir "${runtimeSpec}"`,
-    );
+    const condaCreate =
+      `conda env create --file ${opts.requirementsFile} -p /python-env --quiet \\\n` +
+      `    && /python-env/bin/python -m pip install --no-cache-dir "${runtimeSpec}"`;
+    L.push(opts.buildKit ? buildKitRun({ ...opts, installer: "pip" }, condaCreate) : `RUN ${condaCreate}`);
   } else {
     if (!shared) L.push(...venvAndRuntime(config, opts, runtimeSpec));
     if (opts.hasRequirements) {
@@ -256,9 +306,12 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
       if (opts.hasLocalRequirements) L.push("COPY local_requirements/ ./local_requirements/");
       L.push(
         opts.lockFile
-          ? `RUN ${installCommand(opts)} -r ${shq(opts.requirementsFile)} \\
-    && ${uvEnv(opts)} /opt/uv/bin/uv pip check --python /python-env/bin/python`
-          : `RUN ${installCommand(opts)} -r ${shq(opts.requirementsFile)} "${runtimeSpec}"`,
+          ? buildKitRun(
+              opts,
+              `${requirementsInstall(opts)} -r ${shq(opts.requirementsFile)} \\
+    && ${uvEnv(opts)} /opt/uv/bin/uv pip check --python /python-env/bin/python`,
+            )
+          : buildKitRun(opts, `${requirementsInstall(opts)} -r ${shq(opts.requirementsFile)} "${runtimeSpec}"`),
       );
     }
   }

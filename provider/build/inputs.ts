@@ -52,32 +52,48 @@ export const tesseractImageSchema = z.strictObject({
     .optional(),
   docker: dockerConnectionSchema.optional(),
   push: registryPushSchema.optional(),
+  builder: z
+    .enum(["auto", "buildkit", "classic"], {
+      error:
+        'must be "auto" (BuildKit only when the build needs it), "buildkit" or "classic" (the Engine API\'s classic builder)',
+    })
+    .optional(),
+  // Keys checked by a refine (see buildArgs); values are secrets: no rule here may echo one.
+  secrets: z
+    .record(z.string(), z.string({ error: "must be a string (the secret's value)" }))
+    .refine((r) => Object.keys(r).every((k) => SECRET_ID.test(k)), {
+      message:
+        "secret ids must be letters, digits, _, . and - (fix: e.g. pypi_token; the id names the secret in build_config.host_credentials[].secret_id and RUN --mount=type=secret,id=…)",
+    })
+    .optional(),
 });
+
+/** A build secret's id: what `RUN --mount=type=secret,id=…` and the session's GetSecret carry. */
+export const SECRET_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** Plain inputs of a TesseractImage, as the provider sees them (inferred from the schema). */
 export type TesseractImageInputs = z.output<typeof tesseractImageSchema>;
 
 /**
- * Options of tesseract-core's build that need BuildKit (SSH agent forwarding, build secrets),
- * which builds through the Engine API's classic builder do not have: refused by name, saying why,
- * instead of as unknown keys.
+ * Options of tesseract-core's build this package does not have yet: SSH agent forwarding needs the
+ * BuildKit session to serve `moby.sshforward.v1.SSH` (only build secrets are served so far).
+ * Refused by name, saying why, instead of as unknown keys.
  */
-const BUILDKIT_ONLY: Record<string, string> = {
+const NOT_YET: Record<string, string> = {
   injectSsh: "inject_ssh",
   forwardSshAgent: "--forward-ssh-agent",
-  secrets: "--secret",
 };
 
-/** One problem per BuildKit-only option present in `inputs` (property and reason). */
+/** One problem per option of upstream's build that is not supported (SSH agent forwarding), with the reason. */
 export function buildKitOnlyProblems(inputs: object): { property: string; reason: string }[] {
-  return Object.keys(BUILDKIT_ONLY)
+  return Object.keys(NOT_YET)
     .filter((k) => k in inputs)
     .map((k) => ({
       property: k,
       reason:
-        `${k}: tesseract-core's ${BUILDKIT_ONLY[k]} needs BuildKit (SSH mounts and build secrets), which this ` +
-        "package's builds through the Docker Engine API do not use (fix: remove it; put private package " +
-        "credentials into pipIndexUrl / pipExtraIndexUrls, kept secret with pulumi.secret)",
+        `${k}: tesseract-core's ${NOT_YET[k]} (SSH agent forwarding into the build) is not supported: the BuildKit ` +
+        "build path serves build secrets, not the SSH agent (fix: remove it; for private package indexes use " +
+        "build_config.host_credentials with the secrets input, or pipIndexUrl with credentials kept secret with pulumi.secret)",
     }));
 }
 
@@ -96,6 +112,8 @@ export const SOURCE_INPUTS = [
   "pipExtraIndexUrls",
   "buildNetwork",
   "buildArgs",
+  "builder",
+  "secrets",
 ] as const;
 
 /** Outputs (state) of a TesseractImage: the output fields of its definition, and what the provider keeps for itself. */

@@ -11,6 +11,14 @@ export interface BuildParams {
   platform?: string;
   target?: string;
   signal?: AbortSignal;
+  /** Build with BuildKit (`version=2`) instead of the classic builder, with these session services. */
+  buildKit?: BuildKitParams;
+}
+
+/** What a BuildKit build's session serves. */
+export interface BuildKitParams {
+  /** Build secrets by id (`RUN --mount=type=secret,id=…`); values never leave the session. */
+  secrets?: Record<string, string>;
 }
 
 export interface BuildMessage {

@@ -89,6 +89,23 @@ export interface TesseractImageInputFields {
    * was pushed: its history is the registry's to prune).
    */
   push?: RegistryPush;
+  /**
+   * Which of the engine's builders builds the image: `"auto"` (default) builds with the classic
+   * builder unless the build needs BuildKit (`build_config.host_credentials` or `secrets`), then with
+   * BuildKit; `"buildkit"` always with BuildKit (`POST /build?version=2` and a `/session`, no CLI or
+   * buildx; it adds a pip/uv cache mount, but keeps no build stage image); `"classic"` never (a
+   * build that needs BuildKit then fails at check, naming what needs it). An engine without BuildKit
+   * (Podman's API) fails such a build with that reason. Part of the context hash when BuildKit is used.
+   */
+  builder?: "auto" | "buildkit" | "classic";
+  /**
+   * Build secrets, secret id → value (`RUN --mount=type=secret,id=<id>`, upstream's `--secret`):
+   * the values `build_config.host_credentials[].secret_id` name, and any a `custom_build_steps` line
+   * mounts. Served to BuildKit over the build's session only: never in the image, its history,
+   * labels, build args, logs or the context hash (only the ids count). Needs BuildKit. Stored as a
+   * Pulumi secret.
+   */
+  secrets?: Record<string, string>;
 }
 
 /** The outputs of a TesseractImage (the class's output fields; the state, `TesseractImageOutputs`, extends them). */
@@ -132,12 +149,13 @@ export const TESSERACT_IMAGE_STATE_INPUTS = [
   "docker",
 ] as const satisfies readonly (keyof TesseractImageInputFields & keyof TesseractImageOutputs)[];
 
-/** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password. */
+/** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password; build secrets. */
 export const TESSERACT_IMAGE_SECRETS = [
   "pipIndexUrl",
   "pipExtraIndexUrls",
   "docker.keyPem",
   "push.password",
+  "secrets",
 ] as const satisfies readonly SecretPath<TesseractImageInputFields>[];
 
 /** Compile-time check: the output list names exactly the output fields. */

@@ -1,0 +1,108 @@
+/**
+ * A BuildKit session through the Engine API, as the docker CLI and buildx open one: `POST /session`
+ * upgraded to h2c (`X-Docker-Expose-Session-*` headers name the session and the gRPC methods we
+ * serve), after which dockerd is the HTTP/2 gRPC client on that connection and we are the server.
+ * A build names the session (`POST /build?version=2&session=<id>`) and BuildKit asks it for what
+ * the build needs: here build secrets (`moby.buildkit.secrets.v1.Secrets/GetSecret`) and the health
+ * check its session manager runs (it drops a session that does not answer).
+ *
+ * Works on every transport the client has (unix socket, tcp, tcp+TLS, ssh through
+ * `docker system dial-stdio`): the upgrade only needs the pool's connection as a byte stream.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Duplex } from "node:stream";
+import * as grpc from "@grpc/grpc-js";
+import type { Dispatcher } from "undici";
+import { bytesField, decodeFields, stringOf, varintField } from "./protobuf";
+
+const GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
+const HEALTH_CHECK = "/grpc.health.v1.Health/Check";
+
+/** An open session: its id for `POST /build?session=`, and how to end it. */
+export interface BuildKitSession {
+  id: string;
+  /** How many times BuildKit asked for each secret id (for tests and messages; never the values). */
+  readonly asked: Map<string, number>;
+  close(): Promise<void>;
+}
+
+const identity = (b: Buffer) => b;
+
+/** A unary method of raw protobuf bytes (messages are encoded by hand, `protobuf.ts`). */
+function unary(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+  return {
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  };
+}
+
+/**
+ * Opens a session on `pool` (`apiPrefix` is `/v1.41`-like) serving `secrets` (id → value).
+ * Rejects when the engine does not upgrade (an engine without BuildKit sessions, e.g. Podman's API).
+ */
+export async function openBuildKitSession(
+  pool: Dispatcher,
+  apiPrefix: string,
+  secrets: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<BuildKitSession> {
+  const id = randomUUID().replace(/-/g, "").slice(0, 25);
+  const asked = new Map<string, number>();
+  const server = new grpc.Server();
+  server.addService(
+    { GetSecret: unary(GET_SECRET), Check: unary(HEALTH_CHECK) },
+    {
+      // GetSecretRequest {string ID = 1; map<string,string> annotations = 2} → GetSecretResponse {bytes data = 1}
+      GetSecret: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        let secretId = "";
+        try {
+          secretId = stringOf(decodeFields(call.request), 1);
+        } catch {
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: "malformed GetSecretRequest" });
+          return;
+        }
+        asked.set(secretId, (asked.get(secretId) ?? 0) + 1);
+        if (!Object.hasOwn(secrets, secretId)) {
+          callback({ code: grpc.status.NOT_FOUND, details: `secret ${secretId} not found` });
+          return;
+        }
+        callback(null, bytesField(1, Buffer.from(secrets[secretId], "utf8")));
+      },
+      // HealthCheckResponse {ServingStatus status = 1}: SERVING = 1
+      Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        callback(null, varintField(1, 1));
+      },
+    },
+  );
+  const { socket } = await pool.upgrade({
+    path: `${apiPrefix}/session`,
+    method: "POST",
+    protocol: "h2c",
+    signal,
+    headers: {
+      "X-Docker-Expose-Session-Uuid": id,
+      "X-Docker-Expose-Session-Name": "pulumi-tesseract",
+      "X-Docker-Expose-Session-Sharedkey": randomBytes(16).toString("hex"),
+      "X-Docker-Expose-Session-Grpc-Method": [GET_SECRET, HEALTH_CHECK],
+    },
+  });
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  injector.injectConnection(socket as Duplex);
+  let closed = false;
+  return {
+    id,
+    asked,
+    async close() {
+      if (closed) return;
+      closed = true;
+      injector.destroy();
+      server.forceShutdown();
+      socket.destroy();
+    },
+  };
+}
