@@ -10,7 +10,7 @@
  * `docker system dial-stdio`): the upgrade only needs the pool's connection as a byte stream.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
 import type { Dispatcher } from "undici";
 import { bytesField, decodeFields, stringOf, varintField } from "./protobuf";
@@ -27,6 +27,38 @@ export interface BuildKitSession {
 }
 
 const identity = (b: Buffer) => b;
+
+/**
+ * The upgraded connection as a plain byte stream. Node's HTTP/2 server refuses a TLS socket whose
+ * handshake negotiated no ALPN protocol (`alpnProtocol === false`: "unknown protocol"), which is
+ * what a tcp+TLS engine connection is; h2c runs inside that TLS as on any stream, so a TLS socket
+ * is handed over wrapped in a Duplex that only forwards bytes.
+ */
+function plainStream(socket: Duplex): Duplex {
+  if (!(socket as { encrypted?: boolean }).encrypted) return socket;
+  const wrapper = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk, encoding, callback) {
+      socket.write(chunk, encoding, callback);
+    },
+    final(callback) {
+      socket.end(callback);
+    },
+    destroy(err, callback) {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  socket.on("data", (chunk: Buffer) => {
+    if (!wrapper.push(chunk)) socket.pause();
+  });
+  socket.on("end", () => wrapper.push(null));
+  socket.on("error", (err) => wrapper.destroy(err));
+  socket.on("close", () => wrapper.destroy());
+  return wrapper;
+}
 
 /** A unary method of raw protobuf bytes (messages are encoded by hand, `protobuf.ts`). */
 function unary(path: string): grpc.MethodDefinition<Buffer, Buffer> {
@@ -92,7 +124,7 @@ export async function openBuildKitSession(
     },
   });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  injector.injectConnection(socket as Duplex);
+  injector.injectConnection(plainStream(socket));
   let closed = false;
   return {
     id,

@@ -12,17 +12,22 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildTesseractImage, prepareBuild } from "../../provider/build";
 import { ensureRuntimeImage, holdRuntime, releaseRuntimeHold } from "../../provider/build/runtime-image";
 import { Progress } from "../../provider/common/log";
 import { DockerClient } from "../../provider/docker";
+import { PrivateDockerd } from "../helpers/private-dockerd";
 import { startPrivateIndex } from "../helpers/private-index";
+import { freePort, PrivateSshd } from "../helpers/private-sshd";
 import { cleanupRun, EXAMPLES, hostBuildOptions, runProbe } from "../helpers/tesseract-image";
+import { makeTlsFiles } from "../helpers/tls-certs";
 
 const exec = promisify(execFile);
 const RUN_ID = `buildkit-${process.pid}-${Date.now()}`;
@@ -203,5 +208,94 @@ describe("BuildKit build path on the real engine", { concurrency: false, timeout
     );
     const images = await docker.listImages({ label: [`pulumi-tesseract.test=${RUN_ID}`] });
     assert.ok(!images.some((i) => (i.RepoTags ?? []).some((t) => t.endsWith("-missing"))), "no image was built");
+  });
+});
+
+/** A one-file tar (ustar) holding `Dockerfile`. */
+function dockerfileTar(text: string): Readable {
+  const body = Buffer.from(text);
+  const header = Buffer.alloc(512);
+  header.write("Dockerfile", 0);
+  header.write("0000644\0", 100);
+  header.write("0000000\0", 108);
+  header.write("0000000\0", 116);
+  header.write(`${body.length.toString(8).padStart(11, "0")}\0`, 124);
+  header.write(
+    `${Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, "0")}\0`,
+    136,
+  );
+  header.write("        ", 148);
+  header.write("0", 156);
+  header.write("ustar\0", 257);
+  header.write("00", 263);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Readable.from([Buffer.concat([header, body, pad, Buffer.alloc(1024)])]);
+}
+
+/**
+ * A BuildKit build whose one RUN checks the secret it mounts against its sha256 (so the build
+ * fails unless the session served exactly that value): the session over `client`'s transport.
+ */
+async function secretBuild(client: DockerClient, tag: string): Promise<string> {
+  const value = `ptTr${Math.random().toString(36).slice(2, 12)}`;
+  const sha = createHash("sha256").update(value).digest("hex");
+  return client.build(
+    dockerfileTar(
+      `FROM debian:bookworm-slim\nRUN --mount=type=secret,id=tok,required=true sha256sum /run/secrets/tok | grep -q ${sha}\n`,
+    ),
+    { tags: [tag], labels: { "pulumi-tesseract.test": RUN_ID }, noCache: true, buildKit: { secrets: { tok: value } } },
+    () => undefined,
+  );
+}
+
+describe("the BuildKit session over the client's other transports", { concurrency: false, timeout: 300_000 }, () => {
+  it("ssh:// (docker system dial-stdio through a private sshd to this engine)", async () => {
+    const sshd = await PrivateSshd.start();
+    const client = new DockerClient({
+      host: `${sshd.url}/var/run/docker.sock`,
+      sshOptions: ["-F", sshd.configFile],
+    });
+    try {
+      const id = await secretBuild(client, `pt-bk-ssh:${process.pid}`);
+      assert.match(id, /^sha256:/);
+      await client.removeImage(`pt-bk-ssh:${process.pid}`);
+    } finally {
+      await client.close();
+      await sshd.dispose();
+    }
+  });
+
+  it("tcp:// with TLS (a private dockerd with a --tlsverify listener)", async () => {
+    const tls = makeTlsFiles();
+    const port = await freePort();
+    const dockerd = await PrivateDockerd.start({
+      name: `bk${process.pid % 10000}`,
+      extraArgs: [
+        "-H",
+        `tcp://127.0.0.1:${port}`,
+        "--tlsverify",
+        `--tlscacert=${tls.ca}`,
+        `--tlscert=${tls.serverCert}`,
+        `--tlskey=${tls.serverKey}`,
+      ],
+    });
+    const client = new DockerClient({
+      host: `tcp://127.0.0.1:${port}`,
+      caPem: tls.read("ca"),
+      certPem: tls.read("cert"),
+      keyPem: tls.read("key"),
+    });
+    try {
+      assert.match(await secretBuild(client, "pt-bk-tls:1"), /^sha256:/);
+    } finally {
+      await client.close();
+      await dockerd.dispose();
+      rmSync(tls.dir, { recursive: true, force: true });
+    }
   });
 });
