@@ -41,7 +41,11 @@ export interface DockerfileOptions {
    * `build_config.host_credentials` entry, a secret mount turned into a netrc that lives only in a
    * tmpfs mount of that one `RUN`. Absent: the classic builder's Dockerfile, unchanged.
    */
-  buildKit?: { credentials: { host: string; username: string; secretId: string }[] };
+  buildKit?: {
+    credentials: { host: string; username: string; secretId: string }[];
+    /** `injectSsh`: the install gets the SSH agent (`--mount=type=ssh`), the build stage git and openssh-client. */
+    ssh?: boolean;
+  };
 }
 
 export const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -115,9 +119,13 @@ function buildKitRun(opts: DockerfileOptions, command: string): string {
   if (!bk) return `RUN ${command}`;
   const cache = opts.installer === "uv" ? "/root/.cache/uv" : "/root/.cache/pip";
   const mounts = [`--mount=type=cache,target=${cache},id=pulumi-tesseract-${opts.installer ?? "pip"},sharing=locked`];
-  if (!bk.credentials.length)
-    return `RUN ${mounts[0]} \
-    ${command}`;
+  let run = command;
+  if (bk.ssh) {
+    mounts.push("--mount=type=ssh");
+    // git runs ssh for git+ssh:// requirements; no known_hosts in the build: a new host key is accepted
+    run = `GIT_SSH_COMMAND="ssh -o StrictHostKeyChecking=accept-new" ${command}`;
+  }
+  if (!bk.credentials.length) return `RUN ${mounts.join(" \\\n    ")} \\\n    ${run}`;
   for (const id of [...new Set(bk.credentials.map((c) => c.secretId))])
     mounts.push(`--mount=type=secret,id=${id},required=true`);
   mounts.push(`--mount=type=tmpfs,target=${NETRC_DIR}`);
@@ -126,14 +134,9 @@ function buildKitRun(opts: DockerfileOptions, command: string): string {
       `printf 'machine %s login %s password %s\\n' ${shq(c.host.replace(/:\d+$/, ""))} ${shq(c.username)} "$(cat /run/secrets/${c.secretId})"`,
   );
   return (
-    `RUN ${mounts.join(
-      " \
-    ",
-    )} \
-` +
-    `    umask 077 && { ${lines.join("; ")}; } > ${NETRC_DIR}/netrc \
-` +
-    `    && NETRC=${NETRC_DIR}/netrc PIP_NO_INPUT=1 ${command}`
+    `RUN ${mounts.join(" \\\n    ")} \\\n` +
+    `    umask 077 && { ${lines.join("; ")}; } > ${NETRC_DIR}/netrc \\\n` +
+    `    && NETRC=${NETRC_DIR}/netrc PIP_NO_INPUT=1 ${run}`
   );
 }
 
@@ -245,7 +248,8 @@ function runtimeBasedBuildStage(config: TesseractConfig, opts: DockerfileOptions
   const bc = config.build_config;
   const platform = bc.target_platform.trim() === "native" ? "" : `--platform=${bc.target_platform.trim()} `;
   const extra = bc.extra_packages.length ? ` ${bc.extra_packages.join(" ")}` : "";
-  const pkgs = `${opts.needsGit ? "git" : ""}${extra}`.trim();
+  const ssh = opts.buildKit?.ssh === true;
+  const pkgs = `${opts.needsGit || ssh ? "git" : ""}${ssh ? " openssh-client" : ""}${extra}`.trim();
   const L = [`FROM ${platform}${opts.runtimeImage} AS build_stage`, "USER root", "ARG DEBIAN_FRONTEND=noninteractive"];
   if (pkgs) {
     L.push("# extra_packages (and git for git+ requirements)");
@@ -285,7 +289,8 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
     L.push(...caBlock(opts, true));
     blank();
     L.push("# Python (with venv) if the base image lacks it, plus extra_packages");
-    L.push(pythonAndPackages(conda, extra, opts.needsGit));
+    const ssh = opts.buildKit?.ssh === true;
+    L.push(pythonAndPackages(conda, `${ssh ? " openssh-client" : ""}${extra}`, opts.needsGit || ssh));
     blank();
     L.push("WORKDIR /tmp/build");
     L.push(...indexArgs(opts));

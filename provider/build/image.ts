@@ -142,14 +142,29 @@ export async function buildTesseractImage(
   if (prepared.builder === "buildkit") {
     const problem = await engine.buildKitProblem();
     if (problem) {
-      const property = inputs.builder === "buildkit" ? "builder" : inputs.secrets ? "secrets" : "srcDir";
+      const property =
+        inputs.builder === "buildkit"
+          ? "builder"
+          : inputs.secrets
+            ? "secrets"
+            : inputs.injectSsh
+              ? "injectSsh"
+              : "srcDir";
       throw new TesseractBuildError(
-        `building ${prepared.tags[0]} needs BuildKit (${inputs.builder === "buildkit" ? 'builder: "buildkit"' : "build_config.host_credentials / secrets"}), but ${problem} ` +
+        `building ${prepared.tags[0]} needs BuildKit (${inputs.builder === "buildkit" ? 'builder: "buildkit"' : "build_config.host_credentials / secrets / injectSsh"}), but ${problem} ` +
           '(fix: build on a Docker Engine (dockerd 18.09 or newer) through the docker input; or drop host_credentials and secrets and put the index credentials into pipIndexUrl, with builder: "auto")',
         { property, hint: "build on a Docker Engine, which has BuildKit" },
       );
     }
   }
+
+  const sshAgentSocket = inputs.injectSsh ? process.env.SSH_AUTH_SOCK : undefined;
+  if (inputs.injectSsh && !sshAgentSocket)
+    throw new TesseractBuildError(
+      "injectSsh: SSH_AUTH_SOCK is not set where the build runs, so there is no SSH agent to forward " +
+        "(fix: start one and add the key before pulumi up: eval $(ssh-agent) && ssh-add <key>; or remove injectSsh)",
+      { property: "injectSsh", hint: "start an ssh-agent holding the key" },
+    );
 
   const baseImage = prepared.config.build_config.base_image;
   if (!(await engine.inspectImage(baseImage))) {
@@ -221,7 +236,9 @@ export async function buildTesseractImage(
           noCache: inputs.noCache,
           platform: inputs.platform,
           signal,
-          ...(prepared.builder === "buildkit" ? { buildKit: { secrets: { ...inputs.secrets } } } : {}),
+          ...(prepared.builder === "buildkit"
+            ? { buildKit: { secrets: { ...inputs.secrets }, ...(sshAgentSocket ? { sshAgentSocket } : {}) } }
+            : {}),
         },
         onLine,
       );

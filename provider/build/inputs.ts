@@ -52,6 +52,9 @@ export const tesseractImageSchema = z.strictObject({
     .optional(),
   docker: dockerConnectionSchema.optional(),
   push: registryPushSchema.optional(),
+  injectSsh: z
+    .boolean({ error: "must be true (forward the SSH agent of SSH_AUTH_SOCK into the install step) or false" })
+    .optional(),
   builder: z
     .enum(["auto", "buildkit", "classic"], {
       error:
@@ -74,26 +77,18 @@ export const SECRET_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 /** Plain inputs of a TesseractImage, as the provider sees them (inferred from the schema). */
 export type TesseractImageInputs = z.output<typeof tesseractImageSchema>;
 
-/**
- * Options of tesseract-core's build this package does not have yet: SSH agent forwarding needs the
- * BuildKit session to serve `moby.sshforward.v1.SSH` (only build secrets are served so far).
- * Refused by name, saying why, instead of as unknown keys.
- */
-const NOT_YET: Record<string, string> = {
-  injectSsh: "inject_ssh",
+/** Upstream's options this package spells otherwise: refused by name, saying which input it is. */
+const RENAMED: Record<string, string> = {
   forwardSshAgent: "--forward-ssh-agent",
 };
 
-/** One problem per option of upstream's build that is not supported (SSH agent forwarding), with the reason. */
+/** One problem per option named as upstream's CLI names it, with the input to use instead. */
 export function buildKitOnlyProblems(inputs: object): { property: string; reason: string }[] {
-  return Object.keys(NOT_YET)
+  return Object.keys(RENAMED)
     .filter((k) => k in inputs)
     .map((k) => ({
       property: k,
-      reason:
-        `${k}: tesseract-core's ${NOT_YET[k]} (SSH agent forwarding into the build) is not supported: the BuildKit ` +
-        "build path serves build secrets, not the SSH agent (fix: remove it; for private package indexes use " +
-        "build_config.host_credentials with the secrets input, or pipIndexUrl with credentials kept secret with pulumi.secret)",
+      reason: `${k}: tesseract-core's CLI flag ${RENAMED[k]} is the injectSsh input here (fix: use injectSsh: true)`,
     }));
 }
 
@@ -114,6 +109,7 @@ export const SOURCE_INPUTS = [
   "buildArgs",
   "builder",
   "secrets",
+  "injectSsh",
 ] as const;
 
 /** Outputs (state) of a TesseractImage: the output fields of its definition, and what the provider keeps for itself. */

@@ -172,6 +172,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
               username: c.username,
               secretId: c.secret_id,
             })),
+            ssh: inputs.injectSsh === true,
           },
         }
       : {}),
@@ -225,13 +226,14 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
  * that `secrets` lacks (the id is named, never a value).
  */
 export function chooseBuilder(
-  inputs: Pick<TesseractImageInputs, "builder" | "secrets">,
+  inputs: Pick<TesseractImageInputs, "builder" | "secrets" | "injectSsh">,
   config: TesseractConfig,
 ): "buildkit" | "classic" {
   const needs: string[] = [];
   const creds = config.build_config.host_credentials;
   if (creds.length) needs.push("build_config.host_credentials (secret mounts)");
   if (inputs.secrets && Object.keys(inputs.secrets).length) needs.push("secrets");
+  if (inputs.injectSsh) needs.push("injectSsh (an SSH mount)");
   if (needs.length && inputs.builder === "classic")
     throw new UserError(
       `builder: "classic" cannot build this image: ${needs.join(" and ")} need BuildKit ` +

@@ -3,13 +3,16 @@
  * upgraded to h2c (`X-Docker-Expose-Session-*` headers name the session and the gRPC methods we
  * serve), after which dockerd is the HTTP/2 gRPC client on that connection and we are the server.
  * A build names the session (`POST /build?version=2&session=<id>`) and BuildKit asks it for what
- * the build needs: here build secrets (`moby.buildkit.secrets.v1.Secrets/GetSecret`) and the health
- * check its session manager runs (it drops a session that does not answer).
+ * the build needs: here build secrets (`moby.buildkit.secrets.v1.Secrets/GetSecret`), the SSH agent
+ * for `RUN --mount=type=ssh` (`moby.sshforward.v1.SSH/CheckAgent`, `ForwardAgent`: each agent
+ * connection of a step piped to `SSH_AUTH_SOCK`) and the health check its session manager runs
+ * (it drops a session that does not answer).
  *
  * Works on every transport the client has (unix socket, tcp, tcp+TLS, ssh through
  * `docker system dial-stdio`): the upgrade only needs the pool's connection as a byte stream.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { Duplex } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
 import type { Dispatcher } from "undici";
@@ -17,6 +20,8 @@ import { bytesField, decodeFields, stringOf, varintField } from "./protobuf";
 
 const GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
 const HEALTH_CHECK = "/grpc.health.v1.Health/Check";
+const CHECK_AGENT = "/moby.sshforward.v1.SSH/CheckAgent";
+const FORWARD_AGENT = "/moby.sshforward.v1.SSH/ForwardAgent";
 
 /** An open session: its id for `POST /build?session=`, and how to end it. */
 export interface BuildKitSession {
@@ -60,12 +65,12 @@ function plainStream(socket: Duplex): Duplex {
   return wrapper;
 }
 
-/** A unary method of raw protobuf bytes (messages are encoded by hand, `protobuf.ts`). */
-function unary(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+/** A method of raw protobuf bytes (messages are encoded by hand, `protobuf.ts`); unary unless `streams`. */
+function method(path: string, streams = false): grpc.MethodDefinition<Buffer, Buffer> {
   return {
     path,
-    requestStream: false,
-    responseStream: false,
+    requestStream: streams,
+    responseStream: streams,
     requestSerialize: identity,
     requestDeserialize: identity,
     responseSerialize: identity,
@@ -73,21 +78,66 @@ function unary(path: string): grpc.MethodDefinition<Buffer, Buffer> {
   };
 }
 
+/** What a session serves: build secrets, and (for `RUN --mount=type=ssh`) an SSH agent's socket. */
+export interface SessionServices {
+  secrets: Record<string, string>;
+  /** Path of the agent's unix socket (`SSH_AUTH_SOCK`), served as the ssh id `default`. */
+  sshAgentSocket?: string;
+}
+
 /**
- * Opens a session on `pool` (`apiPrefix` is `/v1.41`-like) serving `secrets` (id → value).
- * Rejects when the engine does not upgrade (an engine without BuildKit sessions, e.g. Podman's API).
+ * Forwards one agent connection of a build step: BuildKit streams `BytesMessage {bytes data = 1}`
+ * both ways, which are piped to and from a new connection to the agent's socket.
+ */
+function forwardAgent(call: grpc.ServerDuplexStream<Buffer, Buffer>, socketPath: string): void {
+  const agent = connect(socketPath);
+  let done = false;
+  const finish = (err?: Error) => {
+    if (done) return;
+    done = true;
+    agent.destroy();
+    if (err) call.destroy(err);
+    else call.end();
+  };
+  call.on("data", (msg: Buffer) => {
+    try {
+      const data = decodeFields(msg).find((f) => f.field === 1)?.bytes;
+      if (data?.length) agent.write(data);
+    } catch (err) {
+      finish(err as Error);
+    }
+  });
+  call.on("end", () => agent.end());
+  call.on("error", () => finish());
+  // BuildKit cancels the stream when the step's connection to the agent ends, or the build does
+  call.on("cancelled", () => finish());
+  call.on("close", () => finish());
+  agent.on("data", (chunk: Buffer) => call.write(bytesField(1, chunk)));
+  agent.on("error", (err) => finish(err));
+  agent.on("close", () => finish());
+}
+
+/**
+ * Opens a session on `pool` (`apiPrefix` is `/v1.41`-like) serving `services`. Rejects when the
+ * engine does not upgrade (an engine without BuildKit sessions, e.g. Podman's API).
  */
 export async function openBuildKitSession(
   pool: Dispatcher,
   apiPrefix: string,
-  secrets: Record<string, string>,
+  services: SessionServices,
   signal?: AbortSignal,
 ): Promise<BuildKitSession> {
+  const { secrets, sshAgentSocket } = services;
   const id = randomUUID().replace(/-/g, "").slice(0, 25);
   const asked = new Map<string, number>();
   const server = new grpc.Server();
+  const methods = [GET_SECRET, HEALTH_CHECK, ...(sshAgentSocket ? [CHECK_AGENT, FORWARD_AGENT] : [])];
   server.addService(
-    { GetSecret: unary(GET_SECRET), Check: unary(HEALTH_CHECK) },
+    {
+      GetSecret: method(GET_SECRET),
+      Check: method(HEALTH_CHECK),
+      ...(sshAgentSocket ? { CheckAgent: method(CHECK_AGENT), ForwardAgent: method(FORWARD_AGENT, true) } : {}),
+    },
     {
       // GetSecretRequest {string ID = 1; map<string,string> annotations = 2} → GetSecretResponse {bytes data = 1}
       GetSecret: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
@@ -109,6 +159,21 @@ export async function openBuildKitSession(
       Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         callback(null, varintField(1, 1));
       },
+      // CheckAgentRequest {string ID = 1} → CheckAgentResponse {}: only the id `default` exists
+      CheckAgent: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        let id = "";
+        try {
+          id = stringOf(decodeFields(call.request), 1);
+        } catch {
+          // malformed: treated as the default id
+        }
+        if (id && id !== "default") callback({ code: grpc.status.NOT_FOUND, details: `unset ssh forward key ${id}` });
+        else callback(null, Buffer.alloc(0));
+      },
+      ForwardAgent: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+        if (sshAgentSocket) forwardAgent(call, sshAgentSocket);
+        else call.destroy(new Error("no SSH agent"));
+      },
     },
   );
   const { socket } = await pool.upgrade({
@@ -120,7 +185,7 @@ export async function openBuildKitSession(
       "X-Docker-Expose-Session-Uuid": id,
       "X-Docker-Expose-Session-Name": "pulumi-tesseract",
       "X-Docker-Expose-Session-Sharedkey": randomBytes(16).toString("hex"),
-      "X-Docker-Expose-Session-Grpc-Method": [GET_SECRET, HEALTH_CHECK],
+      "X-Docker-Expose-Session-Grpc-Method": methods,
     },
   });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());

@@ -357,7 +357,12 @@ export class DockerClient implements ContainerEngine {
     const pool = await this.dispatcher();
     let session: Awaited<ReturnType<typeof openBuildKitSession>>;
     try {
-      session = await openBuildKitSession(pool, prefix, buildKit.secrets ?? {}, params.signal);
+      session = await openBuildKitSession(
+        pool,
+        prefix,
+        { secrets: buildKit.secrets ?? {}, sshAgentSocket: buildKit.sshAgentSocket },
+        params.signal,
+      );
     } catch (err) {
       if (isSocketError(err) && !(await this.answers())) throw new DockerUnreachableError(this.describe(), err);
       throw new DockerApiError(

@@ -19,6 +19,8 @@ export interface BuildParams {
 export interface BuildKitParams {
   /** Build secrets by id (`RUN --mount=type=secret,id=…`); values never leave the session. */
   secrets?: Record<string, string>;
+  /** An SSH agent's socket (`SSH_AUTH_SOCK`) for `RUN --mount=type=ssh` (id `default`). */
+  sshAgentSocket?: string;
 }
 
 export interface BuildMessage {

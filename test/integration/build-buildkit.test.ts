@@ -7,11 +7,14 @@
  *   neither the password nor the netrc is in `docker history --no-trunc`, `docker image inspect`
  *   or any file of `docker save`;
  * - a wrong secret fails with the failing step named and the pip log, without the secret;
- * - a secret id the credentials name but `secrets` lacks fails before the engine sees anything.
+ * - a secret id the credentials name but `secrets` lacks fails before the engine sees anything;
+ * - injectSsh: a `git+ssh://` requirement on a private sshd clones with an ssh-agent's key (no key
+ *   in the image); without SSH_AUTH_SOCK the build fails on injectSsh;
+ * - the session over the client's other transports: ssh:// (dial-stdio) and tcp+TLS.
  * Cleanup: the run's images, the runtime hold, the BuildKit build cache (`POST /build/prune`).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -208,6 +211,79 @@ describe("BuildKit build path on the real engine", { concurrency: false, timeout
     );
     const images = await docker.listImages({ label: [`pulumi-tesseract.test=${RUN_ID}`] });
     assert.ok(!images.some((i) => (i.RepoTags ?? []).some((t) => t.endsWith("-missing"))), "no image was built");
+  });
+});
+
+describe("injectSsh: the SSH agent forwarded into the install step", { timeout: 600_000 }, () => {
+  it("a git+ssh:// requirement clones with the agent's key (the key is in no layer); without an agent: a clear error", async () => {
+    const sshd = await PrivateSshd.start();
+    const agentDir = mkdtempSync(path.join(tmpdir(), "pt-agent-"));
+    const agentSock = path.join(agentDir, "agent.sock");
+    const agentOut = execFileSync("ssh-agent", ["-a", agentSock], { encoding: "utf8" });
+    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agentOut)?.[1];
+    const savedSock = process.env.SSH_AUTH_SOCK;
+    try {
+      execFileSync("ssh-add", [path.join(sshd.dir, "client_key")], {
+        env: { ...process.env, SSH_AUTH_SOCK: agentSock },
+        stdio: "ignore",
+      });
+      // a package in a git repository reached only over ssh, with the agent's key
+      const repo = path.join(tmp, "ssh-repo");
+      mkdirSync(path.join(repo, "pt_ssh_pkg"), { recursive: true });
+      writeFileSync(path.join(repo, "pt_ssh_pkg", "__init__.py"), "VALUE = 'over ssh'\n");
+      writeFileSync(
+        path.join(repo, "pyproject.toml"),
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n[project]\nname = "pt-ssh-pkg"\nversion = "1.0"\n',
+      );
+      const git = (...args: string[]) =>
+        execFileSync("git", ["-C", repo, "-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
+          stdio: "ignore",
+        });
+      git("init", "-q");
+      git("add", "-A");
+      git("commit", "-qm", "init");
+
+      const dir = path.join(tmp, "ssh");
+      cpSync(path.join(EXAMPLES, "hello"), dir, { recursive: true });
+      writeFileSync(
+        path.join(dir, "tesseract_requirements.txt"),
+        `pt-ssh-pkg @ git+ssh://root@127.0.0.1:${sshd.port}${repo}\n`,
+      );
+      const options = { ...hostBuildOptions(RUN_ID), tag: `${RUN_ID}-ssh`, injectSsh: true, onLine: () => undefined };
+
+      delete process.env.SSH_AUTH_SOCK;
+      await assert.rejects(buildTesseractImage(dir, options), (err: Error & { property?: string }) => {
+        assert.equal(err.property, "injectSsh");
+        assert.match(err.message, /SSH_AUTH_SOCK is not set/);
+        return true;
+      });
+
+      process.env.SSH_AUTH_SOCK = agentSock;
+      const built = await buildTesseractImage(dir, options);
+      const probe = await runProbe(
+        docker,
+        RUN_ID,
+        built.imageName,
+        ["/bin/sh", "-c"],
+        ["/python-env/bin/python -c 'import pt_ssh_pkg; print(pt_ssh_pkg.VALUE)'"],
+      );
+      assert.equal(probe.code, 0, probe.logs);
+      assert.match(probe.logs, /^over ssh$/m);
+      const key = readFileSync(path.join(sshd.dir, "client_key"), "utf8").split("\n")[1];
+      const saved = path.join(tmp, "saved-ssh");
+      mkdirSync(saved);
+      await exec("docker", ["save", "-o", path.join(saved, "image.tar"), built.imageId]);
+      await exec("tar", ["-xf", path.join(saved, "image.tar"), "-C", saved]);
+      for (const f of filesBelow(saved))
+        assert.equal(readFileSync(f).indexOf(key), -1, `${path.relative(saved, f)} holds the private key`);
+      rmSync(saved, { recursive: true, force: true });
+    } finally {
+      if (savedSock === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = savedSock;
+      if (agentPid) process.kill(Number(agentPid));
+      rmSync(agentDir, { recursive: true, force: true });
+      await sshd.dispose();
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * The BuildKit build path without an engine: BuildKit's trace (protobuf `StatusResponse` inside
  * the `/build` NDJSON stream) decoded into log lines and a DockerBuildError naming the failing
- * step; the builder choice and the `secrets` / `host_credentials` rules at check; the BuildKit
- * Dockerfile (cache, secret and tmpfs mounts) next to the classic one, which is unchanged; secret
+ * step; the builder choice and the `secrets` / `host_credentials` / `injectSsh` rules at check; the
+ * BuildKit Dockerfile (cache, secret, tmpfs and ssh mounts) next to the classic one, which is unchanged; secret
  * values in no context entry, hash, label, build arg or failure.
  */
 import assert from "node:assert/strict";
@@ -228,6 +228,23 @@ describe("the builder choice and the secrets rules", () => {
     assert.match(p.context.dockerfile, /--mount=type=cache,target=\/root\/\.cache\/uv,id=pulumi-tesseract-uv/);
     assert.match(p.context.dockerfile, /UV_LINK_MODE=copy/);
     assert.doesNotMatch(p.context.dockerfile.split("--mount=type=cache")[1], /UV_NO_CACHE/);
+  });
+
+  test("injectSsh: BuildKit, an SSH mount on the install, git and openssh-client in the build stage", () => {
+    const dir = path.join(tmp, "ssh");
+    cpSync(hello, dir, { recursive: true });
+    writeFileSync(path.join(dir, "tesseract_requirements.txt"), "pkg @ git+ssh://git@git.example.com/pkg.git\n");
+    const p = prepareBuild({ srcDir: dir, injectSsh: true });
+    assert.equal(p.builder, "buildkit");
+    assert.match(p.context.dockerfile, /apt-get install -y --no-install-recommends git openssh-client\b/);
+    assert.match(
+      p.context.dockerfile,
+      /--mount=type=ssh \\\n {4}GIT_SSH_COMMAND="ssh -o StrictHostKeyChecking=accept-new" \/python-env\/bin\/python -m pip install/,
+    );
+    assert.throws(
+      () => prepareBuild({ srcDir: hello, injectSsh: true, builder: "classic" }),
+      /injectSsh \(an SSH mount\) need BuildKit/,
+    );
   });
 
   test("builder: classic with what needs BuildKit fails naming builder and the fix", () => {

@@ -2,13 +2,14 @@
  * The BuildKit session (provider/docker/buildkit-session.ts) against an in-process stand-in for
  * dockerd's side: an HTTP server on a unix socket that checks the `POST /session` upgrade headers,
  * answers 101, and then, as dockerd does, speaks HTTP/2 gRPC as the client on that connection:
- * GetSecret for a known and an unknown id, and the health check.
+ * GetSecret for a known and an unknown id, the health check, and the SSH agent (CheckAgent,
+ * ForwardAgent piped to a stand-in agent's unix socket).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
-import type { Socket } from "node:net";
+import net, { type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -70,7 +71,7 @@ test("POST /session: the expose headers, then GetSecret (known, unknown) and Hea
   });
   await new Promise((r) => setTimeout(r, 50));
   const pool = new Pool("http://localhost", { socketPath });
-  const session = await openBuildKitSession(pool, "/v1.41", { idx: "s3cret-value" });
+  const session = await openBuildKitSession(pool, "/v1.41", { secrets: { idx: "s3cret-value" } });
   const h2 = await client;
   try {
     assert.equal(path_, "/v1.41/session");
@@ -107,6 +108,67 @@ test("POST /session: the expose headers, then GetSecret (known, unknown) and Hea
   }
 });
 
+/** Upgrades like dockerd on a new unix socket and resolves with the HTTP/2 client side and the headers seen. */
+function standInEngine(name: string): {
+  socketPath: string;
+  client: Promise<{ h2: http2.ClientHttp2Session; headers: http.IncomingHttpHeaders }>;
+} {
+  const socketPath = path.join(dir, name);
+  const client = new Promise<{ h2: http2.ClientHttp2Session; headers: http.IncomingHttpHeaders }>((resolve) => {
+    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    server.on("upgrade", (req, socket: Socket) => {
+      socket.write("HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+      resolve({ h2: http2.connect("http://localhost", { createConnection: () => socket }), headers: req.headers });
+      server.close();
+    });
+    server.listen(socketPath);
+  });
+  return { socketPath, client };
+}
+
+test("injectSsh: CheckAgent knows only `default`; ForwardAgent pipes BytesMessages to and from the agent's socket", async () => {
+  const agentPath = path.join(dir, "agent.sock");
+  // a stand-in agent: answers each request with "pong:" + the request
+  const agent = net.createServer((c) => c.on("data", (d) => c.write(Buffer.concat([Buffer.from("pong:"), d]))));
+  await new Promise<void>((r) => agent.listen(agentPath, r));
+  const engine = standInEngine("ssh-engine.sock");
+  await new Promise((r) => setTimeout(r, 50));
+  const pool = new Pool("http://localhost", { socketPath: engine.socketPath });
+  const session = await openBuildKitSession(pool, "/v1.41", { secrets: {}, sshAgentSocket: agentPath });
+  const { h2, headers } = await engine.client;
+  try {
+    assert.match(String(headers["x-docker-expose-session-grpc-method"]), /moby\.sshforward\.v1\.SSH\/ForwardAgent/);
+    assert.equal((await call(h2, "/moby.sshforward.v1.SSH/CheckAgent", bytesField(1, "default"))).status, "0");
+    assert.equal((await call(h2, "/moby.sshforward.v1.SSH/CheckAgent", bytesField(1, "other"))).status, "5");
+
+    const stream = h2.request({
+      ":method": "POST",
+      ":path": "/moby.sshforward.v1.SSH/ForwardAgent",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    const message = bytesField(1, "ping");
+    const frame = Buffer.alloc(5);
+    frame.writeUInt32BE(message.length, 1);
+    stream.write(Buffer.concat([frame, message]));
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      let got = Buffer.alloc(0);
+      stream.on("data", (c: Buffer) => {
+        got = Buffer.concat([got, c]);
+        if (got.length >= 5 && got.length >= 5 + got.readUInt32BE(1)) resolve(got.subarray(5, 5 + got.readUInt32BE(1)));
+      });
+      stream.on("error", reject);
+    });
+    assert.equal(decodeFields(answer)[0].bytes?.toString(), "pong:ping");
+    stream.close();
+  } finally {
+    h2.destroy();
+    await session.close();
+    await pool.close();
+    agent.close();
+  }
+});
+
 test("an engine that does not upgrade (Podman's API answers 404): the session fails to open", async () => {
   const socketPath = path.join(dir, "podman.sock");
   const server = http.createServer((_req, res) =>
@@ -115,7 +177,7 @@ test("an engine that does not upgrade (Podman's API answers 404): the session fa
   await new Promise<void>((r) => server.listen(socketPath, r));
   const pool = new Pool("http://localhost", { socketPath });
   try {
-    await assert.rejects(openBuildKitSession(pool, "/v1.41", {}));
+    await assert.rejects(openBuildKitSession(pool, "/v1.41", { secrets: {} }));
   } finally {
     await pool.close();
     server.close();

@@ -91,7 +91,7 @@ export interface TesseractImageInputFields {
   push?: RegistryPush;
   /**
    * Which of the engine's builders builds the image: `"auto"` (default) builds with the classic
-   * builder unless the build needs BuildKit (`build_config.host_credentials` or `secrets`), then with
+   * builder unless the build needs BuildKit (`build_config.host_credentials`, `secrets` or `injectSsh`), then with
    * BuildKit; `"buildkit"` always with BuildKit (`POST /build?version=2` and a `/session`, no CLI or
    * buildx; it adds a pip/uv cache mount, but keeps no build stage image); `"classic"` never (a
    * build that needs BuildKit then fails at check, naming what needs it). An engine without BuildKit
@@ -106,6 +106,13 @@ export interface TesseractImageInputFields {
    * Pulumi secret.
    */
   secrets?: Record<string, string>;
+  /**
+   * Forward the SSH agent of `SSH_AUTH_SOCK` (where `pulumi` runs) into the requirements install
+   * (`RUN --mount=type=ssh`), so `git+ssh://` requirements clone with its keys, like upstream's
+   * `inject_ssh` / `--forward-ssh-agent`: the build stage gets git and openssh-client, and accepts a
+   * host key it has not seen (`StrictHostKeyChecking=accept-new`). No key reaches the image. Needs BuildKit.
+   */
+  injectSsh?: boolean;
 }
 
 /** The outputs of a TesseractImage (the class's output fields; the state, `TesseractImageOutputs`, extends them). */
