@@ -220,7 +220,7 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
 
 /**
  * Which builder a build uses: `builder: "auto"` (the default) takes BuildKit only when the build
- * needs it (`build_config.host_credentials`, `secrets`), so every other build keeps the classic
+ * needs it (`build_config.host_credentials`, `secrets`, `injectSsh`), so every other build keeps the classic
  * builder's build stage image (`keepBuildCache`). Throws UserError naming the input and the fix
  * when the build needs BuildKit and `builder` is `"classic"`, or a credential names a secret id
  * that `secrets` lacks (the id is named, never a value).
