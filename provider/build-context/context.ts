@@ -17,7 +17,7 @@ import type { Readable } from "node:stream";
 import { pack } from "tar-stream";
 import { API_FILE, TesseractSourceError } from "../tesseract-config/load";
 import { isPylock, type TesseractConfig } from "../tesseract-config/schema";
-import { CA_DIR, ENTRYPOINT_SH, renderDockerfile } from "./dockerfile";
+import { CA_DIR, type DockerfileOptions, ENTRYPOINT_SH, renderDockerfile } from "./dockerfile";
 import { DockerIgnore, UPSTREAM_DOCKERIGNORE } from "./dockerignore";
 import { parseRequirementsFile } from "./requirements";
 import { RUNTIME_DOCKERFILE } from "./runtime";
@@ -51,6 +51,8 @@ export interface BuildContextOptions {
    * `generateOnly` folder says how to build it). Ignored for conda.
    */
   runtime?: { image: string; dockerfile: string };
+  /** The build runs on BuildKit (cache and secret mounts, see `DockerfileOptions.buildKit`). */
+  buildKit?: DockerfileOptions["buildKit"];
 }
 
 export interface BuildContext {
@@ -469,6 +471,7 @@ export function generateBuildContext(
     pipExtraIndexUrls: Boolean(options.pipExtraIndexUrls),
     installer: options.installer ?? "pip",
     ...(runtime ? { runtimeImage: runtime.image } : {}),
+    ...(options.buildKit ? { buildKit: options.buildKit } : {}),
   });
   addFile("Dockerfile", dockerfile);
   addFile("entrypoint.sh", ENTRYPOINT_SH, 0o555);

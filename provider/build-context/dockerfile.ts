@@ -36,6 +36,16 @@ export interface DockerfileOptions {
    * stage installs them itself (conda, or an index URL with credentials).
    */
   runtimeImage?: string;
+  /**
+   * The build runs on BuildKit: the requirements install gets a pip/uv cache mount and, per
+   * `build_config.host_credentials` entry, a secret mount turned into a netrc that lives only in a
+   * tmpfs mount of that one `RUN`. Absent: the classic builder's Dockerfile, unchanged.
+   */
+  buildKit?: {
+    credentials: { host: string; username: string; secretId: string }[];
+    /** `injectSsh`: the install gets the SSH agent (`--mount=type=ssh`), the build stage git and openssh-client. */
+    ssh?: boolean;
+  };
 }
 
 export const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -93,6 +103,41 @@ function uvEnv(opts: DockerfileOptions): string {
   if (opts.pipIndexUrl) env.push('UV_INDEX_URL="$PIP_INDEX_URL"');
   if (opts.pipExtraIndexUrls) env.push('UV_EXTRA_INDEX_URL="$PIP_EXTRA_INDEX_URL"');
   return env.join(" ");
+}
+
+/** Where the BuildKit path writes the netrc: a tmpfs mount of the one RUN that installs, never a layer. */
+export const NETRC_DIR = "/run/pulumi-tesseract-netrc";
+
+/**
+ * The `RUN` prefix of an install on BuildKit: a cache mount for the installer's downloads (shared
+ * between builds, so a changed requirements file downloads only what is new), one secret mount per
+ * host credential and a tmpfs holding the netrc written from them (pip, through requests, and uv
+ * read `NETRC`), so no credential reaches a layer or the history (the RUN line holds only ids).
+ */
+function buildKitRun(opts: DockerfileOptions, command: string): string {
+  const bk = opts.buildKit;
+  if (!bk) return `RUN ${command}`;
+  const cache = opts.installer === "uv" ? "/root/.cache/uv" : "/root/.cache/pip";
+  const mounts = [`--mount=type=cache,target=${cache},id=pulumi-tesseract-${opts.installer ?? "pip"},sharing=locked`];
+  let run = command;
+  if (bk.ssh) {
+    mounts.push("--mount=type=ssh");
+    // git runs ssh for git+ssh:// requirements; no known_hosts in the build: a new host key is accepted
+    run = `GIT_SSH_COMMAND="ssh -o StrictHostKeyChecking=accept-new" ${command}`;
+  }
+  if (!bk.credentials.length) return `RUN ${mounts.join(" \\\n    ")} \\\n    ${run}`;
+  for (const id of [...new Set(bk.credentials.map((c) => c.secretId))])
+    mounts.push(`--mount=type=secret,id=${id},required=true`);
+  mounts.push(`--mount=type=tmpfs,target=${NETRC_DIR}`);
+  const lines = bk.credentials.map(
+    (c) =>
+      `printf 'machine %s login %s password %s\\n' ${shq(c.host.replace(/:\d+$/, ""))} ${shq(c.username)} "$(cat /run/secrets/${c.secretId})"`,
+  );
+  return (
+    `RUN ${mounts.join(" \\\n    ")} \\\n` +
+    `    umask 077 && { ${lines.join("; ")}; } > ${NETRC_DIR}/netrc \\\n` +
+    `    && NETRC=${NETRC_DIR}/netrc PIP_NO_INPUT=1 ${run}`
+  );
 }
 
 /** `uv pip install` into /python-env. */
@@ -191,6 +236,14 @@ function venvCommand(config: TesseractConfig, opts: DockerfileOptions): string {
   );
 }
 
+/** The requirements install: on BuildKit with the cache mount's cache (see {@link buildKitRun}), else without a cache. */
+function requirementsInstall(opts: DockerfileOptions): string {
+  if (!opts.buildKit) return installCommand(opts);
+  return opts.installer === "uv"
+    ? uvInstall(opts).replace("UV_NO_CACHE=1", "UV_LINK_MODE=copy")
+    : "/python-env/bin/python -m pip install";
+}
+
 /** uv (when it is the installer), then /python-env with the runtime, in its own layer. */
 function venvAndRuntime(config: TesseractConfig, opts: DockerfileOptions, runtimeSpec: string): string[] {
   const uv = opts.installer === "uv";
@@ -237,7 +290,8 @@ function runtimeBasedBuildStage(config: TesseractConfig, opts: DockerfileOptions
   const bc = config.build_config;
   const platform = bc.target_platform.trim() === "native" ? "" : `--platform=${bc.target_platform.trim()} `;
   const extra = bc.extra_packages.length ? ` ${bc.extra_packages.join(" ")}` : "";
-  const pkgs = `${opts.needsGit ? "git" : ""}${extra}`.trim();
+  const ssh = opts.buildKit?.ssh === true;
+  const pkgs = `${opts.needsGit || ssh ? "git" : ""}${ssh ? " openssh-client" : ""}${extra}`.trim();
   const L = [`FROM ${platform}${opts.runtimeImage} AS build_stage`, "USER root", "ARG DEBIAN_FRONTEND=noninteractive"];
   if (pkgs) {
     L.push("# extra_packages (and git for git+ requirements)");
@@ -277,7 +331,8 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
     L.push(...caBlock(opts, true));
     blank();
     L.push("# Python (with venv) if the base image lacks it, plus extra_packages");
-    L.push(pythonAndPackages(conda, extra, opts.needsGit));
+    const ssh = opts.buildKit?.ssh === true;
+    L.push(pythonAndPackages(conda, `${ssh ? " openssh-client" : ""}${extra}`, opts.needsGit || ssh));
     blank();
     L.push("WORKDIR /tmp/build");
     L.push(...indexArgs(opts));
@@ -286,10 +341,10 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
   if (conda) {
     L.push(`COPY ${jsonArgs(`__tesseract_source__/${opts.requirementsFile}`, `./${opts.requirementsFile}`)}`);
     if (opts.hasLocalRequirements) L.push("COPY local_requirements/ ./local_requirements/");
-    L.push(
-      `RUN conda env create --file ${opts.requirementsFile} -p /python-env --quiet \\\n` +
-        `    && /python-env/bin/python -m pip install --no-cache-dir "${runtimeSpec}"`,
-    );
+    const condaCreate =
+      `conda env create --file ${opts.requirementsFile} -p /python-env --quiet \\\n` +
+      `    && /python-env/bin/python -m pip install --no-cache-dir "${runtimeSpec}"`;
+    L.push(opts.buildKit ? buildKitRun({ ...opts, installer: "pip" }, condaCreate) : `RUN ${condaCreate}`);
   } else {
     if (!shared) L.push(...venvAndRuntime(config, opts, runtimeSpec));
     if (opts.hasRequirements) {
@@ -298,9 +353,12 @@ export function renderDockerfile(config: TesseractConfig, opts: DockerfileOption
       if (opts.hasLocalRequirements) L.push("COPY local_requirements/ ./local_requirements/");
       L.push(
         opts.lockFile
-          ? `RUN ${installCommand(opts)} -r ${shq(opts.requirementsFile)} \\
-    && ${uvEnv(opts)} /opt/uv/bin/uv pip check --python /python-env/bin/python`
-          : `RUN ${installCommand(opts)} -r ${shq(opts.requirementsFile)} "${runtimeSpec}"`,
+          ? buildKitRun(
+              opts,
+              `${requirementsInstall(opts)} -r ${shq(opts.requirementsFile)} \\
+    && ${uvEnv(opts)} /opt/uv/bin/uv pip check --python /python-env/bin/python`,
+            )
+          : buildKitRun(opts, `${requirementsInstall(opts)} -r ${shq(opts.requirementsFile)} "${runtimeSpec}"`),
       );
     }
   }

@@ -70,6 +70,8 @@ const MISSING_BASE =
 function hintFor(err: DockerBuildError, baseImage: string): string | undefined {
   if (MISSING_BASE.test(err.engineMessage) && isFromStep(err.failedStep))
     return `the base image ${baseImage} is not available locally and cannot be pulled; load or build it first, e.g. \`docker load\`, or set build_config.base_image`;
+  if (/--mount=type=secret/.test(err.failedStep ?? "") && / (pip|uv pip|conda env) /.test(err.failedStep ?? ""))
+    return "check the requirements, the package index, and that secrets holds the right password or token for each build_config.host_credentials entry (its secret_id, host and username)";
   if (/ pip install /.test(err.failedStep ?? ""))
     return "check the requirements, the package index (pipIndexUrl) and, behind a TLS proxy, caCertificates and buildNetwork";
   if (/tesseract-runtime check/.test(err.failedStep ?? ""))
@@ -105,7 +107,7 @@ export async function buildTesseractImage(
   const prepared = prepareBuild(inputs);
   const progress = new Progress(
     `TesseractImage ${prepared.tags[0]}`,
-    [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? [])],
+    [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? []), ...Object.values(inputs.secrets ?? {})],
     onProgress ?? (connectToEngine() ? undefined : () => undefined),
   );
   if (generateOnly) {
@@ -137,6 +139,33 @@ export async function buildTesseractImage(
     };
   }
 
+  if (prepared.builder === "buildkit") {
+    const problem = await engine.buildKitProblem();
+    if (problem) {
+      const property =
+        inputs.builder === "buildkit"
+          ? "builder"
+          : inputs.secrets
+            ? "secrets"
+            : inputs.injectSsh
+              ? "injectSsh"
+              : "srcDir";
+      throw new TesseractBuildError(
+        `building ${prepared.tags[0]} needs BuildKit (${inputs.builder === "buildkit" ? 'builder: "buildkit"' : "build_config.host_credentials / secrets / injectSsh"}), but ${problem} ` +
+          '(fix: build on a Docker Engine (dockerd 18.09 or newer) through the docker input; or drop host_credentials and secrets and put the index credentials into pipIndexUrl, with builder: "auto")',
+        { property, hint: "build on a Docker Engine, which has BuildKit" },
+      );
+    }
+  }
+
+  const sshAgentSocket = inputs.injectSsh ? process.env.SSH_AUTH_SOCK : undefined;
+  if (inputs.injectSsh && !sshAgentSocket)
+    throw new TesseractBuildError(
+      "injectSsh: SSH_AUTH_SOCK is not set where the build runs, so there is no SSH agent to forward " +
+        "(fix: start one and add the key before pulumi up: eval $(ssh-agent) && ssh-add <key>; or remove injectSsh)",
+      { property: "injectSsh", hint: "start an ssh-agent holding the key" },
+    );
+
   const baseImage = prepared.config.build_config.base_image;
   if (!(await engine.inspectImage(baseImage))) {
     progress.warn(`base image ${baseImage} is not present locally; the engine will try to pull it`);
@@ -152,7 +181,7 @@ export async function buildTesseractImage(
     ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
     : AbortSignal.timeout(timeoutMs);
   progress.info(
-    `building ${prepared.tags.join(", ")} (context ${prepared.context.entries.length} entries, hash ${prepared.contextHash.slice(0, 12)})`,
+    `building ${prepared.tags.join(", ")}${prepared.builder === "buildkit" ? " with BuildKit" : ""} (context ${prepared.context.entries.length} entries, hash ${prepared.contextHash.slice(0, 12)})`,
   );
   const started = Date.now();
   let imageId: string;
@@ -207,6 +236,9 @@ export async function buildTesseractImage(
           noCache: inputs.noCache,
           platform: inputs.platform,
           signal,
+          ...(prepared.builder === "buildkit"
+            ? { buildKit: { secrets: { ...inputs.secrets }, ...(sshAgentSocket ? { sshAgentSocket } : {}) } }
+            : {}),
         },
         onLine,
       );

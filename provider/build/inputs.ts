@@ -1,34 +1,29 @@
 import type { z } from "zod";
-import { type TesseractImageOutputFields, tesseractImageSchema } from "../resources/definitions/tesseract-image";
+import {
+  SECRET_ID,
+  type TesseractImageOutputFields,
+  tesseractImageSchema,
+} from "../resources/definitions/tesseract-image";
 import type { RecordedPush } from "./push";
 
 /** The inputs of a TesseractImage (and the options of `buildTesseractImage`), defined in its definition. */
-export { tesseractImageSchema };
+export { SECRET_ID, tesseractImageSchema };
 
 /** Plain inputs of a TesseractImage, as the provider sees them (inferred from the schema). */
 export type TesseractImageInputs = z.output<typeof tesseractImageSchema>;
 
-/**
- * Options of tesseract-core's build that need BuildKit (SSH agent forwarding, build secrets),
- * which builds through the Engine API's classic builder do not have: refused by name, saying why,
- * instead of as unknown keys.
- */
-const BUILDKIT_ONLY: Record<string, string> = {
-  injectSsh: "inject_ssh",
+/** Upstream's options this package spells otherwise: refused by name, saying which input it is. */
+const RENAMED: Record<string, string> = {
   forwardSshAgent: "--forward-ssh-agent",
-  secrets: "--secret",
 };
 
-/** One problem per BuildKit-only option present in `inputs` (property and reason). */
+/** One problem per option named as upstream's CLI names it, with the input to use instead. */
 export function buildKitOnlyProblems(inputs: object): { property: string; reason: string }[] {
-  return Object.keys(BUILDKIT_ONLY)
+  return Object.keys(RENAMED)
     .filter((k) => k in inputs)
     .map((k) => ({
       property: k,
-      reason:
-        `${k}: tesseract-core's ${BUILDKIT_ONLY[k]} needs BuildKit (SSH mounts and build secrets), which this ` +
-        "package's builds through the Docker Engine API do not use (fix: remove it; put private package " +
-        "credentials into pipIndexUrl / pipExtraIndexUrls, kept secret with pulumi.secret)",
+      reason: `${k}: tesseract-core's CLI flag ${RENAMED[k]} is the injectSsh input here (fix: use injectSsh: true)`,
     }));
 }
 
@@ -47,6 +42,9 @@ export const SOURCE_INPUTS = [
   "pipExtraIndexUrls",
   "buildNetwork",
   "buildArgs",
+  "builder",
+  "secrets",
+  "injectSsh",
 ] as const;
 
 /** Outputs (state) of a TesseractImage: the output fields of its definition, and what the provider keeps for itself. */

@@ -44,6 +44,8 @@ export interface PreparedBuild {
    * (`index-proxy.ts`): set when `custom_build_steps` would otherwise see them in the final stage.
    */
   proxyIndexes: boolean;
+  /** The builder the build uses ({@link chooseBuilder}). */
+  builder: "buildkit" | "classic";
   /**
    * The shared runtime base image the build stage starts from (build/runtime-image.ts). Absent for
    * conda, and when an index URL carries credentials: those builds install the runtime themselves,
@@ -124,11 +126,6 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
       `build_config.requirements.python_version ${JSON.stringify(pythonVersion)} is not a CPython version (fix: e.g. "3.12" or "3.12.7")`,
     );
   }
-  if (bc.host_credentials.length) {
-    unsupported.push(
-      "build_config.host_credentials need BuildKit build secrets, which the classic builder lacks (fix: put credentials into pipIndexUrl, kept secret with pulumi.secret)",
-    );
-  }
   const nameProblem = imageNameProblem(config.name);
   if (nameProblem) unsupported.push(nameProblem);
   unsupported.push(...dockerfileFieldProblems(config));
@@ -148,6 +145,8 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
   const steps = bc.custom_build_steps ?? [];
   const [secretProblem] = finalImageSecretProblems(inputs, steps);
   if (secretProblem) throw new UserError(secretProblem.reason, { property: secretProblem.property });
+
+  const builder = chooseBuilder(inputs, config);
 
   const runtimeVersion = inputs.runtimeVersion ?? DEFAULT_RUNTIME_VERSION;
   const indexUrls = [inputs.pipIndexUrl, ...(inputs.pipExtraIndexUrls ?? [])];
@@ -169,6 +168,18 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     pipExtraIndexUrls: Boolean(inputs.pipExtraIndexUrls?.length),
     installer: inputs.installer,
     followLinksOutside: inputs.followLinksOutside,
+    ...(builder === "buildkit"
+      ? {
+          buildKit: {
+            credentials: bc.host_credentials.map((c) => ({
+              host: c.host,
+              username: c.username,
+              secretId: c.secret_id,
+            })),
+            ssh: inputs.injectSsh === true,
+          },
+        }
+      : {}),
   });
   const buildArgs: Record<string, string> = { ...inputs.buildArgs };
   if (inputs.pipIndexUrl) buildArgs.PIP_INDEX_URL = inputs.pipIndexUrl;
@@ -180,6 +191,9 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     buildArgs: Object.entries(buildArgs).sort(),
     labels: Object.entries(inputs.labels ?? {}).sort(),
     platform: inputs.platform ?? "",
+    // BuildKit builds another image than the classic builder; the secrets count by id only, so a
+    // new value (a rotated token) does not rebuild. Absent on the classic path: its hashes stay.
+    ...(builder === "buildkit" ? { builder, secretIds: Object.keys(inputs.secrets ?? {}).sort() } : {}),
   };
   const contextHash = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
   // Every key here but the user's must be in BUILD_LABEL_KEYS (an import tells them apart by it).
@@ -203,6 +217,40 @@ export function prepareBuild(inputs: TesseractImageInputs): PreparedBuild {
     labels,
     srcDir,
     proxyIndexes,
+    builder,
     ...(runtime ? { runtime } : {}),
   };
+}
+
+/**
+ * Which builder a build uses: `builder: "auto"` (the default) takes BuildKit only when the build
+ * needs it (`build_config.host_credentials`, `secrets`, `injectSsh`), so every other build keeps the classic
+ * builder's build stage image (`keepBuildCache`). Throws UserError naming the input and the fix
+ * when the build needs BuildKit and `builder` is `"classic"`, or a credential names a secret id
+ * that `secrets` lacks (the id is named, never a value).
+ */
+export function chooseBuilder(
+  inputs: Pick<TesseractImageInputs, "builder" | "secrets" | "injectSsh">,
+  config: TesseractConfig,
+): "buildkit" | "classic" {
+  const needs: string[] = [];
+  const creds = config.build_config.host_credentials;
+  if (creds.length) needs.push("build_config.host_credentials (secret mounts)");
+  if (inputs.secrets && Object.keys(inputs.secrets).length) needs.push("secrets");
+  if (inputs.injectSsh) needs.push("injectSsh (an SSH mount)");
+  if (needs.length && inputs.builder === "classic")
+    throw new UserError(
+      `builder: "classic" cannot build this image: ${needs.join(" and ")} need BuildKit ` +
+        '(fix: set builder: "auto" or "buildkit"; or remove them and put the index credentials into pipIndexUrl, kept secret with pulumi.secret)',
+      { property: "builder" },
+    );
+  const given = new Set(Object.keys(inputs.secrets ?? {}));
+  const missing = [...new Set(creds.map((c) => c.secret_id).filter((id) => !given.has(id)))];
+  if (missing.length)
+    throw new UserError(
+      `secrets: build_config.host_credentials name the secret id${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which secrets does not hold ` +
+        `(fix: add ${missing.map((id) => `${id}: <the password or token for ${creds.find((c) => c.secret_id === id)?.host}>`).join(", ")} to secrets, kept secret with pulumi.secret)`,
+      { property: "secrets" },
+    );
+  return needs.length || inputs.builder === "buildkit" ? "buildkit" : "classic";
 }

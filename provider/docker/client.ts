@@ -1,5 +1,7 @@
 import type { Duplex, Readable } from "node:stream";
 import type { Pool } from "undici";
+import { openBuildKitSession } from "./buildkit-session";
+import { readBuildKitStream } from "./buildkit-trace";
 import { connectionKey, type DockerConnection, resolveHost } from "./connection";
 import { type Endpoint, resolveExplicit, unsetSources } from "./discovery";
 import type { ContainerEngine } from "./engine";
@@ -270,6 +272,7 @@ export class DockerClient implements ContainerEngine {
    * the engine reports inside a 200 stream.
    */
   async build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string> {
+    if (params.buildKit) return this.buildWithBuildKit(context, params, params.buildKit, onLine);
     const res = await this.call("POST", "/build", {
       query: {
         t: params.tags,
@@ -317,6 +320,108 @@ export class DockerClient implements ContainerEngine {
       throw new DockerBuildError("the engine reported no image ID", step, tail.slice(-30));
     }
     return imageId.startsWith("sha256:") || imageId.length > 12 ? imageId : `sha256:${imageId}`;
+  }
+
+  /**
+   * Why this engine cannot run a BuildKit build through the Engine API, or undefined when it can:
+   * Docker Engine from API 1.39 (18.09) serves `POST /build?version=2` and `POST /session`;
+   * Podman's compatible API (`Libpod-Api-Version` on `/_ping`) and older engines do not.
+   */
+  async buildKitProblem(): Promise<string | undefined> {
+    const version = await this.version();
+    const res = await this.raw("GET", "/_ping", {});
+    await res.body.dump();
+    const header = (k: string) => String(res.headers[k] ?? "");
+    if (header("builder-version") === "2") return undefined;
+    if (header("libpod-api-version") || /libpod|podman/i.test(header("server")))
+      return `the engine at ${this.host} is Podman (${header("server") || "Libpod API"}), whose Docker-compatible API has no BuildKit`;
+    if (compareVersions(header("api-version") || version, "1.39") < 0)
+      return `the engine at ${this.host} speaks Engine API ${header("api-version") || version}; BuildKit through the API needs 1.39 (Docker 18.09) or newer`;
+    return undefined;
+  }
+
+  /**
+   * `POST /build?version=2` (BuildKit) with a tar context, and a session (`POST /session`, see
+   * buildkit-session.ts) serving the build's secrets for as long as the build runs. Log lines are
+   * decoded from BuildKit's trace; a failure is a DockerBuildError naming the failing step.
+   */
+  private async buildWithBuildKit(
+    context: Readable,
+    params: T.BuildParams,
+    buildKit: T.BuildKitParams,
+    onLine: (line: string) => void,
+  ): Promise<string> {
+    const problem = await this.buildKitProblem();
+    if (problem) throw new DockerApiError(501, "POST", "/build?version=2", problem);
+    const prefix = `/v${await this.version()}`;
+    const pool = await this.dispatcher();
+    let session: Awaited<ReturnType<typeof openBuildKitSession>>;
+    try {
+      session = await openBuildKitSession(
+        pool,
+        prefix,
+        { secrets: buildKit.secrets ?? {}, sshAgentSocket: buildKit.sshAgentSocket },
+        params.signal,
+      );
+    } catch (err) {
+      if (isSocketError(err) && !(await this.answers())) throw new DockerUnreachableError(this.describe(), err);
+      throw new DockerApiError(
+        501,
+        "POST",
+        "/session",
+        `the engine at ${this.host} did not open a BuildKit session (${(err as Error).message})`,
+      );
+    }
+    try {
+      const res = await this.call("POST", "/build", {
+        query: {
+          version: "2",
+          session: session.id,
+          t: params.tags,
+          dockerfile: params.dockerfile,
+          buildargs: params.buildArgs && JSON.stringify(params.buildArgs),
+          labels: params.labels && JSON.stringify(params.labels),
+          networkmode: params.networkMode,
+          nocache: params.noCache || undefined,
+          platform: params.platform,
+          target: params.target,
+          rm: true,
+          forcerm: true,
+        },
+        body: context,
+        headers: { "content-type": "application/x-tar" },
+        signal: params.signal,
+      });
+      let imageId: string | undefined;
+      try {
+        imageId = await readBuildKitStream(res.body, onLine);
+      } catch (err) {
+        if (err instanceof DockerBuildError) throw err;
+        if (isSocketError(err) || !(await this.answers()))
+          throw new DockerUnreachableError(this.describe(), err, "during the build");
+        throw err;
+      }
+      if (!imageId) {
+        if (!(await this.answers()))
+          throw new DockerUnreachableError(this.describe(), "the build stream ended early", "during the build");
+        throw new DockerBuildError("the engine reported no image ID", undefined, []);
+      }
+      return imageId;
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * `POST /build/prune`: removes BuildKit build cache records matching `filters` (e.g.
+   * `{ until: ["10m"] }`; dockerd 20.10 accepts `until`, `id`, `parent`, `type`, `description`,
+   * `inuse`, `shared`, `private`); resolves with the bytes reclaimed.
+   */
+  async pruneBuildCache(filters?: Record<string, string[]>, all = false): Promise<number> {
+    const res = await this.json<{ SpaceReclaimed?: number }>("POST", "/build/prune", {
+      query: { all, filters: filters && JSON.stringify(filters) },
+    });
+    return res?.SpaceReclaimed ?? 0;
   }
 
   /** True when the engine answers `/_ping` within a few seconds. */

@@ -46,7 +46,15 @@ export interface ContainerEngine {
     onProgress: (message: T.PushMessage) => void,
     signal?: AbortSignal,
   ): Promise<void>;
-  /** Builds a tar context; log lines go to `onLine`; resolves with the image ID. */
+  /**
+   * Why the engine cannot build with BuildKit through the Engine API (Podman's API, an engine
+   * older than API 1.39), or undefined when it can.
+   */
+  buildKitProblem(): Promise<string | undefined>;
+  /**
+   * Builds a tar context (classic builder, or BuildKit with `params.buildKit`); log lines go to
+   * `onLine`; resolves with the image ID.
+   */
   build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string>;
 
   /** Creates (does not start) a container; resolves with its ID. */

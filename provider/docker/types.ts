@@ -11,6 +11,16 @@ export interface BuildParams {
   platform?: string;
   target?: string;
   signal?: AbortSignal;
+  /** Build with BuildKit (`version=2`) instead of the classic builder, with these session services. */
+  buildKit?: BuildKitParams;
+}
+
+/** What a BuildKit build's session serves. */
+export interface BuildKitParams {
+  /** Build secrets by id (`RUN --mount=type=secret,id=…`); values never leave the session. */
+  secrets?: Record<string, string>;
+  /** An SSH agent's socket (`SSH_AUTH_SOCK`) for `RUN --mount=type=ssh` (id `default`). */
+  sshAgentSocket?: string;
 }
 
 export interface BuildMessage {

@@ -1396,6 +1396,25 @@ export const SCHEMA = {
             "Push the image to a registry after each build: `registry` (host[:port]), `repository`, an\noptional `tag` (default: the image's own) and `username`/`password` (keep the password a\nsecret). Outputs `repoDigest`, the reference a cluster should run. Nothing is pushed when\nnothing changed; deleting the resource removes only the local tags (the registry keeps what\nwas pushed: its history is the registry's to prune).",
           secret: true,
         },
+        builder: {
+          type: "string",
+          description:
+            'Which of the engine\'s builders builds the image: `"auto"` (default) builds with the classic\nbuilder unless the build needs BuildKit (`build_config.host_credentials`, `secrets` or `injectSsh`), then with\nBuildKit; `"buildkit"` always with BuildKit (`POST /build?version=2` and a `/session`, no CLI or\nbuildx; it adds a pip/uv cache mount, but keeps no build stage image); `"classic"` never (a\nbuild that needs BuildKit then fails at check, naming what needs it). An engine without BuildKit\n(Podman\'s API) fails such a build with that reason. Part of the context hash when BuildKit is used.',
+        },
+        secrets: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+          description:
+            "Build secrets, secret id → value (`RUN --mount=type=secret,id=<id>`, upstream's `--secret`):\nthe values `build_config.host_credentials[].secret_id` name, and any a `custom_build_steps` line\nmounts. Served to BuildKit over the build's session only: never in the image, its history,\nlabels, build args, logs or the context hash (only the ids count). Needs BuildKit. Stored as a\nPulumi secret.",
+          secret: true,
+        },
+        injectSsh: {
+          type: "boolean",
+          description:
+            "Forward the SSH agent of `SSH_AUTH_SOCK` (where `pulumi` runs) into the requirements install\n(`RUN --mount=type=ssh`), so `git+ssh://` requirements clone with its keys, like upstream's\n`inject_ssh` / `--forward-ssh-agent`: the build stage gets git and openssh-client, and accepts a\nhost key it has not seen (`StrictHostKeyChecking=accept-new`). No key reaches the image. Needs BuildKit.",
+        },
       },
       requiredInputs: ["srcDir"],
     },

@@ -84,6 +84,13 @@ export class FakeEngine implements ContainerEngine {
       .filter((c) => c.State.Running && c.Config.Labels?.[k] === v);
   }
 
+  /** Set to a reason to play an engine without BuildKit (Podman's API). */
+  buildKitMissing: string | undefined;
+
+  async buildKitProblem(): Promise<string | undefined> {
+    return this.buildKitMissing;
+  }
+
   async answers(): Promise<boolean> {
     return true;
   }

@@ -20,7 +20,7 @@ test("extraTags: bad references fail at check naming the element and the fix", a
     ["Team/Hello:1", /is not a valid Docker repository name \(fix: lowercase/],
     ["team/hello:-x", /must not start with "\." or "-"/],
   ] as const) {
-    const res = await impl.check({}, { srcDir: HELLO, extraTags: ["ok/fine:1", ref] } as never);
+    const res = await impl.check({} as never, { srcDir: HELLO, extraTags: ["ok/fine:1", ref] } as never);
     const failure = (res.failures ?? []).find((f) => f.property.startsWith("extraTags"));
     assert.ok(failure, `${ref}: ${JSON.stringify(res.failures)}`);
     assert.equal(failure.property, "extraTags[1]");

@@ -130,7 +130,48 @@ export const tesseractImageSchema = z.strictObject({
    * was pushed: its history is the registry's to prune).
    */
   push: registryPushSchema.optional(),
+  /**
+   * Which of the engine's builders builds the image: `"auto"` (default) builds with the classic
+   * builder unless the build needs BuildKit (`build_config.host_credentials`, `secrets` or `injectSsh`), then with
+   * BuildKit; `"buildkit"` always with BuildKit (`POST /build?version=2` and a `/session`, no CLI or
+   * buildx; it adds a pip/uv cache mount, but keeps no build stage image); `"classic"` never (a
+   * build that needs BuildKit then fails at check, naming what needs it). An engine without BuildKit
+   * (Podman's API) fails such a build with that reason. Part of the context hash when BuildKit is used.
+   */
+  builder: z
+    .enum(["auto", "buildkit", "classic"], {
+      error:
+        'must be "auto" (BuildKit only when the build needs it), "buildkit" or "classic" (the Engine API\'s classic builder)',
+    })
+    .optional(),
+  // Keys checked by a refine (see buildArgs); values are secrets: no rule here may echo one.
+  /**
+   * Build secrets, secret id → value (`RUN --mount=type=secret,id=<id>`, upstream's `--secret`):
+   * the values `build_config.host_credentials[].secret_id` name, and any a `custom_build_steps` line
+   * mounts. Served to BuildKit over the build's session only: never in the image, its history,
+   * labels, build args, logs or the context hash (only the ids count). Needs BuildKit. Stored as a
+   * Pulumi secret.
+   */
+  secrets: z
+    .record(z.string(), z.string({ error: "must be a string (the secret's value)" }))
+    .refine((r) => Object.keys(r).every((k) => SECRET_ID.test(k)), {
+      message:
+        "secret ids must be letters, digits, _, . and - (fix: e.g. pypi_token; the id names the secret in build_config.host_credentials[].secret_id and RUN --mount=type=secret,id=…)",
+    })
+    .optional(),
+  /**
+   * Forward the SSH agent of `SSH_AUTH_SOCK` (where `pulumi` runs) into the requirements install
+   * (`RUN --mount=type=ssh`), so `git+ssh://` requirements clone with its keys, like upstream's
+   * `inject_ssh` / `--forward-ssh-agent`: the build stage gets git and openssh-client, and accepts a
+   * host key it has not seen (`StrictHostKeyChecking=accept-new`). No key reaches the image. Needs BuildKit.
+   */
+  injectSsh: z
+    .boolean({ error: "must be true (forward the SSH agent of SSH_AUTH_SOCK into the install step) or false" })
+    .optional(),
 });
+
+/** A build secret's id: what `RUN --mount=type=secret,id=…` and the session's GetSecret carry. */
+export const SECRET_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** The inputs of a TesseractImage, plain (the Args are these with every part an Input). */
 export type TesseractImageInputFields = z.input<typeof tesseractImageSchema>;
@@ -176,12 +217,13 @@ export const TESSERACT_IMAGE_STATE_INPUTS = [
   "docker",
 ] as const satisfies readonly (keyof TesseractImageInputFields & keyof TesseractImageOutputs)[];
 
-/** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password. */
+/** TesseractImage: index URLs may carry credentials (`https://user:token@host/simple`); TLS key; registry password; build secrets. */
 export const TESSERACT_IMAGE_SECRETS = [
   "pipIndexUrl",
   "pipExtraIndexUrls",
   "docker.keyPem",
   "push.password",
+  "secrets",
 ] as const satisfies readonly SecretPath<TesseractImageInputFields>[];
 
 /** Compile-time check: the output list names exactly the output fields. */
