@@ -42,12 +42,20 @@ function imageOf(inputs: KubernetesServiceInputs): string {
   return inputs.image;
 }
 
+/** Read-and-replace rounds {@link applyObject} tries when controllers keep writing the object. */
+const REPLACE_ATTEMPTS = 5;
+
 function connection(target: KubernetesTarget): KubernetesApis {
   return apisFor(connect(target));
 }
 
-/** Creates (or replaces) an object: `create`, and on 409 read its version and `replace`. */
-async function apply<T extends { metadata?: k8s.V1ObjectMeta }>(
+/**
+ * Creates (or replaces) an object: `create`, and on 409 read its version and `replace`. A replace
+ * refused with 409 ("the object has been modified") lost a race with a controller writing the
+ * object meanwhile (the disruption controller updates a PodDisruptionBudget's status, the HPA
+ * controller its autoscaler's): read and replace again, a bounded number of times.
+ */
+export async function applyObject<T extends { metadata?: k8s.V1ObjectMeta }>(
   apis: KubernetesApis,
   obj: T,
   ops: {
@@ -61,10 +69,17 @@ async function apply<T extends { metadata?: k8s.V1ObjectMeta }>(
     await call(apis.conn, ops.create);
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
-    const current = await call(apis.conn, ops.read);
-    const next = ops.merge ? ops.merge(current, obj) : obj;
-    next.metadata = { ...next.metadata, resourceVersion: current.metadata?.resourceVersion };
-    await call(apis.conn, () => ops.replace(next));
+    for (let attempt = 1; ; attempt++) {
+      const current = await call(apis.conn, ops.read);
+      const next = ops.merge ? ops.merge(current, obj) : obj;
+      next.metadata = { ...next.metadata, resourceVersion: current.metadata?.resourceVersion };
+      try {
+        await call(apis.conn, () => ops.replace(next));
+        return;
+      } catch (conflict) {
+        if (statusOf(conflict) !== 409 || attempt >= REPLACE_ATTEMPTS) throw conflict;
+      }
+    }
   }
 }
 
@@ -78,7 +93,7 @@ async function writeObjects(
   const namespace = apis.conn.namespace;
   const secret = pullSecret(inputs, serviceId, namespace);
   if (secret) {
-    await apply(apis, secret, {
+    await applyObject(apis, secret, {
       create: () => apis.core.createNamespacedSecret({ namespace, body: secret }),
       read: () => apis.core.readNamespacedSecret({ namespace, name: pullSecretName(serviceId) }),
       replace: (body) => apis.core.replaceNamespacedSecret({ namespace, name: pullSecretName(serviceId), body }),
@@ -89,7 +104,7 @@ async function writeObjects(
     );
   }
   const svc = service(inputs, serviceId, namespace);
-  await apply(apis, svc, {
+  await applyObject(apis, svc, {
     create: () => apis.core.createNamespacedService({ namespace, body: svc }),
     read: () => apis.core.readNamespacedService({ namespace, name: serviceId }),
     replace: (body) => apis.core.replaceNamespacedService({ namespace, name: serviceId, body }),
@@ -108,7 +123,7 @@ async function writeObjects(
     }),
   });
   const dep = withContainerOptions(deployment(inputs, serviceId, namespace, imageOf(inputs)), inputs);
-  await apply(apis, dep, {
+  await applyObject(apis, dep, {
     create: () => apis.apps.createNamespacedDeployment({ namespace, body: dep }),
     read: () => apis.apps.readNamespacedDeployment({ namespace, name: serviceId }),
     replace: (body) => apis.apps.replaceNamespacedDeployment({ namespace, name: serviceId, body }),
@@ -150,7 +165,7 @@ async function writeAutoscaler(
   progress?.info(
     `HorizontalPodAutoscaler ${name}: ${hpa.spec?.minReplicas}–${hpa.spec?.maxReplicas} replicas on ${on.join(", ")}`,
   );
-  await apply(apis, hpa, {
+  await applyObject(apis, hpa, {
     create: () => apis.autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace, body: hpa }),
     read: () => apis.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name }),
     replace: (body) => apis.autoscaling.replaceNamespacedHorizontalPodAutoscaler({ namespace, name, body }),
@@ -166,7 +181,7 @@ async function writeBudget(apis: KubernetesApis, inputs: KubernetesServiceInputs
     await deleteIgnoringMissing(apis, () => apis.policy.deleteNamespacedPodDisruptionBudget({ namespace, name }));
     return;
   }
-  await apply(apis, pdb, {
+  await applyObject(apis, pdb, {
     create: () => apis.policy.createNamespacedPodDisruptionBudget({ namespace, body: pdb }),
     read: () => apis.policy.readNamespacedPodDisruptionBudget({ namespace, name }),
     replace: (body) => apis.policy.replaceNamespacedPodDisruptionBudget({ namespace, name, body }),
