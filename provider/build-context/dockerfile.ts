@@ -96,10 +96,15 @@ function caBlock(opts: DockerfileOptions, persistEnv: boolean): string[] {
 /**
  * The environment every uv command in the build stage runs with: the system CA store
  * (`UV_NATIVE_TLS`, which holds any `caCertificates`), the pip index build args as uv's own, no
- * cache (nothing of it would reach the image) and never a downloaded interpreter.
+ * cache (nothing of it would reach the image; with `cacheMount`, BuildKit's cache mount instead,
+ * copied from rather than linked) and never a downloaded interpreter (but for `python_version`).
  */
-function uvEnv(opts: DockerfileOptions): string {
-  const env = ["UV_NATIVE_TLS=1", "UV_NO_CACHE=1", "UV_PYTHON_DOWNLOADS=never"];
+function uvEnv(opts: DockerfileOptions, use: { cacheMount?: boolean; pythonDownloads?: boolean } = {}): string {
+  const env = [
+    "UV_NATIVE_TLS=1",
+    use.cacheMount ? "UV_LINK_MODE=copy" : "UV_NO_CACHE=1",
+    `UV_PYTHON_DOWNLOADS=${use.pythonDownloads ? "automatic" : "never"}`,
+  ];
   if (opts.pipIndexUrl) env.push('UV_INDEX_URL="$PIP_INDEX_URL"');
   if (opts.pipExtraIndexUrls) env.push('UV_EXTRA_INDEX_URL="$PIP_EXTRA_INDEX_URL"');
   return env.join(" ");
@@ -141,8 +146,8 @@ function buildKitRun(opts: DockerfileOptions, command: string): string {
 }
 
 /** `uv pip install` into /python-env. */
-function uvInstall(opts: DockerfileOptions): string {
-  return `${uvEnv(opts)} /opt/uv/bin/uv pip install --compile-bytecode --python /python-env/bin/python`;
+function uvInstall(opts: DockerfileOptions, cacheMount = false): string {
+  return `${uvEnv(opts, { cacheMount })} /opt/uv/bin/uv pip install --compile-bytecode --python /python-env/bin/python`;
 }
 
 /**
@@ -215,7 +220,7 @@ function venvCommand(config: TesseractConfig, opts: DockerfileOptions): string {
   if (opts.installer === "uv") {
     // uv makes the venv itself (no ensurepip run) and seeds pip into it, for custom_build_steps
     if (!version) return `${uvEnv(opts)} /opt/uv/bin/uv venv --seed ${systemSite}--python python3 /python-env`;
-    const env = uvEnv(opts).replace("UV_PYTHON_DOWNLOADS=never", "UV_PYTHON_DOWNLOADS=automatic");
+    const env = uvEnv(opts, { pythonDownloads: true });
     return (
       `mkdir -p ${UV_PYTHON_DIR} \\\n    && { ${env} UV_PYTHON_INSTALL_DIR=${UV_PYTHON_DIR} ` +
       `/opt/uv/bin/uv venv --seed ${systemSite}--python ${version} /python-env \\\n` +
@@ -239,9 +244,7 @@ function venvCommand(config: TesseractConfig, opts: DockerfileOptions): string {
 /** The requirements install: on BuildKit with the cache mount's cache (see {@link buildKitRun}), else without a cache. */
 function requirementsInstall(opts: DockerfileOptions): string {
   if (!opts.buildKit) return installCommand(opts);
-  return opts.installer === "uv"
-    ? uvInstall(opts).replace("UV_NO_CACHE=1", "UV_LINK_MODE=copy")
-    : "/python-env/bin/python -m pip install";
+  return opts.installer === "uv" ? uvInstall(opts, true) : "/python-env/bin/python -m pip install";
 }
 
 /** uv (when it is the installer), then /python-env with the runtime, in its own layer. */

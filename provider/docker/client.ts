@@ -274,19 +274,7 @@ export class DockerClient implements ContainerEngine {
   async build(context: Readable, params: T.BuildParams, onLine: (line: string) => void): Promise<string> {
     if (params.buildKit) return this.buildWithBuildKit(context, params, params.buildKit, onLine);
     const res = await this.call("POST", "/build", {
-      query: {
-        t: params.tags,
-        dockerfile: params.dockerfile,
-        buildargs: params.buildArgs && JSON.stringify(params.buildArgs),
-        labels: params.labels && JSON.stringify(params.labels),
-        networkmode: params.networkMode,
-        nocache: params.noCache || undefined,
-        platform: params.platform,
-        target: params.target,
-        rm: true,
-        forcerm: true,
-        q: false,
-      },
+      query: { ...buildQuery(params), q: false },
       body: context,
       headers: { "content-type": "application/x-tar" },
       signal: params.signal,
@@ -374,20 +362,7 @@ export class DockerClient implements ContainerEngine {
     }
     try {
       const res = await this.call("POST", "/build", {
-        query: {
-          version: "2",
-          session: session.id,
-          t: params.tags,
-          dockerfile: params.dockerfile,
-          buildargs: params.buildArgs && JSON.stringify(params.buildArgs),
-          labels: params.labels && JSON.stringify(params.labels),
-          networkmode: params.networkMode,
-          nocache: params.noCache || undefined,
-          platform: params.platform,
-          target: params.target,
-          rm: true,
-          forcerm: true,
-        },
+        query: { ...buildQuery(params), version: "2", session: session.id },
         body: context,
         headers: { "content-type": "application/x-tar" },
         signal: params.signal,
@@ -580,4 +555,20 @@ function splitTag(reference: string): [string, string | undefined] {
   return colon > reference.lastIndexOf("/")
     ? [reference.slice(0, colon), reference.slice(colon + 1)]
     : [reference, undefined];
+}
+
+/** The `POST /build` query both builders share (tags, Dockerfile, args, labels, network, cache, platform, target). */
+function buildQuery(params: T.BuildParams) {
+  return {
+    t: params.tags,
+    dockerfile: params.dockerfile,
+    buildargs: params.buildArgs && JSON.stringify(params.buildArgs),
+    labels: params.labels && JSON.stringify(params.labels),
+    networkmode: params.networkMode,
+    nocache: params.noCache || undefined,
+    platform: params.platform,
+    target: params.target,
+    rm: true,
+    forcerm: true,
+  };
 }

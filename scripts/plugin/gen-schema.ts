@@ -119,33 +119,33 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 /**
- * Named zod schemas a definition's fields use: their schema type name and the TypeScript type
- * holding their fields' docs.
+ * Named zod schemas a definition's fields use: the TypeScript type (`z.input` of the schema) that
+ * {@link TYPE_NAMES} names in the schema, or a fixed schema.
  */
-const SCHEMA_TYPES: Record<string, [string, string] | Spec> = {
-  containerLogConfigSchema: ["ContainerLogConfig", "ContainerLogConfig"],
-  containerOptionsSchema: ["ContainerSettings", "ContainerSettings"],
-  kubernetesTargetSchema: ["KubernetesTarget", "KubernetesTargetFields"],
-  kubernetesPullSecretSchema: ["KubernetesPullSecret", "KubernetesPullSecretFields"],
-  tolerationSchema: ["KubernetesToleration", "KubernetesTolerationFields"],
-  requestsSchema: ["KubernetesRequests", "KubernetesRequestsFields"],
-  podDisruptionBudgetSchema: ["KubernetesDisruptionBudget", "KubernetesDisruptionBudgetFields"],
-  autoscalingSchema: ["KubernetesAutoscaling", "KubernetesAutoscalingFields"],
-  metricSchema: ["KubernetesAutoscalingMetric", "KubernetesAutoscalingMetricFields"],
-  metricObjectSchema: ["KubernetesMetricObject", "KubernetesMetricObjectFields"],
-  autoscalingBehaviorSchema: ["KubernetesAutoscalingBehavior", "KubernetesAutoscalingBehaviorFields"],
-  scalingRulesSchema: ["KubernetesScalingRules", "KubernetesScalingRulesFields"],
+const SCHEMA_TYPES: Record<string, string | Spec> = {
+  containerLogConfigSchema: "ContainerLogConfig",
+  containerOptionsSchema: "ContainerSettings",
+  kubernetesTargetSchema: "KubernetesTargetFields",
+  kubernetesPullSecretSchema: "KubernetesPullSecretFields",
+  tolerationSchema: "KubernetesTolerationFields",
+  requestsSchema: "KubernetesRequestsFields",
+  podDisruptionBudgetSchema: "KubernetesDisruptionBudgetFields",
+  autoscalingSchema: "KubernetesAutoscalingFields",
+  metricSchema: "KubernetesAutoscalingMetricFields",
+  metricObjectSchema: "KubernetesMetricObjectFields",
+  autoscalingBehaviorSchema: "KubernetesAutoscalingBehaviorFields",
+  scalingRulesSchema: "KubernetesScalingRulesFields",
   // core/v1 Affinity, passed through as given: a free-form object in the schema
   affinitySchema: { type: "object", additionalProperties: ANY },
-  slurmLoginSchema: ["SlurmLogin", "SlurmLoginFields"],
-  slurmTargetSchema: ["SlurmTarget", "SlurmTargetFields"],
-  registryAuthSchema: ["ServiceRegistryAuth", "ServiceRegistryAuthFields"],
-  dockerConnectionSchema: ["DockerConnection", "DockerConnection"],
-  PipSpec: ["TaskGroupPip", "TaskGroupPip"],
-  CustomSpec: ["TaskGroupCustom", "TaskGroupCustom"],
-  PixiSpec: ["TaskGroupPixi", "TaskGroupPixi"],
-  ServerSpec: ["TaskGroupServer", "TaskGroupServer"],
-  registryPushSchema: ["RegistryPush", "RegistryPush"],
+  slurmLoginSchema: "SlurmLoginFields",
+  slurmTargetSchema: "SlurmTargetFields",
+  registryAuthSchema: "ServiceRegistryAuthFields",
+  dockerConnectionSchema: "DockerConnection",
+  PipSpec: "TaskGroupPip",
+  CustomSpec: "TaskGroupCustom",
+  PixiSpec: "TaskGroupPixi",
+  ServerSpec: "TaskGroupServer",
+  registryPushSchema: "RegistryPush",
 };
 
 /** A member as declared: an interface's property or a zod schema's field. */
@@ -316,10 +316,12 @@ class Generator {
     if (ts.isParenthesizedExpression(e)) return this.zodSpec(e.expression);
     if (ts.isIdentifier(e)) {
       const named = SCHEMA_TYPES[e.text];
-      if (named && !Array.isArray(named)) return named;
+      if (named && typeof named !== "string") return named;
       if (named) {
-        if (!this.types[named[0]]) this.objectType(named[0], named[1]);
-        return { $ref: `#/types/tesseract:index:${named[0]}` };
+        const typeName = TYPE_NAMES[named];
+        if (!typeName) throw new Error(`gen-schema: ${named} (for ${e.text}) has no schema name in TYPE_NAMES`);
+        if (!this.types[typeName]) this.objectType(typeName, named);
+        return { $ref: `#/types/tesseract:index:${typeName}` };
       }
       let sym = this.checker.getSymbolAtLocation(e);
       if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);

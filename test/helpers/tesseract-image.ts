@@ -1,5 +1,8 @@
-import { cpSync } from "node:fs";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { buildTesseractImage } from "../../provider/build";
 import { hostCaCertificates } from "../../provider/build-context/host-ca";
 import type { DockerClient } from "../../provider/docker";
@@ -64,4 +67,42 @@ export async function runProbe(
   } finally {
     await docker.removeContainer(id);
   }
+}
+
+const exec = promisify(execFile);
+
+/** Every regular file below `dir`. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+/**
+ * Asserts that none of `secrets` is in the image's `docker history --no-trunc`, its
+ * `docker image inspect`, or any file of its `docker save` (unpacked into a new folder in `dir`,
+ * layers included), and none of `inFiles` in those files. Returns the history, for the caller's own checks.
+ */
+export async function assertNotInImage(
+  imageId: string,
+  dir: string,
+  secrets: string[],
+  inFiles: string[] = secrets,
+): Promise<string> {
+  const history = (await exec("docker", ["history", "--no-trunc", imageId])).stdout;
+  for (const s of secrets) assert.ok(!history.includes(s), `docker history holds ${s.slice(0, 4)}...`);
+  const inspect = (await exec("docker", ["image", "inspect", imageId])).stdout;
+  for (const s of secrets) assert.ok(!inspect.includes(s), `docker image inspect holds ${s.slice(0, 4)}...`);
+  const saved = mkdtempSync(path.join(dir, "saved-"));
+  await exec("docker", ["save", "-o", path.join(saved, "image.tar"), imageId], { maxBuffer: 1 << 20 });
+  await exec("tar", ["-xf", path.join(saved, "image.tar"), "-C", saved]);
+  const layers = filesBelow(saved).filter((f) => f.endsWith("layer.tar"));
+  assert.ok(layers.length >= 5, `docker save gave ${layers.length} layers`);
+  for (const f of filesBelow(saved)) {
+    if (statSync(f).size === 0) continue;
+    const bytes = readFileSync(f);
+    for (const s of inFiles) assert.equal(bytes.indexOf(s), -1, `${path.relative(saved, f)} holds ${s.slice(0, 4)}...`);
+  }
+  rmSync(saved, { recursive: true, force: true });
+  return history;
 }

@@ -2,7 +2,7 @@
 // Kept free of the Kubernetes client so that checking a Docker-targeted service never loads it.
 import { z } from "zod";
 import type { CheckFailure } from "../../common/check";
-import { autoscalingFailures, autoscalingSchemaShape, type KubernetesAutoscaling } from "./autoscaling-inputs";
+import { autoscalingFailures, autoscalingSchemaShape } from "./autoscaling-inputs";
 import { type SchedulingInputs, schedulingFailures, schedulingSchemaShape } from "./scheduling-inputs";
 
 /** Where a TesseractService runs when it targets Kubernetes instead of a Docker engine (validated). */
